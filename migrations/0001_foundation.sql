@@ -1,0 +1,138 @@
+-- carve foundation schema: the prefix tree, addresses, VLANs, locations, customers,
+-- devices and the provisioning journal. The invariants of DESIGN.md section 1 live here,
+-- so that no bug in the application can store an overlap or an orphan.
+
+-- btree_gist lets one GiST index combine "same parent" (=) with "overlaps" (&&).
+-- It is a trusted extension: a database owner may create it without superuser.
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+
+CREATE TABLE locations (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name        text NOT NULL UNIQUE CHECK (btrim(name) <> '' AND name = btrim(name)),
+    description text,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE customers (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name       text NOT NULL UNIQUE CHECK (btrim(name) <> '' AND name = btrim(name)),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE devices (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name        text NOT NULL UNIQUE CHECK (btrim(name) <> '' AND name = btrim(name)),
+    location_id bigint REFERENCES locations (id),
+    kind        text,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE vlans (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    location_id bigint NOT NULL REFERENCES locations (id),
+    vid         integer NOT NULL CHECK (vid BETWEEN 1 AND 4094),
+    name        text,
+    enabled     boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (location_id, vid)
+);
+
+CREATE TABLE subnets (
+    id                    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    cidr                  cidr NOT NULL UNIQUE,
+    family                smallint NOT NULL GENERATED ALWAYS AS (family(cidr)) STORED,
+    parent_id             bigint,
+    -- A copy of the parent's CIDR, kept true by the composite foreign key below, so that
+    -- a plain CHECK can prove the child is one buddy half of its parent.
+    parent_cidr           cidr,
+    allocation_status     text NOT NULL DEFAULT 'unallocated'
+                          CHECK (allocation_status IN ('unallocated', 'allocated', 'subdivided', 'reserved')),
+    is_unavailable        boolean NOT NULL DEFAULT false,
+    unavailable_reason    text,
+    location_id           bigint REFERENCES locations (id),
+    effective_location_id bigint REFERENCES locations (id),
+    vlan_id               bigint REFERENCES vlans (id),
+    customer_id           bigint REFERENCES customers (id),
+    device_id             bigint REFERENCES devices (id),
+    description           text,
+    is_pool               boolean NOT NULL DEFAULT false,
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    updated_at            timestamptz NOT NULL DEFAULT now(),
+
+    -- Lets children reference (id, cidr) of their parent.
+    CONSTRAINT subnets_id_cidr_key UNIQUE (id, cidr),
+    CONSTRAINT subnets_parent_fkey FOREIGN KEY (parent_id, parent_cidr)
+        REFERENCES subnets (id, cidr) ON UPDATE CASCADE ON DELETE RESTRICT,
+    CONSTRAINT subnets_parent_pair CHECK ((parent_id IS NULL) = (parent_cidr IS NULL)),
+    -- A child is exactly one half of its parent: inside it and one bit longer.
+    CONSTRAINT subnets_child_inside_parent CHECK (
+        parent_cidr IS NULL
+        OR (parent_cidr >> cidr AND masklen(cidr) = masklen(parent_cidr) + 1)),
+    CONSTRAINT subnets_prefix_length CHECK (
+        CASE family(cidr) WHEN 4 THEN masklen(cidr) BETWEEN 8 AND 32
+                          ELSE masklen(cidr) BETWEEN 32 AND 128 END),
+    -- Siblings never overlap, and neither do roots (parent 0 stands for "no parent").
+    CONSTRAINT subnets_no_overlapping_siblings
+        EXCLUDE USING gist ((coalesce(parent_id, 0)) WITH =, cidr inet_ops WITH &&)
+);
+
+-- Containment lookups (which subnets hold 203.0.113.70?) and subtree scans.
+CREATE INDEX subnets_cidr_gist ON subnets USING gist (cidr inet_ops);
+CREATE INDEX subnets_parent_id ON subnets (parent_id);
+CREATE INDEX subnets_effective_location ON subnets (effective_location_id);
+CREATE INDEX subnets_customer ON subnets (customer_id) WHERE customer_id IS NOT NULL;
+
+CREATE TABLE ip_addresses (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    address            inet NOT NULL UNIQUE,
+    family             smallint NOT NULL GENERATED ALWAYS AS (family(address)) STORED,
+    subnet_id          bigint NOT NULL,
+    subnet_cidr        cidr NOT NULL,
+    customer_id        bigint REFERENCES customers (id),
+    device_id          bigint REFERENCES devices (id),
+    vlan_id            bigint REFERENCES vlans (id),
+    purpose            text,
+    rdns               text,
+    rdns_updated_at    timestamptz,
+    is_unavailable     boolean NOT NULL DEFAULT false,
+    unavailable_reason text,
+    description        text,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+
+    CONSTRAINT ip_addresses_subnet_fkey FOREIGN KEY (subnet_id, subnet_cidr)
+        REFERENCES subnets (id, cidr) ON UPDATE CASCADE ON DELETE RESTRICT,
+    -- One row per host address: 203.0.113.5/24 and 203.0.113.5/32 are not two addresses.
+    CONSTRAINT ip_addresses_host_form CHECK (
+        masklen(address) = CASE family(address) WHEN 4 THEN 32 ELSE 128 END),
+    CONSTRAINT ip_addresses_inside_subnet CHECK (subnet_cidr >>= address)
+);
+
+CREATE INDEX ip_addresses_address_gist ON ip_addresses USING gist (address inet_ops);
+CREATE INDEX ip_addresses_subnet ON ip_addresses (subnet_id);
+CREATE INDEX ip_addresses_customer ON ip_addresses (customer_id) WHERE customer_id IS NOT NULL;
+
+-- The journal: every allocate / split / merge / release / wipe / park writes one row in
+-- the same transaction as its change. Rows outlive the subnets they name, so they keep
+-- the CIDR or address as text-like values instead of foreign keys.
+CREATE TABLE provisioning_logs (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    event      text NOT NULL CHECK (event ~ '^[a-z][a-z0-9_]*$'),
+    outcome    text NOT NULL DEFAULT 'ok' CHECK (outcome IN ('ok', 'failed')),
+    cidr       cidr,
+    address    inet,
+    detail     jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+
+CREATE INDEX provisioning_logs_created_at ON provisioning_logs (created_at DESC, id DESC);
+CREATE INDEX provisioning_logs_event ON provisioning_logs (event, created_at DESC);
+CREATE INDEX provisioning_logs_cidr_gist ON provisioning_logs USING gist (cidr inet_ops)
+    WHERE cidr IS NOT NULL;
+
+-- Allocation flips rows between free and used all day; vacuum early so dead index
+-- entries do not pile up in front of the free-space searches (DESIGN.md section 2).
+ALTER TABLE subnets SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 500,
+                         autovacuum_analyze_scale_factor = 0.02);
+ALTER TABLE ip_addresses SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 500,
+                              autovacuum_analyze_scale_factor = 0.02);

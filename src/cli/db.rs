@@ -1,0 +1,146 @@
+//! `carve db local start|stop|status` and `carve db migrate`.
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::output::{Output, rows};
+use crate::config::Settings;
+use crate::error::Result;
+use crate::service::database;
+use crate::store::MigrationReport;
+use crate::store::local::{ClusterState, LocalCluster};
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// The embedded PostgreSQL cluster under the data dir.
+    Local {
+        #[command(subcommand)]
+        command: LocalCommand,
+    },
+    /// Bring the database schema up to date (also done at the start of every command).
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LocalCommand {
+    /// Create the cluster if needed, start it and migrate its schema.
+    Start,
+    /// Stop the cluster (fast shutdown: open sessions are ended).
+    Stop,
+    /// Say whether the cluster exists and runs, and where it lives.
+    Status,
+}
+
+pub async fn run(command: DbCommand, settings: &Settings, out: &Output) -> Result<()> {
+    match command {
+        DbCommand::Migrate => {
+            let (db, report) = database::open(settings).await?;
+            out.emit(
+                &MigrateResult {
+                    database: db.description,
+                    report,
+                },
+                |r| {
+                    let applied = match r.report.applied.len() {
+                        0 => "already current".to_owned(),
+                        n => format!("applied {n} migration(s)"),
+                    };
+                    rows(&[
+                        ("database", r.database.clone()),
+                        (
+                            "schema",
+                            format!("version {} ({applied})", r.report.schema_version),
+                        ),
+                    ])
+                },
+            );
+            Ok(())
+        }
+        DbCommand::Local { command } => local(command, settings, out).await,
+    }
+}
+
+#[derive(Serialize)]
+struct MigrateResult {
+    database: String,
+    #[serde(flatten)]
+    report: MigrationReport,
+}
+
+#[derive(Serialize)]
+struct LocalStatus {
+    #[serde(flatten)]
+    state: ClusterState,
+    /// What this command did: started, stopped, or nothing.
+    action: &'static str,
+    data_dir: String,
+    socket_dir: String,
+    bin_dir: String,
+    log_file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_version: Option<i64>,
+}
+
+impl LocalStatus {
+    fn new(cluster: &LocalCluster, state: ClusterState, action: &'static str) -> Self {
+        LocalStatus {
+            state,
+            action,
+            data_dir: cluster.pgdata.display().to_string(),
+            socket_dir: cluster.socket_dir.display().to_string(),
+            bin_dir: cluster.binaries.dir.display().to_string(),
+            log_file: cluster.log_file.display().to_string(),
+            schema_version: None,
+        }
+    }
+
+    fn human(&self) -> String {
+        let state = match &self.state {
+            ClusterState::Uninitialised => {
+                "not created yet (carve db local start creates it)".to_owned()
+            }
+            ClusterState::Stopped => "stopped".to_owned(),
+            ClusterState::Running { pid } => format!("running (pid {pid})"),
+        };
+        let headline = match self.action {
+            "started" => "local cluster started",
+            "stopped" => "local cluster stopped",
+            _ => "local cluster",
+        };
+        let mut pairs = vec![
+            ("state", state),
+            ("data dir", self.data_dir.clone()),
+            ("socket dir", self.socket_dir.clone()),
+            ("server", self.bin_dir.clone()),
+            ("log", self.log_file.clone()),
+        ];
+        if let Some(version) = self.schema_version {
+            pairs.push(("schema", format!("version {version}")));
+        }
+        format!("{headline}\n{}", rows(&pairs))
+    }
+}
+
+async fn local(command: LocalCommand, settings: &Settings, out: &Output) -> Result<()> {
+    let cluster = database::local_cluster(settings)?;
+    let mut schema_version = None;
+    let action = match command {
+        LocalCommand::Status => "none",
+        LocalCommand::Start => {
+            let (started, report) = database::start_local(settings, &cluster).await?;
+            schema_version = Some(report.schema_version);
+            if started { "started" } else { "none" }
+        }
+        LocalCommand::Stop => {
+            if cluster.stop().await? {
+                "stopped"
+            } else {
+                "none"
+            }
+        }
+    };
+    let mut status = LocalStatus::new(&cluster, cluster.state().await?, action);
+    status.schema_version = schema_version;
+    out.emit(&status, LocalStatus::human);
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! The command line: clap definitions, dispatch to the service layer, and output as
+//! aligned text or one JSON document (`--json`).
+
+mod db;
+mod output;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use output::Output;
+
+use crate::config::Settings;
+use crate::error::Result;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "carve",
+    version,
+    about = "A terminal IP address manager: one prefix tree in PostgreSQL, carved safely",
+    after_help = "Database: --database-url, CARVE_DATABASE_URL, DATABASE_URL or database.url in \
+                  the config file; with none of them carve runs its own PostgreSQL under the \
+                  data dir. Prefer the environment or the config file for URLs holding a \
+                  password: command lines are visible to other users."
+)]
+pub struct Cli {
+    /// Config file (default: the platform config dir's carve/config.toml, or CARVE_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// PostgreSQL URL of the tenant database (overrides the environment and config).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Database: the embedded cluster and schema migrations.
+    Db {
+        #[command(subcommand)]
+        command: db::DbCommand,
+    },
+}
+
+/// Runs one parsed command; the caller prints the error and picks the exit code.
+pub async fn run(command: Command, settings: &Settings, out: &Output) -> Result<()> {
+    match command {
+        Command::Db { command } => db::run(command, settings, out).await,
+    }
+}

@@ -1,0 +1,406 @@
+//! Configuration: `config.toml` (in the platform config dir, or `--config FILE`),
+//! then environment overrides, then command-line flags. A file that does not parse or
+//! holds an unknown key is an error naming file, line, column and key: never a silent
+//! default.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::os::{Secret, running_as_root};
+
+/// The file as written by the user. Every key is documented in `config.example.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    database: DatabaseSection,
+    local: LocalSection,
+    log: LogSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct DatabaseSection {
+    url: Option<Secret>,
+    password_command: Option<String>,
+    connect_timeout_secs: u64,
+    max_connections: u32,
+}
+
+impl Default for DatabaseSection {
+    fn default() -> Self {
+        DatabaseSection {
+            url: None,
+            password_command: None,
+            connect_timeout_secs: 10,
+            max_connections: 8,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LocalSection {
+    data_dir: Option<PathBuf>,
+    bin_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LogSection {
+    level: Option<String>,
+    file: Option<PathBuf>,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    /// The tenant's PostgreSQL; `source` says which setting chose it (for messages).
+    Url { url: Secret, source: &'static str },
+    /// The private cluster under the data directory.
+    Local,
+}
+
+/// Command-line values that override the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub database_url: Option<Secret>,
+}
+
+/// The resolved settings every other module reads.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file the settings came from, if one was read.
+    pub config_file: Option<PathBuf>,
+    pub database: DatabaseTarget,
+    pub password_command: Option<String>,
+    pub connect_timeout: Duration,
+    pub max_connections: u32,
+    pub data_dir: PathBuf,
+    pub bin_dir: Option<PathBuf>,
+    pub log_level: String,
+    pub log_file: PathBuf,
+}
+
+impl Settings {
+    /// Reads the config file and the process environment.
+    pub fn load(overrides: &Overrides) -> Result<Settings> {
+        Self::load_with_env(overrides, |key| std::env::var(key).ok())
+    }
+
+    /// Like [`Settings::load`], with the environment given as a lookup (for tests).
+    pub fn load_with_env(
+        overrides: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings> {
+        let explicit = overrides
+            .config_file
+            .clone()
+            .or_else(|| env("CARVE_CONFIG").map(PathBuf::from));
+        let (file, config_file) = match explicit {
+            Some(path) => (parse_file(&path)?, Some(path)),
+            None => match default_config_path().filter(|p| p.exists()) {
+                Some(path) => (parse_file(&path)?, Some(path)),
+                None => (FileConfig::default(), None),
+            },
+        };
+        resolve(file, config_file, overrides, env)
+    }
+}
+
+fn resolve(
+    file: FileConfig,
+    config_file: Option<PathBuf>,
+    overrides: &Overrides,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Settings> {
+    let non_empty = |key: &str| env(key).filter(|v| !v.is_empty());
+    let database = if let Some(url) = &overrides.database_url {
+        DatabaseTarget::Url {
+            url: url.clone(),
+            source: "--database-url",
+        }
+    } else if let Some(url) = non_empty("CARVE_DATABASE_URL") {
+        DatabaseTarget::Url {
+            url: Secret::new(url),
+            source: "CARVE_DATABASE_URL",
+        }
+    } else if let Some(url) = non_empty("DATABASE_URL") {
+        DatabaseTarget::Url {
+            url: Secret::new(url),
+            source: "DATABASE_URL",
+        }
+    } else if let Some(url) = file.database.url {
+        DatabaseTarget::Url {
+            url,
+            source: "database.url",
+        }
+    } else {
+        DatabaseTarget::Local
+    };
+
+    let data_dir = match non_empty("CARVE_DATA_DIR") {
+        Some(dir) => absolute("CARVE_DATA_DIR", PathBuf::from(dir))?,
+        None => match file.local.data_dir {
+            Some(dir) => absolute("local.data_dir", dir)?,
+            None => default_data_dir()?,
+        },
+    };
+    let bin_dir = file
+        .local
+        .bin_dir
+        .map(|dir| absolute("local.bin_dir", dir))
+        .transpose()?;
+    if file.database.connect_timeout_secs == 0 {
+        return Err(Error::config(
+            "database.connect_timeout_secs must be at least 1",
+        ));
+    }
+    if file.database.max_connections == 0 {
+        return Err(Error::config("database.max_connections must be at least 1"));
+    }
+    let log_level = non_empty("CARVE_LOG")
+        .or(file.log.level)
+        .unwrap_or_else(|| "info".to_owned());
+    if !is_log_filter(&log_level) {
+        return Err(Error::config(format!(
+            "log.level {log_level:?} is not a level (error, warn, info, debug, trace) or a filter like \"carve=debug\""
+        )));
+    }
+    let log_file = match file.log.file {
+        Some(path) => absolute("log.file", path)?,
+        None => data_dir.join("carve.log"),
+    };
+
+    Ok(Settings {
+        config_file,
+        database,
+        password_command: file.database.password_command,
+        connect_timeout: Duration::from_secs(file.database.connect_timeout_secs),
+        max_connections: file.database.max_connections,
+        data_dir,
+        bin_dir,
+        log_level,
+        log_file,
+    })
+}
+
+/// A level (`info`) or a comma list of `target=level` directives (`carve=debug,sqlx=warn`).
+fn is_log_filter(filter: &str) -> bool {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let is_level = |s: &str| LEVELS.contains(&s.to_ascii_lowercase().as_str());
+    filter
+        .split(',')
+        .all(|directive| match directive.trim().split_once('=') {
+            None => is_level(directive.trim()),
+            Some((target, level)) => {
+                !target.is_empty()
+                    && target
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                    && is_level(level)
+            }
+        })
+}
+
+fn absolute(key: &str, path: PathBuf) -> Result<PathBuf> {
+    if path.is_absolute() {
+        Ok(path)
+    } else {
+        Err(Error::config(format!(
+            "{key} must be an absolute path, got {}",
+            path.display()
+        )))
+    }
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "carve")
+}
+
+pub fn default_config_path() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Root's home is 0700, so the `postgres` system user could not reach a cluster there:
+/// as root the data lives in the system state directory instead.
+fn default_data_dir() -> Result<PathBuf> {
+    if running_as_root() {
+        return Ok(PathBuf::from("/var/lib/carve"));
+    }
+    project_dirs()
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or_else(|| Error::config("cannot find a home directory: set CARVE_DATA_DIR"))
+}
+
+fn parse_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::config(format!("cannot read config file {}: {e}", path.display())))?;
+    parse_str(&text).map_err(|e| Error::config(format!("{}:{e}", path.display())))
+}
+
+/// Parses config text; the error starts with `line:column:` and names the key.
+fn parse_str(text: &str) -> std::result::Result<FileConfig, String> {
+    toml::from_str(text).map_err(|e| describe_toml_error(text, &e))
+}
+
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end();
+    let Some(span) = error.span() else {
+        return format!(" {message}");
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    match key_at_line(text, line) {
+        Some(key) => format!("{line}:{column}: key `{key}`: {message}"),
+        None => format!("{line}:{column}: {message}"),
+    }
+}
+
+/// The dotted key written on `line` (1-based), qualified by the table header above it.
+fn key_at_line(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line - 1)?.trim();
+    if here.starts_with('[') {
+        return Some(
+            here.trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_owned(),
+        );
+    }
+    let (key, _) = here.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    let table = lines[..line - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str, env: &[(&str, &str)]) -> Result<Settings> {
+        let file = parse_str(text).map_err(Error::config)?;
+        resolve(file, None, &Overrides::default(), |k| {
+            env.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn unknown_key_names_line_column_and_key() {
+        let err = parse_str("[database]\nurl = \"postgres://x/y\"\nconect_timeout_secs = 5\n")
+            .unwrap_err();
+        assert!(
+            err.starts_with("3:1: key `database.conect_timeout_secs`"),
+            "{err}"
+        );
+        assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let err = parse_str("[database]\nconnect_timeout_secs = \"ten\"\n").unwrap_err();
+        assert!(err.starts_with("2:"), "{err}");
+        assert!(err.contains("key `database.connect_timeout_secs`"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_has_a_position() {
+        let err = parse_str("[database\nurl = 1\n").unwrap_err();
+        assert!(err.starts_with("1:"), "{err}");
+    }
+
+    #[test]
+    fn url_precedence_flag_then_env_then_file() {
+        let file = "[database]\nurl = \"postgres://file/db\"\n";
+        let s = settings(file, &[]).unwrap();
+        assert!(matches!(
+            s.database,
+            DatabaseTarget::Url {
+                source: "database.url",
+                ..
+            }
+        ));
+        let s = settings(file, &[("DATABASE_URL", "postgres://env/db")]).unwrap();
+        assert!(matches!(
+            s.database,
+            DatabaseTarget::Url {
+                source: "DATABASE_URL",
+                ..
+            }
+        ));
+        let s = settings(
+            file,
+            &[
+                ("DATABASE_URL", "postgres://env/db"),
+                ("CARVE_DATABASE_URL", "postgres://carve/db"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            s.database,
+            DatabaseTarget::Url {
+                url: Secret::new("postgres://carve/db"),
+                source: "CARVE_DATABASE_URL"
+            }
+        );
+        let overrides = Overrides {
+            config_file: None,
+            database_url: Some(Secret::new("postgres://flag/db")),
+        };
+        let s = resolve(parse_str(file).unwrap(), None, &overrides, |k| {
+            (k == "DATABASE_URL").then(|| "postgres://env/db".to_owned())
+        })
+        .unwrap();
+        assert!(matches!(
+            s.database,
+            DatabaseTarget::Url {
+                source: "--database-url",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn no_url_means_the_embedded_cluster() {
+        let s = settings("", &[("CARVE_DATA_DIR", "/srv/carve")]).unwrap();
+        assert_eq!(s.database, DatabaseTarget::Local);
+        assert_eq!(s.data_dir, PathBuf::from("/srv/carve"));
+        assert_eq!(s.log_file, PathBuf::from("/srv/carve/carve.log"));
+    }
+
+    #[test]
+    fn relative_paths_and_bad_values_are_refused() {
+        let err = settings("[local]\ndata_dir = \"carve\"\n", &[]).unwrap_err();
+        assert!(
+            err.message
+                .contains("local.data_dir must be an absolute path")
+        );
+        let err = settings("", &[("CARVE_DATA_DIR", "rel")]).unwrap_err();
+        assert!(err.message.contains("CARVE_DATA_DIR"));
+        let err = settings("[log]\nlevel = \"loud!!\"\n", &[]).unwrap_err();
+        assert!(err.message.contains("log.level"));
+        assert!(settings("[log]\nlevel = \"carve=debug,sqlx=warn\"\n", &[]).is_ok());
+        let err = settings("[database]\nconnect_timeout_secs = 0\n", &[]).unwrap_err();
+        assert!(err.message.contains("connect_timeout_secs"));
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let s = settings("[database]\nurl = \"postgres://u:hunter2@h/db\"\n", &[]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

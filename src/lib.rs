@@ -1,0 +1,14 @@
+//! carve: a terminal IP address manager for network operations engineers.
+//!
+//! Layers, dependencies pointing down (DESIGN.md section 3):
+//! `cli` / `tui` -> `service` -> `store` -> `engine`; `config`, `error` and `os` are shared.
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod logging;
+pub mod os;
+pub mod service;
+pub mod store;
+pub mod tui;

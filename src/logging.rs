@@ -1,0 +1,32 @@
+//! Logs go to a file, never to the terminal (the TUI owns the screen; the CLI's stdout
+//! is for results). Nothing that is logged may carry a password: database targets are
+//! logged through their password-free descriptions only.
+
+use std::fs::OpenOptions;
+use std::sync::Mutex;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Settings;
+
+/// Starts file logging. A log file that cannot be opened costs a warning, not the command.
+pub fn init(settings: &Settings) {
+    let path = &settings.log_file;
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let file = match OpenOptions::new().create(true).append(true).open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("warning: not logging: cannot open {}: {e}", path.display());
+            return;
+        }
+    };
+    // The level was validated when the settings were loaded.
+    let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(Mutex::new(file))
+        .try_init();
+}

@@ -1,0 +1,110 @@
+//! Finding the PostgreSQL server binaries on this machine (DESIGN.md section 4):
+//! a configured directory, then PATH, then `pg_config --bindir`, then Debian's
+//! versioned directories, newest first.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A directory holding `initdb`, `pg_ctl` and `postgres`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgBinaries {
+    pub dir: PathBuf,
+}
+
+const REQUIRED: [&str; 3] = ["initdb", "pg_ctl", "postgres"];
+const DEBIAN_ROOT: &str = "/usr/lib/postgresql";
+
+impl PgBinaries {
+    pub fn find(configured: Option<&Path>) -> Result<PgBinaries> {
+        if let Some(dir) = configured {
+            return if is_server_dir(dir) {
+                Ok(PgBinaries {
+                    dir: dir.to_path_buf(),
+                })
+            } else {
+                Err(Error::local_cluster(format!(
+                    "local.bin_dir {} does not hold initdb, pg_ctl and postgres",
+                    dir.display()
+                )))
+            };
+        }
+        candidates()
+            .into_iter()
+            .find(|dir| is_server_dir(dir))
+            .map(|dir| PgBinaries { dir })
+            .ok_or_else(not_found)
+    }
+
+    pub fn tool(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+fn not_found() -> Error {
+    Error::local_cluster(
+        "no PostgreSQL server binaries found (looked for initdb, pg_ctl and postgres in PATH, \
+         `pg_config --bindir` and /usr/lib/postgresql/*/bin): install them \
+         (Debian/Ubuntu: apt-get install postgresql postgresql-contrib) or point carve at an \
+         existing database with --database-url or CARVE_DATABASE_URL",
+    )
+}
+
+fn is_server_dir(dir: &Path) -> bool {
+    REQUIRED.iter().all(|tool| dir.join(tool).is_file())
+}
+
+fn candidates() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    // On PATH, `initdb` is often a symlink (Debian's wrappers, /usr/local/bin links):
+    // the real directory is where the link points.
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let initdb = dir.join("initdb");
+            if let Ok(real) = std::fs::canonicalize(&initdb) {
+                dirs.extend(real.parent().map(Path::to_path_buf));
+            }
+            dirs.push(dir);
+        }
+    }
+    if let Ok(out) = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        && out.status.success()
+    {
+        let dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if !dir.is_empty() {
+            dirs.push(PathBuf::from(dir));
+        }
+    }
+    dirs.extend(debian_versioned_dirs());
+    dirs
+}
+
+/// `/usr/lib/postgresql/<major>/bin`, the newest major version first.
+fn debian_versioned_dirs() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(DEBIAN_ROOT) else {
+        return Vec::new();
+    };
+    let mut versions: Vec<(u32, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let major = e.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((major, e.path().join("bin")))
+        })
+        .collect();
+    versions.sort_by_key(|(major, _)| std::cmp::Reverse(*major));
+    versions.into_iter().map(|(_, dir)| dir).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configured_directory_without_the_tools_is_refused_by_name() {
+        let err = PgBinaries::find(Some(Path::new("/nonexistent/pg/bin"))).unwrap_err();
+        assert!(err.message.contains("/nonexistent/pg/bin"), "{err}");
+        assert_eq!(err.kind.exit_code(), 2);
+    }
+}

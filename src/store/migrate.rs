@@ -1,0 +1,71 @@
+//! Schema migrations: embedded at build time, applied under sqlx's advisory lock so
+//! concurrent carve processes migrate once. A database whose schema is newer than this
+//! binary knows is refused before anything is touched.
+
+use sqlx::PgPool;
+use sqlx::migrate::{MigrateError, Migrator};
+
+use crate::error::{Error, Result};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationReport {
+    /// The schema version after migrating.
+    pub schema_version: i64,
+    /// Versions applied by this call (empty when the schema was current).
+    pub applied: Vec<i64>,
+}
+
+/// The newest schema version this binary carries.
+pub fn known_schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<MigrationReport> {
+    let before = applied_versions(pool).await?;
+    let known = known_schema_version();
+    if let Some(unknown) = before.iter().find(|v| !MIGRATOR.version_exists(**v)) {
+        let newest = before.iter().max().copied().unwrap_or(*unknown);
+        return Err(Error::schema(format!(
+            "the database schema is at version {newest}, newer than this carve knows \
+             (up to {known}): upgrade carve; nothing was changed"
+        )));
+    }
+    MIGRATOR.run(pool).await.map_err(migrate_error)?;
+    let after = applied_versions(pool).await?;
+    Ok(MigrationReport {
+        schema_version: after.iter().max().copied().unwrap_or(0),
+        applied: after.into_iter().filter(|v| !before.contains(v)).collect(),
+    })
+}
+
+/// Versions recorded as applied; empty for a database carve has never touched.
+async fn applied_versions(pool: &PgPool) -> Result<Vec<i64>> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| Error::schema(format!("cannot read the schema version: {e}")))?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(pool)
+        .await
+        .map_err(|e| Error::schema(format!("cannot read the schema version: {e}")))
+}
+
+fn migrate_error(error: MigrateError) -> Error {
+    match error {
+        MigrateError::VersionMismatch(v) => Error::schema(format!(
+            "migration {v} differs from the one applied to this database: \
+             a landed migration was edited; restore it and add a new migration instead"
+        )),
+        MigrateError::Dirty(v) => Error::schema(format!(
+            "migration {v} failed part-way on an earlier run; fix the database by hand \
+             before carve can migrate it"
+        )),
+        MigrateError::Execute(e) => Error::schema(format!("migration failed: {e}")),
+        other => Error::schema(format!("migration failed: {other}")),
+    }
+}
