@@ -11,6 +11,13 @@ pub fn running_as_root() -> bool {
     effective_uid() == Some(0)
 }
 
+/// FNV-1a: a stable, dependency-free hash for naming directories after paths.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// A string that holds a credential: it can be used, but never printed by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

@@ -2,8 +2,8 @@
 //! concurrent carve processes migrate once. A database whose schema is newer than this
 //! binary knows is refused before anything is touched.
 
-use sqlx::PgPool;
 use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::{PgConnection, PgPool};
 
 use crate::error::{Error, Result};
 
@@ -23,7 +23,32 @@ pub fn known_schema_version() -> i64 {
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<MigrationReport> {
-    let before = applied_versions(pool).await?;
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(|e| Error::schema(format!("cannot migrate: {e}")))?;
+    // sqlx locks inside `run` too; holding our own lock around the whole read-migrate-read
+    // makes the report exact when several carve processes start at once.
+    lock(&mut conn, "SELECT pg_advisory_lock($1)").await?;
+    let result = migrate_locked(&mut conn).await;
+    lock(&mut conn, "SELECT pg_advisory_unlock($1)").await?;
+    result
+}
+
+/// "carve" in ASCII: the key of the advisory lock around migrations.
+const MIGRATION_LOCK: i64 = 0x63_6172_7665;
+
+async fn lock(conn: &mut PgConnection, sql: &'static str) -> Result<()> {
+    sqlx::query(sql)
+        .bind(MIGRATION_LOCK)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(|e| Error::schema(format!("cannot take the migration lock: {e}")))
+}
+
+async fn migrate_locked(conn: &mut PgConnection) -> Result<MigrationReport> {
+    let before = applied_versions(conn).await?;
     let known = known_schema_version();
     if let Some(unknown) = before.iter().find(|v| !MIGRATOR.version_exists(**v)) {
         let newest = before.iter().max().copied().unwrap_or(*unknown);
@@ -32,8 +57,8 @@ pub async fn migrate(pool: &PgPool) -> Result<MigrationReport> {
              (up to {known}): upgrade carve; nothing was changed"
         )));
     }
-    MIGRATOR.run(pool).await.map_err(migrate_error)?;
-    let after = applied_versions(pool).await?;
+    MIGRATOR.run(&mut *conn).await.map_err(migrate_error)?;
+    let after = applied_versions(conn).await?;
     Ok(MigrationReport {
         schema_version: after.iter().max().copied().unwrap_or(0),
         applied: after.into_iter().filter(|v| !before.contains(v)).collect(),
@@ -41,16 +66,16 @@ pub async fn migrate(pool: &PgPool) -> Result<MigrationReport> {
 }
 
 /// Versions recorded as applied; empty for a database carve has never touched.
-async fn applied_versions(pool: &PgPool) -> Result<Vec<i64>> {
+async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>> {
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| Error::schema(format!("cannot read the schema version: {e}")))?;
     if !exists {
         return Ok(Vec::new());
     }
     sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(|e| Error::schema(format!("cannot read the schema version: {e}")))
 }

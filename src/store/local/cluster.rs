@@ -142,11 +142,11 @@ impl LocalCluster {
     }
 
     fn prepare_data_dir(&self) -> Result<()> {
-        let mode = if self.run_as.is_some() { 0o755 } else { 0o700 };
-        make_dir(&self.data_dir, mode)?;
         if let Some(user) = &self.run_as {
             user.check_can_reach(&self.pgdata)?;
         }
+        let mode = if self.run_as.is_some() { 0o755 } else { 0o700 };
+        make_dir(&self.data_dir, mode)?;
         for dir in [&self.pgdata, &self.socket_dir] {
             make_dir(dir, 0o700)?;
             if let Some(user) = &self.run_as {
@@ -274,14 +274,8 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
     let uid = crate::os::effective_uid().unwrap_or(0);
     PathBuf::from(format!(
         "/tmp/carve-{uid}-{:016x}",
-        fnv1a(data_dir.as_os_str().as_encoded_bytes())
+        crate::os::fnv1a(data_dir.as_os_str().as_encoded_bytes())
     ))
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 fn make_dir(dir: &Path, mode: u32) -> Result<()> {

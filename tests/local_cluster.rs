@@ -1,0 +1,183 @@
+//! The embedded default database, driven through the real binary as a user would:
+//! `carve db local start|stop|status`, data kept across restarts, clear refusals.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+fn carve_json(home: &Path, args: &[&str]) -> (i32, Value, String) {
+    let (code, stdout, stderr) = support::run(support::carve(home).arg("--json").args(args));
+    let doc = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout} / {stderr}"));
+    (code, doc, stderr)
+}
+
+fn psql(home: &Path, socket_dir: &str, sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args([
+            "-X", "-A", "-t", "-h", socket_dir, "-U", "carve", "-d", "carve", "-c", sql,
+        ])
+        .env("HOME", home)
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Stops the cluster under `home` when a test ends, even by panic, so no server is left
+/// running over a deleted directory.
+struct StopOnDrop<'a>(&'a Path);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = support::carve(self.0)
+            .args(["db", "local", "stop"])
+            .output();
+    }
+}
+
+#[test]
+fn start_status_stop_restart_keeps_data() {
+    let home = support::reachable_tempdir();
+    let home = home.path();
+    let _stop = StopOnDrop(home);
+
+    let (code, doc, _) = carve_json(home, &["db", "local", "status"]);
+    assert_eq!((code, doc["state"].as_str()), (0, Some("uninitialised")));
+
+    let (code, doc, stderr) = carve_json(home, &["db", "local", "start"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["state"], "running");
+    assert_eq!(doc["action"], "started");
+    assert_eq!(doc["schema_version"], carve::store::known_schema_version());
+    let socket_dir = doc["socket_dir"].as_str().unwrap().to_owned();
+    let pid = doc["pid"].as_u64().unwrap();
+    assert!(pid > 0);
+
+    // The socket directory is private, and the server listens on no TCP port.
+    let mode = std::fs::metadata(&socket_dir).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o700
+    );
+    assert_eq!(psql(home, &socket_dir, "SHOW listen_addresses"), "");
+
+    // A second start is a no-op that says so.
+    let (code, doc, _) = carve_json(home, &["db", "local", "start"]);
+    assert_eq!(
+        (code, doc["action"].as_str(), doc["pid"].as_u64()),
+        (0, Some("none"), Some(pid))
+    );
+
+    psql(
+        home,
+        &socket_dir,
+        "INSERT INTO locations (name) VALUES ('EU-FRA')",
+    );
+
+    let (code, doc, _) = carve_json(home, &["db", "local", "stop"]);
+    assert_eq!(
+        (code, doc["state"].as_str(), doc["action"].as_str()),
+        (0, Some("stopped"), Some("stopped"))
+    );
+    let (_, doc, _) = carve_json(home, &["db", "local", "status"]);
+    assert_eq!(doc["state"], "stopped");
+    let (code, doc, _) = carve_json(home, &["db", "local", "stop"]);
+    assert_eq!((code, doc["action"].as_str()), (0, Some("none")));
+
+    // Any command that needs the database starts the cluster on demand.
+    let (code, doc, stderr) = carve_json(home, &["db", "migrate"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(doc["applied"].as_array().unwrap().is_empty());
+    assert_eq!(
+        psql(home, &socket_dir, "SELECT name FROM locations"),
+        "EU-FRA"
+    );
+
+    let (code, _, _) = carve_json(home, &["db", "local", "stop"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn concurrent_first_starts_create_one_cluster() {
+    let home = support::reachable_tempdir();
+    let _stop = StopOnDrop(home.path());
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            support::carve(home.path())
+                .args(["--json", "db", "local", "start"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut started = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["state"], "running");
+        started += usize::from(doc["action"] == "started");
+    }
+    assert_eq!(started, 1);
+    let (code, _, _) = carve_json(home.path(), &["db", "local", "stop"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn missing_server_binaries_say_what_to_install() {
+    let home = support::reachable_tempdir();
+    let config = home.path().join("config.toml");
+    let empty_bin = home.path().join("bin");
+    std::fs::create_dir(&empty_bin).unwrap();
+    std::fs::write(&config, format!("[local]\nbin_dir = {:?}\n", empty_bin)).unwrap();
+    let (code, stdout, stderr) = support::run(
+        support::carve(home.path())
+            .arg("--config")
+            .arg(&config)
+            .args(["db", "local", "start"]),
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("does not hold initdb, pg_ctl and postgres"),
+        "{stderr}"
+    );
+    assert!(!home.path().join("data/pg").exists(), "nothing was created");
+}
+
+#[test]
+fn a_data_dir_the_postgres_user_cannot_reach_is_refused_when_root() {
+    if !carve::os::running_as_root() {
+        // As an ordinary user the cluster runs as that user: nothing to refuse.
+        return;
+    }
+    let home = support::reachable_tempdir();
+    let private = home.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::set_permissions(
+        &private,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let (code, _, stderr) = support::run(
+        support::carve(home.path())
+            .env("CARVE_DATA_DIR", private.join("carve"))
+            .args(["db", "local", "start"]),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot reach"), "{stderr}");
+    assert!(stderr.contains("mode 700"), "{stderr}");
+    assert!(!private.join("carve/pg/PG_VERSION").exists());
+}

@@ -1,0 +1,280 @@
+//! Test support: a fresh, migrated database per test, and the real `carve` binary.
+//!
+//! With `DATABASE_URL` set, per-test databases are created on that server from a migrated
+//! template. Without it, one throwaway cluster serves the whole run: every test process
+//! (cargo test binaries, nextest's process per test) holds a shared lock on
+//! `users.lock` while it lives; the first one creates the cluster and a reaper process
+//! that stops and deletes it once nobody has held the lock for a few seconds.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+mod cluster;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+use tokio::sync::OnceCell;
+
+/// Where test databases are created, shared by every test in this process.
+#[derive(Debug, Clone)]
+struct Server {
+    /// Options reaching the server's maintenance database.
+    admin: PgConnectOptions,
+    /// The migrated template every test database is cloned from.
+    template: String,
+    /// Builds a URL for the carve binary from a database name.
+    url_for: UrlScheme,
+}
+
+#[derive(Debug, Clone)]
+enum UrlScheme {
+    /// `postgres://carve@localhost/<db>?host=<socket dir>`
+    Socket { dir: PathBuf, user: String },
+    /// The `DATABASE_URL` with its database replaced.
+    Replace { before: String, after: String },
+}
+
+static SERVER: OnceCell<Server> = OnceCell::const_new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh database with carve's schema, dropped when the value goes out of scope.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub name: String,
+    /// A `--database-url` for the carve binary that reaches this database.
+    pub url: String,
+    pub options: PgConnectOptions,
+    admin: PgConnectOptions,
+}
+
+pub async fn test_db() -> TestDb {
+    let server = SERVER
+        .get_or_init(|| async {
+            match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+                Some(url) => external_server(&url).await,
+                None => cluster::embedded_server().await,
+            }
+        })
+        .await;
+    let name = format!(
+        "carve_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = server
+        .admin
+        .connect()
+        .await
+        .expect("connect to the test server");
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("drop a leftover test database");
+    sqlx::query(AssertSqlSafe(format!(
+        "CREATE DATABASE {name} TEMPLATE {}",
+        server.template
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("clone the template database");
+    admin.close().await.ok();
+    let options = server.admin.clone().database(&name);
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options.clone())
+        .await
+        .expect("connect to the test database");
+    TestDb {
+        pool,
+        url: server.url_for.url(&name),
+        name,
+        options,
+        admin: server.admin.clone(),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Async code cannot run in Drop; a short-lived runtime on its own thread can.
+        let admin = self.admin.clone();
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut conn = admin.connect().await.ok()?;
+                sqlx::query(AssertSqlSafe(sql))
+                    .execute(&mut conn)
+                    .await
+                    .ok()?;
+                conn.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+impl UrlScheme {
+    fn url(&self, database: &str) -> String {
+        match self {
+            UrlScheme::Socket { dir, user } => {
+                format!(
+                    "postgres://{user}@localhost/{database}?host={}",
+                    dir.display()
+                )
+            }
+            UrlScheme::Replace { before, after } => format!("{before}{database}{after}"),
+        }
+    }
+}
+
+async fn external_server(url: &str) -> Server {
+    let admin: PgConnectOptions = url.parse().expect("DATABASE_URL is not a postgres URL");
+    let (before, after) = split_database(url);
+    let template = format!("carve_tmpl_{:016x}", migrations_hash());
+    let mut conn = admin.connect().await.expect("connect to DATABASE_URL");
+    // Several test processes may start at once: one creates the template, under a lock.
+    sqlx::query("SELECT pg_advisory_lock(727274)")
+        .execute(&mut conn)
+        .await
+        .expect("advisory lock");
+    ensure_template(&mut conn, &admin, &template).await;
+    sqlx::query("SELECT pg_advisory_unlock(727274)")
+        .execute(&mut conn)
+        .await
+        .expect("advisory unlock");
+    conn.close().await.ok();
+    Server {
+        admin,
+        template,
+        url_for: UrlScheme::Replace { before, after },
+    }
+}
+
+/// Creates and migrates `template` unless it exists. Leaves no connection to it open,
+/// since PostgreSQL cannot clone a database someone is connected to.
+async fn ensure_template(conn: &mut sqlx::PgConnection, admin: &PgConnectOptions, template: &str) {
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(template)
+            .fetch_one(&mut *conn)
+            .await
+            .expect("look up the template");
+    if exists {
+        return;
+    }
+    let building = format!("{template}_building");
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {building} WITH (FORCE)"
+    )))
+    .execute(&mut *conn)
+    .await
+    .expect("drop a half-built template");
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {building}")))
+        .execute(&mut *conn)
+        .await
+        .expect("create the template");
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(admin.clone().database(&building))
+        .await
+        .expect("connect to the template");
+    carve::store::migrate(&pool)
+        .await
+        .expect("migrate the template");
+    pool.close().await;
+    // Renamed only once complete, so a crash never leaves a half-migrated template.
+    sqlx::query(AssertSqlSafe(format!(
+        "ALTER DATABASE {building} RENAME TO {template}"
+    )))
+    .execute(&mut *conn)
+    .await
+    .expect("publish the template");
+}
+
+/// Splits a URL around its database name: `postgres://u@h:5/db?x` -> (`postgres://u@h:5/`, `?x`).
+fn split_database(url: &str) -> (String, String) {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let path_start = url[scheme_end..]
+        .find('/')
+        .map_or(url.len(), |i| scheme_end + i);
+    let query_start = url[path_start..]
+        .find('?')
+        .map_or(url.len(), |i| path_start + i);
+    let before = if path_start == url.len() {
+        format!("{url}/")
+    } else {
+        url[..=path_start].to_owned()
+    };
+    (before, url[query_start..].to_owned())
+}
+
+/// Changes whenever a migration file changes, so a stale template is never reused.
+fn migrations_hash() -> u64 {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read migrations/")
+        .map(|e| e.expect("read migrations/").path())
+        .collect();
+    files.sort();
+    let mut all = Vec::new();
+    for file in files {
+        all.extend_from_slice(file.file_name().unwrap_or_default().as_encoded_bytes());
+        all.extend(std::fs::read(&file).expect("read a migration"));
+    }
+    carve::os::fnv1a(&all)
+}
+
+/// The real carve binary, isolated from the developer's own config and database.
+pub fn carve(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_carve"));
+    for key in [
+        "DATABASE_URL",
+        "CARVE_DATABASE_URL",
+        "CARVE_CONFIG",
+        "CARVE_DATA_DIR",
+        "CARVE_LOG",
+    ] {
+        command.env_remove(key);
+    }
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("CARVE_DATA_DIR", home.join("data"))
+        .stdin(std::process::Stdio::null());
+    command
+}
+
+/// Runs a command and returns (exit code, stdout, stderr).
+pub fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("run carve");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// A temporary directory the `postgres` system user can reach (a cluster may live in it
+/// when the tests run as root).
+pub fn reachable_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix("carve-t")
+        .tempdir_in("/tmp")
+        .expect("create a temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod the temp dir");
+    dir
+}
