@@ -181,3 +181,76 @@ fn a_data_dir_the_postgres_user_cannot_reach_is_refused_when_root() {
     assert!(stderr.contains("mode 700"), "{stderr}");
     assert!(!private.join("carve/pg/PG_VERSION").exists());
 }
+
+#[test]
+fn passwords_come_from_url_passfile_or_command_and_never_show() {
+    let home = support::reachable_tempdir();
+    let home = home.path();
+    let _stop = StopOnDrop(home);
+    let (code, doc, stderr) = carve_json(home, &["db", "local", "start"]);
+    assert_eq!(code, 0, "{stderr}");
+    let socket_dir = doc["socket_dir"].as_str().unwrap().to_owned();
+    let pgdata = doc["data_dir"].as_str().unwrap().to_owned();
+    // A role that must log in with a password (the cluster trusts everyone else).
+    psql(
+        home,
+        &socket_dir,
+        "CREATE ROLE noc LOGIN PASSWORD 'right-horse' SUPERUSER",
+    );
+    let hba = Path::new(&pgdata).join("pg_hba.conf");
+    let rules = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(&hba, format!("local all noc scram-sha-256\n{rules}")).unwrap();
+    psql(home, &socket_dir, "SELECT pg_reload_conf()");
+
+    let url =
+        |password: &str| format!("postgres://noc{password}@localhost/carve?host={socket_dir}");
+    let migrate = |url: &str, config: Option<&str>| {
+        let mut command = support::carve(home);
+        if let Some(text) = config {
+            let file = home.join("pw.toml");
+            std::fs::write(&file, text).unwrap();
+            command.arg("--config").arg(file);
+        }
+        support::run(
+            command
+                .env("CARVE_DATABASE_URL", url)
+                .args(["db", "migrate"]),
+        )
+    };
+
+    let (code, stdout, stderr) = migrate(&url(":wrong-horse"), None);
+    assert_eq!(code, 2, "{stdout}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: cannot connect to PostgreSQL at noc@[{socket_dir}]/carve: password authentication failed"
+        )
+    );
+    assert!(!stderr.contains("wrong-horse"));
+
+    let (code, _, stderr) = migrate(&url(":right-horse"), None);
+    assert_eq!(code, 0, "{stderr}");
+
+    let command = "[database]\npassword_command = \"echo right-horse\"\n";
+    let (code, stdout, stderr) = migrate(&url(""), Some(command));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("right-horse") && !stderr.contains("right-horse"));
+
+    let passfile = home.join("pgpass");
+    std::fs::write(&passfile, "*:*:*:noc:right-horse\n").unwrap();
+    std::fs::set_permissions(
+        &passfile,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let (code, _, stderr) = support::run(support::carve(home).env("PGPASSFILE", &passfile).args([
+        "--database-url",
+        &url(""),
+        "db",
+        "migrate",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+
+    let log = std::fs::read_to_string(home.join("data/carve.log")).unwrap_or_default();
+    assert!(!log.contains("horse"), "a password reached the log: {log}");
+}
