@@ -108,25 +108,14 @@ fn start_status_stop_restart_keeps_data() {
 fn concurrent_first_starts_create_one_cluster() {
     let home = support::reachable_tempdir();
     let _stop = StopOnDrop(home.path());
-    let children: Vec<_> = (0..4)
-        .map(|_| {
-            support::carve(home.path())
-                .args(["--json", "db", "local", "start"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let runs = support::run_concurrently(4, || {
+        let mut command = support::carve(home.path());
+        command.args(["--json", "db", "local", "start"]);
+        command
+    });
     let mut started = 0;
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (code, doc, stderr) in runs {
+        assert_eq!(code, 0, "{stderr}");
         assert_eq!(doc["state"], "running");
         started += usize::from(doc["action"] == "started");
     }

@@ -30,25 +30,14 @@ async fn an_empty_database_is_migrated_from_scratch_by_concurrent_processes() {
         .await
         .unwrap();
     let home = support::reachable_tempdir();
-    let children: Vec<_> = (0..4)
-        .map(|_| {
-            support::carve(home.path())
-                .args(["--json", "--database-url", &db.url, "db", "migrate"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let runs = support::run_concurrently(4, || {
+        let mut command = support::carve(home.path());
+        command.args(["--json", "--database-url", &db.url, "db", "migrate"]);
+        command
+    });
     let mut applied_by = 0;
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (code, doc, stderr) in runs {
+        assert_eq!(code, 0, "{stderr}");
         assert_eq!(doc["schema_version"], known_schema_version());
         if !doc["applied"].as_array().unwrap().is_empty() {
             applied_by += 1;

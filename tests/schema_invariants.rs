@@ -5,28 +5,58 @@ mod support;
 
 use sqlx::PgPool;
 
-/// Runs `sql`, expects PostgreSQL to refuse it with `code` naming `constraint`, and checks
-/// that the table's row count did not change.
-async fn refused(pool: &PgPool, table: &str, sql: &str, code: &str, constraint: &str) {
-    let count = |pool: &PgPool| {
-        let q = format!("SELECT count(*) FROM {table}");
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(q))
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-    };
-    let before = count(pool).await;
-    let err = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(pool)
+/// A statement PostgreSQL must refuse: with this SQLSTATE, naming this constraint,
+/// leaving `table` as it was.
+struct Refusal<'a> {
+    why: &'a str,
+    table: &'a str,
+    sql: String,
+    code: &'a str,
+    constraint: &'a str,
+}
+
+async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(pool)
         .await
-        .expect_err(&format!("the database accepted: {sql}"));
-    let db = err.as_database_error().expect("a database error");
-    assert_eq!(db.code().as_deref(), Some(code), "{sql}: {}", db.message());
-    assert_eq!(db.constraint(), Some(constraint), "{sql}: {}", db.message());
-    assert_eq!(count(pool).await, before, "{sql} changed {table}");
+        .unwrap()
+}
+
+async fn all_refused(pool: &PgPool, cases: Vec<Refusal<'_>>) {
+    for case in cases {
+        let before = count(pool, case.table).await;
+        let err = sqlx::query(sqlx::AssertSqlSafe(case.sql.clone()))
+            .execute(pool)
+            .await
+            .expect_err(&format!("{}: the database accepted {}", case.why, case.sql));
+        let db = err.as_database_error().expect("a database error");
+        let context = format!("{}: {}", case.why, db.message());
+        assert_eq!(db.code().as_deref(), Some(case.code), "{context}");
+        assert_eq!(db.constraint(), Some(case.constraint), "{context}");
+        assert_eq!(
+            count(pool, case.table).await,
+            before,
+            "{}: {} changed",
+            case.why,
+            case.table
+        );
+    }
+}
+
+fn refusal<'a>(
+    why: &'a str,
+    table: &'a str,
+    sql: impl Into<String>,
+    code: &'a str,
+    constraint: &'a str,
+) -> Refusal<'a> {
+    Refusal {
+        why,
+        table,
+        sql: sql.into(),
+        code,
+        constraint,
+    }
 }
 
 /// 203.0.113.0/24 split into its two /25 halves, the lower half split again.
@@ -82,12 +112,16 @@ async fn a_valid_tree_and_address_are_accepted() {
 async fn duplicate_cidr_is_refused() {
     let db = support::test_db().await;
     small_tree(&db.pool).await;
-    refused(
+    let sql = "INSERT INTO subnets (cidr) VALUES ('203.0.113.0/24')";
+    all_refused(
         &db.pool,
-        "subnets",
-        "INSERT INTO subnets (cidr) VALUES ('203.0.113.0/24')",
-        "23505",
-        "subnets_cidr_key",
+        vec![refusal(
+            "duplicate root",
+            "subnets",
+            sql,
+            "23505",
+            "subnets_cidr_key",
+        )],
     )
     .await;
 }
@@ -96,39 +130,57 @@ async fn duplicate_cidr_is_refused() {
 async fn overlapping_roots_and_siblings_are_refused() {
     let db = support::test_db().await;
     small_tree(&db.pool).await;
-    // A root that overlaps an existing root, both ways round.
-    for cidr in ["203.0.112.0/23", "203.0.113.128/26", "203.0.0.0/16"] {
-        refused(
-            &db.pool,
-            "subnets",
-            &format!("INSERT INTO subnets (cidr) VALUES ('{cidr}')"),
-            "23P01",
-            "subnets_no_overlapping_siblings",
-        )
-        .await;
-    }
-    // Two children of one parent that overlap without being equal cannot be built
-    // either: the second is refused by the exclusion constraint.
-    let db2 = support::test_db().await;
+    let root = |cidr: &str| format!("INSERT INTO subnets (cidr) VALUES ('{cidr}')");
+    let overlap = "subnets_no_overlapping_siblings";
+    all_refused(
+        &db.pool,
+        vec![
+            refusal(
+                "root around a root",
+                "subnets",
+                root("203.0.112.0/23"),
+                "23P01",
+                overlap,
+            ),
+            refusal(
+                "root inside a root",
+                "subnets",
+                root("203.0.113.128/26"),
+                "23P01",
+                overlap,
+            ),
+            refusal(
+                "root far around a root",
+                "subnets",
+                root("203.0.0.0/16"),
+                "23P01",
+                overlap,
+            ),
+        ],
+    )
+    .await;
+    // Two children of one parent that overlap without being equal cannot be built while
+    // the buddy check stands; without it, the exclusion constraint still refuses them.
     sqlx::raw_sql(
         "INSERT INTO subnets (cidr, allocation_status) VALUES ('198.51.100.0/24', 'subdivided');
          INSERT INTO subnets (cidr, parent_id, parent_cidr)
-             SELECT '198.51.100.0/25', id, cidr FROM subnets WHERE cidr = '198.51.100.0/24'",
+             SELECT '198.51.100.0/25', id, cidr FROM subnets WHERE cidr = '198.51.100.0/24';
+         ALTER TABLE subnets DROP CONSTRAINT subnets_child_inside_parent;",
     )
-    .execute(&db2.pool)
+    .execute(&db.pool)
     .await
     .unwrap();
-    sqlx::query("ALTER TABLE subnets DROP CONSTRAINT subnets_child_inside_parent")
-        .execute(&db2.pool)
-        .await
-        .unwrap();
-    refused(
-        &db2.pool,
-        "subnets",
-        "INSERT INTO subnets (cidr, parent_id, parent_cidr)
-         SELECT '198.51.100.0/26', id, cidr FROM subnets WHERE cidr = '198.51.100.0/24'",
-        "23P01",
-        "subnets_no_overlapping_siblings",
+    let sql = "INSERT INTO subnets (cidr, parent_id, parent_cidr)
+               SELECT '198.51.100.0/26', id, cidr FROM subnets WHERE cidr = '198.51.100.0/24'";
+    all_refused(
+        &db.pool,
+        vec![refusal(
+            "overlapping siblings",
+            "subnets",
+            sql,
+            "23P01",
+            overlap,
+        )],
     )
     .await;
 }
@@ -143,50 +195,30 @@ async fn a_child_outside_its_parent_or_not_a_buddy_half_is_refused() {
              SELECT '{cidr}', id, cidr FROM subnets WHERE cidr = '203.0.113.0/24'"
         )
     };
-    // Outside the parent entirely.
-    refused(
+    let inside = "subnets_child_inside_parent";
+    let parent = "subnets_parent_fkey";
+    all_refused(
         &db.pool,
-        "subnets",
-        &under_24("198.51.100.0/25"),
-        "23514",
-        "subnets_child_inside_parent",
-    )
-    .await;
-    // Inside, but two steps down: the /25 in between must exist.
-    refused(
-        &db.pool,
-        "subnets",
-        &under_24("203.0.113.192/26"),
-        "23514",
-        "subnets_child_inside_parent",
-    )
-    .await;
-    // A parent_cidr that lies about the parent's real CIDR.
-    refused(
-        &db.pool,
-        "subnets",
-        "INSERT INTO subnets (cidr, parent_id, parent_cidr)
-         SELECT '198.51.100.0/25', id, '198.51.100.0/24' FROM subnets WHERE cidr = '203.0.113.0/24'",
-        "23503",
-        "subnets_parent_fkey",
-    )
-    .await;
-    // A parent that does not exist.
-    refused(
-        &db.pool,
-        "subnets",
-        "INSERT INTO subnets (cidr, parent_id, parent_cidr) VALUES ('10.0.0.0/25', 999999, '10.0.0.0/24')",
-        "23503",
-        "subnets_parent_fkey",
-    )
-    .await;
-    // A parent that still has children cannot be deleted.
-    refused(
-        &db.pool,
-        "subnets",
-        "DELETE FROM subnets WHERE cidr = '203.0.113.0/25'",
-        "23503",
-        "subnets_parent_fkey",
+        vec![
+            refusal("child outside its parent", "subnets", under_24("198.51.100.0/25"), "23514", inside),
+            refusal("child two steps down", "subnets", under_24("203.0.113.192/26"), "23514", inside),
+            refusal(
+                "parent_cidr that lies",
+                "subnets",
+                "INSERT INTO subnets (cidr, parent_id, parent_cidr)
+                 SELECT '198.51.100.0/25', id, '198.51.100.0/24' FROM subnets WHERE cidr = '203.0.113.0/24'",
+                "23503",
+                parent,
+            ),
+            refusal(
+                "missing parent",
+                "subnets",
+                "INSERT INTO subnets (cidr, parent_id, parent_cidr) VALUES ('10.0.0.0/25', 999999, '10.0.0.0/24')",
+                "23503",
+                parent,
+            ),
+            refusal("deleting a parent with children", "subnets", "DELETE FROM subnets WHERE cidr = '203.0.113.0/25'", "23503", parent),
+        ],
     )
     .await;
 }
@@ -194,23 +226,34 @@ async fn a_child_outside_its_parent_or_not_a_buddy_half_is_refused() {
 #[tokio::test]
 async fn prefix_lengths_and_statuses_outside_the_rules_are_refused() {
     let db = support::test_db().await;
-    let cases = [
-        (
-            "INSERT INTO subnets (cidr) VALUES ('10.0.0.0/7')",
-            "subnets_prefix_length",
-        ),
-        (
-            "INSERT INTO subnets (cidr) VALUES ('2001:db8::/31')",
-            "subnets_prefix_length",
-        ),
-        (
-            "INSERT INTO subnets (cidr, allocation_status) VALUES ('10.0.0.0/8', 'taken')",
-            "subnets_allocation_status_check",
-        ),
-    ];
-    for (sql, constraint) in cases {
-        refused(&db.pool, "subnets", sql, "23514", constraint).await;
-    }
+    let length = "subnets_prefix_length";
+    all_refused(
+        &db.pool,
+        vec![
+            refusal(
+                "IPv4 /7",
+                "subnets",
+                "INSERT INTO subnets (cidr) VALUES ('10.0.0.0/7')",
+                "23514",
+                length,
+            ),
+            refusal(
+                "IPv6 /31",
+                "subnets",
+                "INSERT INTO subnets (cidr) VALUES ('2001:db8::/31')",
+                "23514",
+                length,
+            ),
+            refusal(
+                "unknown status",
+                "subnets",
+                "INSERT INTO subnets (cidr, allocation_status) VALUES ('10.0.0.0/8', 'taken')",
+                "23514",
+                "subnets_allocation_status_check",
+            ),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -227,55 +270,31 @@ async fn addresses_must_be_unique_hosts_inside_their_subnet() {
         .execute(&db.pool)
         .await
         .unwrap();
-    refused(
+    let ips = "ip_addresses";
+    let inside = "ip_addresses_inside_subnet";
+    all_refused(
         &db.pool,
-        "ip_addresses",
-        &into_pool("203.0.113.5"),
-        "23505",
-        "ip_addresses_address_key",
-    )
-    .await;
-    refused(
-        &db.pool,
-        "ip_addresses",
-        &into_pool("203.0.113.70"),
-        "23514",
-        "ip_addresses_inside_subnet",
-    )
-    .await;
-    refused(
-        &db.pool,
-        "ip_addresses",
-        &into_pool("2001:db8::1"),
-        "23514",
-        "ip_addresses_inside_subnet",
-    )
-    .await;
-    refused(
-        &db.pool,
-        "ip_addresses",
-        &into_pool("203.0.113.6/24"),
-        "23514",
-        "ip_addresses_host_form",
-    )
-    .await;
-    // A subnet_cidr that lies about the subnet.
-    refused(
-        &db.pool,
-        "ip_addresses",
-        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr)
-         SELECT '203.0.113.70', id, '203.0.113.64/26' FROM subnets WHERE cidr = '203.0.113.0/26'",
-        "23503",
-        "ip_addresses_subnet_fkey",
-    )
-    .await;
-    // A subnet that holds addresses cannot be deleted from under them.
-    refused(
-        &db.pool,
-        "subnets",
-        "DELETE FROM subnets WHERE cidr = '203.0.113.0/26'",
-        "23503",
-        "ip_addresses_subnet_fkey",
+        vec![
+            refusal("duplicate address", ips, into_pool("203.0.113.5"), "23505", "ip_addresses_address_key"),
+            refusal("address in another subnet", ips, into_pool("203.0.113.70"), "23514", inside),
+            refusal("address of the other family", ips, into_pool("2001:db8::1"), "23514", inside),
+            refusal("address with a mask", ips, into_pool("203.0.113.6/24"), "23514", "ip_addresses_host_form"),
+            refusal(
+                "subnet_cidr that lies",
+                ips,
+                "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr)
+                 SELECT '203.0.113.70', id, '203.0.113.64/26' FROM subnets WHERE cidr = '203.0.113.0/26'",
+                "23503",
+                "ip_addresses_subnet_fkey",
+            ),
+            refusal(
+                "deleting a subnet that holds addresses",
+                "subnets",
+                "DELETE FROM subnets WHERE cidr = '203.0.113.0/26'",
+                "23503",
+                "ip_addresses_subnet_fkey",
+            ),
+        ],
     )
     .await;
 }
@@ -296,23 +315,26 @@ async fn vlan_ids_stay_in_range_and_unique_per_location() {
         .execute(&db.pool)
         .await
         .unwrap();
-    for vid in [0, 4095] {
-        refused(&db.pool, "vlans", &vlan(vid), "23514", "vlans_vid_check").await;
-    }
-    refused(
+    all_refused(
         &db.pool,
-        "vlans",
-        &vlan(102),
-        "23505",
-        "vlans_location_id_vid_key",
-    )
-    .await;
-    refused(
-        &db.pool,
-        "locations",
-        "INSERT INTO locations (name) VALUES (' EU-FRA ')",
-        "23514",
-        "locations_name_check",
+        vec![
+            refusal("VLAN 0", "vlans", vlan(0), "23514", "vlans_vid_check"),
+            refusal("VLAN 4095", "vlans", vlan(4095), "23514", "vlans_vid_check"),
+            refusal(
+                "duplicate VLAN",
+                "vlans",
+                vlan(102),
+                "23505",
+                "vlans_location_id_vid_key",
+            ),
+            refusal(
+                "location name with spaces around",
+                "locations",
+                "INSERT INTO locations (name) VALUES (' EU-FRA ')",
+                "23514",
+                "locations_name_check",
+            ),
+        ],
     )
     .await;
 }

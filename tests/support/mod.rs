@@ -266,6 +266,32 @@ pub fn run(command: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// Starts `n` copies of a command at once and returns each one's (exit code, stdout
+/// parsed as JSON, stderr).
+pub fn run_concurrently(
+    n: usize,
+    make: impl Fn() -> Command,
+) -> Vec<(i32, serde_json::Value, String)> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            make()
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start carve")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().expect("wait for carve");
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            let doc = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+            (out.status.code().unwrap_or(-1), doc, stderr)
+        })
+        .collect()
+}
+
 /// A temporary directory the `postgres` system user can reach (a cluster may live in it
 /// when the tests run as root).
 pub fn reachable_tempdir() -> tempfile::TempDir {
