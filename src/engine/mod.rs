@@ -1,5 +1,11 @@
 //! Pure prefix-tree logic: no IO, no async, no SQL. Everything here is testable on its own.
 
+pub mod address;
+pub mod plan;
 pub mod prefix;
+pub mod view;
 
+pub use plan::{SplitStep, Strategy};
 pub use prefix::{Family, parse_cidr};
+#[cfg(test)]
+mod model_tests;

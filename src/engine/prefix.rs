@@ -2,6 +2,7 @@
 //! (prefix length in range for the family, no host bits) and the family of a prefix.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
@@ -89,6 +90,61 @@ pub fn parse_cidr(input: &str) -> Result<IpNet, PrefixError> {
     Ok(net)
 }
 
+/// The address as an unsigned number (IPv4 in the low 32 bits).
+pub fn addr_to_u128(addr: IpAddr) -> u128 {
+    match addr {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+/// The address `offset` places after the network address of `net`.
+pub fn addr_at(net: &IpNet, offset: u128) -> IpAddr {
+    let value = addr_to_u128(net.network()) + offset;
+    match net {
+        // An offset inside an IPv4 prefix always fits in 32 bits.
+        IpNet::V4(_) => IpAddr::V4(Ipv4Addr::from(value as u32)),
+        IpNet::V6(_) => IpAddr::V6(Ipv6Addr::from(value)),
+    }
+}
+
+/// How many addresses the prefix spans. IPv6 prefixes are /32 or longer, so this fits.
+pub fn size(net: &IpNet) -> u128 {
+    1u128 << (net.max_prefix_len() - net.prefix_len())
+}
+
+/// How many /64s an IPv6 prefix spans (0 for a prefix longer than /64 and for IPv4).
+pub fn count_64s(net: &IpNet) -> u128 {
+    match net {
+        IpNet::V6(n) if n.prefix_len() <= 64 => 1u128 << (64 - n.prefix_len()),
+        _ => 0,
+    }
+}
+
+/// The two buddy halves of `net`, or None for a single address.
+pub fn halves(net: &IpNet) -> Option<(IpNet, IpNet)> {
+    if net.prefix_len() == net.max_prefix_len() {
+        return None;
+    }
+    let len = net.prefix_len() + 1;
+    let lower = IpNet::new(net.network(), len).ok()?;
+    let upper = IpNet::new(addr_at(net, size(&lower)), len).ok()?;
+    Some((lower, upper))
+}
+
+/// The prefix one bit shorter that holds `net` and its buddy.
+pub fn parent(net: &IpNet) -> Option<IpNet> {
+    net.supernet()
+}
+
+/// The lowest-address prefix of length `len` inside `net`.
+pub fn first_of_len(net: &IpNet, len: u8) -> Option<IpNet> {
+    if len < net.prefix_len() || len > net.max_prefix_len() {
+        return None;
+    }
+    IpNet::new(net.network(), len).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +181,29 @@ mod tests {
             parse_cidr("2001:db8::/31"),
             Err(PrefixError::LengthOutOfRange { len: 31, .. })
         ));
+    }
+
+    #[test]
+    fn halves_parents_and_sizes() {
+        let net = parse_cidr("203.0.113.0/24").unwrap();
+        let (lo, hi) = halves(&net).unwrap();
+        assert_eq!(
+            (lo.to_string(), hi.to_string()),
+            ("203.0.113.0/25".into(), "203.0.113.128/25".into())
+        );
+        assert_eq!(parent(&hi), Some(net));
+        assert_eq!(size(&net), 256);
+        assert_eq!(halves(&parse_cidr("203.0.113.7/32").unwrap()), None);
+        let v6 = parse_cidr("2001:db8::/32").unwrap();
+        assert_eq!(size(&v6), 1u128 << 96);
+        assert_eq!(count_64s(&v6), 1u128 << 32);
+        let (_, hi6) = halves(&parse_cidr("2001:db8::/127").unwrap()).unwrap();
+        assert_eq!(hi6.to_string(), "2001:db8::1/128");
+        assert_eq!(
+            first_of_len(&net, 29).unwrap().to_string(),
+            "203.0.113.0/29"
+        );
+        assert_eq!(first_of_len(&net, 23), None);
     }
 
     #[test]
