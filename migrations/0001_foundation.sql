@@ -42,28 +42,42 @@ CREATE TABLE subnets (
     cidr                  cidr NOT NULL UNIQUE,
     family                smallint NOT NULL GENERATED ALWAYS AS (family(cidr)) STORED,
     parent_id             bigint,
-    -- A copy of the parent's CIDR, kept true by the composite foreign key below, so that
-    -- a plain CHECK can prove the child is one buddy half of its parent.
+    -- Copies of the parent's CIDR and hidden flag, kept true by the composite foreign key
+    -- below (ON UPDATE CASCADE), so plain CHECKs and generated columns can use them.
     parent_cidr           cidr,
+    parent_hidden         boolean,
     allocation_status     text NOT NULL DEFAULT 'unallocated'
                           CHECK (allocation_status IN ('unallocated', 'allocated', 'subdivided', 'reserved')),
+    -- Parked: kept out of every allocation without being deleted.
     is_unavailable        boolean NOT NULL DEFAULT false,
     unavailable_reason    text,
+    -- Parked itself or under a parked ancestor. The database computes it and cascades it
+    -- down the tree, so no code path can allocate inside a parked subtree.
+    hidden                boolean NOT NULL
+                          GENERATED ALWAYS AS (is_unavailable OR coalesce(parent_hidden, false)) STORED,
     location_id           bigint REFERENCES locations (id),
+    -- Own location, else the nearest ancestor's; kept in step by the service layer in the
+    -- same transaction as the change, so allocation filters are one indexed predicate.
     effective_location_id bigint REFERENCES locations (id),
     vlan_id               bigint REFERENCES vlans (id),
     customer_id           bigint REFERENCES customers (id),
     device_id             bigint REFERENCES devices (id),
     description           text,
+    purpose               text,
+    -- Groups the rows and journal events of one allocation.
+    allocation_id         uuid,
+    -- A pool hands out single addresses; it can keep its first N back (a gateway, say).
     is_pool               boolean NOT NULL DEFAULT false,
+    pool_reserved_first   integer NOT NULL DEFAULT 0 CHECK (pool_reserved_first >= 0),
     created_at            timestamptz NOT NULL DEFAULT now(),
     updated_at            timestamptz NOT NULL DEFAULT now(),
 
-    -- Lets children reference (id, cidr) of their parent.
-    CONSTRAINT subnets_id_cidr_key UNIQUE (id, cidr),
-    CONSTRAINT subnets_parent_fkey FOREIGN KEY (parent_id, parent_cidr)
-        REFERENCES subnets (id, cidr) ON UPDATE CASCADE ON DELETE RESTRICT,
-    CONSTRAINT subnets_parent_pair CHECK ((parent_id IS NULL) = (parent_cidr IS NULL)),
+    -- Lets children and addresses reference (id, cidr, hidden) of their subnet.
+    CONSTRAINT subnets_id_cidr_hidden_key UNIQUE (id, cidr, hidden),
+    CONSTRAINT subnets_parent_fkey FOREIGN KEY (parent_id, parent_cidr, parent_hidden)
+        REFERENCES subnets (id, cidr, hidden) ON UPDATE CASCADE,
+    CONSTRAINT subnets_parent_fields CHECK (
+        (parent_id IS NULL) = (parent_cidr IS NULL) AND (parent_id IS NULL) = (parent_hidden IS NULL)),
     -- A child is exactly one half of its parent: inside it and one bit longer.
     CONSTRAINT subnets_child_inside_parent CHECK (
         parent_cidr IS NULL
@@ -81,6 +95,12 @@ CREATE INDEX subnets_cidr_gist ON subnets USING gist (cidr inet_ops);
 CREATE INDEX subnets_parent_id ON subnets (parent_id);
 CREATE INDEX subnets_effective_location ON subnets (effective_location_id);
 CREATE INDEX subnets_customer ON subnets (customer_id) WHERE customer_id IS NOT NULL;
+-- The allocator's searches: free leaves by length then address (exact and split), and
+-- subdivided nodes by length (merge). Partial, so they stay small as the tree churns.
+CREATE INDEX subnets_free_leaves ON subnets (family, masklen(cidr), cidr)
+    WHERE allocation_status = 'unallocated' AND NOT hidden;
+CREATE INDEX subnets_subdivided ON subnets (family, masklen(cidr), cidr)
+    WHERE allocation_status = 'subdivided' AND NOT hidden;
 
 CREATE TABLE ip_addresses (
     id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -88,6 +108,7 @@ CREATE TABLE ip_addresses (
     family             smallint NOT NULL GENERATED ALWAYS AS (family(address)) STORED,
     subnet_id          bigint NOT NULL,
     subnet_cidr        cidr NOT NULL,
+    subnet_hidden      boolean NOT NULL,
     customer_id        bigint REFERENCES customers (id),
     device_id          bigint REFERENCES devices (id),
     vlan_id            bigint REFERENCES vlans (id),
@@ -97,11 +118,12 @@ CREATE TABLE ip_addresses (
     is_unavailable     boolean NOT NULL DEFAULT false,
     unavailable_reason text,
     description        text,
+    allocation_id      uuid,
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
 
-    CONSTRAINT ip_addresses_subnet_fkey FOREIGN KEY (subnet_id, subnet_cidr)
-        REFERENCES subnets (id, cidr) ON UPDATE CASCADE ON DELETE RESTRICT,
+    CONSTRAINT ip_addresses_subnet_fkey FOREIGN KEY (subnet_id, subnet_cidr, subnet_hidden)
+        REFERENCES subnets (id, cidr, hidden) ON UPDATE CASCADE,
     -- One row per host address: 203.0.113.5/24 and 203.0.113.5/32 are not two addresses.
     CONSTRAINT ip_addresses_host_form CHECK (
         masklen(address) = CASE family(address) WHEN 4 THEN 32 ELSE 128 END),

@@ -63,12 +63,12 @@ fn refusal<'a>(
 async fn small_tree(pool: &PgPool) {
     sqlx::raw_sql(
         "INSERT INTO subnets (cidr, allocation_status) VALUES ('203.0.113.0/24', 'subdivided');
-         INSERT INTO subnets (cidr, parent_id, parent_cidr, allocation_status)
-             SELECT c, id, cidr, s FROM subnets,
+         INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, allocation_status)
+             SELECT c, id, cidr, hidden, s FROM subnets,
                  (VALUES ('203.0.113.0/25'::cidr, 'subdivided'), ('203.0.113.128/25', 'unallocated')) v(c, s)
              WHERE cidr = '203.0.113.0/24';
-         INSERT INTO subnets (cidr, parent_id, parent_cidr, is_pool)
-             SELECT c, id, cidr, true FROM subnets,
+         INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, is_pool)
+             SELECT c, id, cidr, hidden, true FROM subnets,
                  (VALUES ('203.0.113.0/26'::cidr), ('203.0.113.64/26')) v(c)
              WHERE cidr = '203.0.113.0/25';",
     )
@@ -82,8 +82,8 @@ async fn a_valid_tree_and_address_are_accepted() {
     let db = support::test_db().await;
     small_tree(&db.pool).await;
     sqlx::query(
-        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr)
-         SELECT '203.0.113.70', id, cidr FROM subnets WHERE cidr = '203.0.113.64/26'",
+        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden)
+         SELECT '203.0.113.70', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.64/26'",
     )
     .execute(&db.pool)
     .await
@@ -163,15 +163,15 @@ async fn overlapping_roots_and_siblings_are_refused() {
     // the buddy check stands; without it, the exclusion constraint still refuses them.
     sqlx::raw_sql(
         "INSERT INTO subnets (cidr, allocation_status) VALUES ('198.51.100.0/24', 'subdivided');
-         INSERT INTO subnets (cidr, parent_id, parent_cidr)
-             SELECT '198.51.100.0/25', id, cidr FROM subnets WHERE cidr = '198.51.100.0/24';
+         INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
+             SELECT '198.51.100.0/25', id, cidr, hidden FROM subnets WHERE cidr = '198.51.100.0/24';
          ALTER TABLE subnets DROP CONSTRAINT subnets_child_inside_parent;",
     )
     .execute(&db.pool)
     .await
     .unwrap();
-    let sql = "INSERT INTO subnets (cidr, parent_id, parent_cidr)
-               SELECT '198.51.100.0/26', id, cidr FROM subnets WHERE cidr = '198.51.100.0/24'";
+    let sql = "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
+               SELECT '198.51.100.0/26', id, cidr, hidden FROM subnets WHERE cidr = '198.51.100.0/24'";
     all_refused(
         &db.pool,
         vec![refusal(
@@ -191,8 +191,8 @@ async fn a_child_outside_its_parent_or_not_a_buddy_half_is_refused() {
     small_tree(&db.pool).await;
     let under_24 = |cidr: &str| {
         format!(
-            "INSERT INTO subnets (cidr, parent_id, parent_cidr)
-             SELECT '{cidr}', id, cidr FROM subnets WHERE cidr = '203.0.113.0/24'"
+            "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
+             SELECT '{cidr}', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.0/24'"
         )
     };
     let inside = "subnets_child_inside_parent";
@@ -205,15 +205,15 @@ async fn a_child_outside_its_parent_or_not_a_buddy_half_is_refused() {
             refusal(
                 "parent_cidr that lies",
                 "subnets",
-                "INSERT INTO subnets (cidr, parent_id, parent_cidr)
-                 SELECT '198.51.100.0/25', id, '198.51.100.0/24' FROM subnets WHERE cidr = '203.0.113.0/24'",
+                "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
+                 SELECT '198.51.100.0/25', id, '198.51.100.0/24', hidden FROM subnets WHERE cidr = '203.0.113.0/24'",
                 "23503",
                 parent,
             ),
             refusal(
                 "missing parent",
                 "subnets",
-                "INSERT INTO subnets (cidr, parent_id, parent_cidr) VALUES ('10.0.0.0/25', 999999, '10.0.0.0/24')",
+                "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden) VALUES ('10.0.0.0/25', 999999, '10.0.0.0/24', false)",
                 "23503",
                 parent,
             ),
@@ -262,8 +262,8 @@ async fn addresses_must_be_unique_hosts_inside_their_subnet() {
     small_tree(&db.pool).await;
     let into_pool = |address: &str| {
         format!(
-            "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr)
-             SELECT '{address}', id, cidr FROM subnets WHERE cidr = '203.0.113.0/26'"
+            "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden)
+             SELECT '{address}', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.0/26'"
         )
     };
     sqlx::query(sqlx::AssertSqlSafe(into_pool("203.0.113.5")))
@@ -282,8 +282,8 @@ async fn addresses_must_be_unique_hosts_inside_their_subnet() {
             refusal(
                 "subnet_cidr that lies",
                 ips,
-                "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr)
-                 SELECT '203.0.113.70', id, '203.0.113.64/26' FROM subnets WHERE cidr = '203.0.113.0/26'",
+                "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden)
+                 SELECT '203.0.113.70', id, '203.0.113.64/26', hidden FROM subnets WHERE cidr = '203.0.113.0/26'",
                 "23503",
                 "ip_addresses_subnet_fkey",
             ),
@@ -337,4 +337,57 @@ async fn vlan_ids_stay_in_range_and_unique_per_location() {
         ],
     )
     .await;
+}
+
+#[tokio::test]
+async fn parking_cascades_down_the_subtree_and_cannot_be_denied() {
+    let db = support::test_db().await;
+    small_tree(&db.pool).await;
+    sqlx::query(
+        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden)
+         SELECT '203.0.113.70', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.64/26'",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let hidden = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT string_agg(cidr::text, ' ' ORDER BY cidr) FROM subnets WHERE hidden",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap_or_default()
+    };
+    sqlx::query("UPDATE subnets SET is_unavailable = true WHERE cidr = '203.0.113.0/25'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        hidden(db.pool.clone()).await,
+        "203.0.113.0/25 203.0.113.0/26 203.0.113.64/26"
+    );
+    let ip_hidden: bool = sqlx::query_scalar("SELECT subnet_hidden FROM ip_addresses")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(ip_hidden, "the address's subnet is parked from above");
+    // A child cannot claim to be visible under a parked parent.
+    let sql = "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
+               SELECT '203.0.113.0/27', id, cidr, false FROM subnets WHERE cidr = '203.0.113.0/26'";
+    all_refused(
+        &db.pool,
+        vec![refusal(
+            "child denying parking",
+            "subnets",
+            sql,
+            "23503",
+            "subnets_parent_fkey",
+        )],
+    )
+    .await;
+    sqlx::query("UPDATE subnets SET is_unavailable = false WHERE cidr = '203.0.113.0/25'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(hidden(db.pool.clone()).await, "");
 }
