@@ -20,6 +20,10 @@ pub enum ErrorKind {
     NotFound,
     /// The change collides with existing data.
     Conflict,
+    /// No free space satisfies the request.
+    Exhausted,
+    /// The database kept reporting serialization failures or deadlocks; retried, gave up.
+    Busy,
     /// Anything else: a bug or an unexpected database answer.
     Internal,
 }
@@ -34,6 +38,8 @@ impl ErrorKind {
             ErrorKind::Validation => "validation",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::Exhausted => "exhausted",
+            ErrorKind::Busy => "busy",
             ErrorKind::Internal => "internal",
         }
     }
@@ -49,6 +55,8 @@ impl ErrorKind {
             ErrorKind::Validation
             | ErrorKind::NotFound
             | ErrorKind::Conflict
+            | ErrorKind::Exhausted
+            | ErrorKind::Busy
             | ErrorKind::Internal => 1,
         }
     }
@@ -86,6 +94,18 @@ impl Error {
 
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Validation, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, message)
+    }
+
+    pub fn exhausted(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Exhausted, message)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

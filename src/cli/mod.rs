@@ -1,8 +1,13 @@
 //! The command line: clap definitions, dispatch to the service layer, and output as
 //! aligned text or one JSON document (`--json`).
 
+mod catalog;
 mod db;
+mod ip;
+mod lookup;
 mod output;
+mod render;
+mod subnet;
 
 use std::path::PathBuf;
 
@@ -42,6 +47,43 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Subnets: add blocks, allocate, split, merge, release, park, show.
+    Subnet {
+        #[command(subcommand)]
+        command: subnet::SubnetCommand,
+    },
+    /// Single addresses in pool subnets.
+    Ip {
+        #[command(subcommand)]
+        command: ip::IpCommand,
+    },
+    /// Who holds an address, what holds a CIDR, or all of a customer's space.
+    Lookup { query: String },
+    /// The journal of changes, newest first.
+    Log {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Only this event (e.g. ipam_allocate_subnet).
+        #[arg(long)]
+        event: Option<String>,
+        /// Only events in or around this CIDR.
+        #[arg(long)]
+        cidr: Option<String>,
+    },
+    /// Sites: VLANs and locations of subnets.
+    Location {
+        #[command(subcommand)]
+        command: catalog::NamedCommand,
+    },
+    /// VLANs, per location.
+    Vlan {
+        #[command(subcommand)]
+        command: catalog::VlanCommand,
+    },
+    Customer {
+        #[command(subcommand)]
+        command: catalog::NamedCommand,
+    },
     /// Database: the embedded cluster and schema migrations.
     Db {
         #[command(subcommand)]
@@ -53,5 +95,28 @@ pub enum Command {
 pub async fn run(command: Command, settings: &Settings, out: &Output) -> Result<()> {
     match command {
         Command::Db { command } => db::run(command, settings, out).await,
+        Command::Subnet { command } => subnet::run(command, settings, out).await,
+        Command::Ip { command } => ip::run(command, settings, out).await,
+        Command::Lookup { query } => lookup::lookup(&query, settings, out).await,
+        Command::Log { limit, event, cidr } => lookup::log(limit, event, cidr, settings, out).await,
+        Command::Location { command } => {
+            catalog::named(
+                crate::service::catalog::Kind::Location,
+                command,
+                settings,
+                out,
+            )
+            .await
+        }
+        Command::Customer { command } => {
+            catalog::named(
+                crate::service::catalog::Kind::Customer,
+                command,
+                settings,
+                out,
+            )
+            .await
+        }
+        Command::Vlan { command } => catalog::vlan(command, settings, out).await,
     }
 }

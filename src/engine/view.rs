@@ -46,15 +46,30 @@ pub struct Utilization {
 impl Utilization {
     /// `net`'s figures when `free_leaves` are the free prefixes inside it.
     pub fn of(net: &IpNet, free_leaves: &[IpNet]) -> Utilization {
+        let counts: Vec<(u8, u64)> = free_leaves.iter().map(|l| (l.prefix_len(), 1)).collect();
+        Utilization::from_counts(net, &counts)
+    }
+
+    /// `net`'s figures from its free leaves counted per prefix length.
+    pub fn from_counts(net: &IpNet, free_counts: &[(u8, u64)]) -> Utilization {
         let total = size(net);
-        let free: u128 = free_leaves.iter().map(size).sum();
+        let block = |len: u8| 1u128 << (net.max_prefix_len() - len);
+        let free: u128 = free_counts
+            .iter()
+            .map(|(len, n)| block(*len) * u128::from(*n))
+            .sum();
         let v6 = matches!(net, IpNet::V6(_));
+        let free_64s = free_counts
+            .iter()
+            .filter(|(len, _)| *len <= 64)
+            .map(|(len, n)| (1u128 << (64 - len)) * u128::from(*n))
+            .sum();
         Utilization {
             total,
-            used: total - free,
+            used: total.saturating_sub(free),
             free,
             total_64s: v6.then(|| count_64s(net)),
-            free_64s: v6.then(|| free_leaves.iter().map(count_64s).sum()),
+            free_64s: v6.then_some(free_64s),
         }
     }
 

@@ -1,4 +1,12 @@
 //! Use cases shared by the CLI and the TUI. Owns transactions and journaling; speaks to
 //! PostgreSQL only through `store`.
 
+pub mod addresses;
+pub mod allocate;
+pub mod catalog;
 pub mod database;
+pub mod lookup;
+mod resolve;
+pub mod subnets;
+mod tx;
+pub mod view;

@@ -1,9 +1,18 @@
 //! The only layer that speaks SQL. It connects, migrates, runs the embedded cluster and
 //! returns domain types to the service layer.
 
+pub mod addresses;
+pub mod attributes;
+pub mod carving;
+pub mod catalog;
 mod connect;
+mod errors;
+pub mod journal;
 pub mod local;
 mod migrate;
+pub mod rows;
+pub mod tree;
 
 pub use connect::{Db, connect_options_from_url, describe_options};
+pub use errors::db_error;
 pub use migrate::{MigrationReport, known_schema_version, migrate};

@@ -1,0 +1,106 @@
+//! `carve location|customer add|list` and `carve vlan add|enable|disable|list`.
+
+use clap::Subcommand;
+
+use super::output::{Output, cell, clean, table};
+use crate::config::Settings;
+use crate::error::Result;
+use crate::service::catalog::{self, Kind};
+use crate::service::database;
+use crate::store::rows::{Named, Vlan};
+
+#[derive(Debug, Subcommand)]
+pub enum NamedCommand {
+    Add { name: String },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VlanCommand {
+    Add {
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        vid: i32,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    Enable {
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        vid: i32,
+    },
+    Disable {
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        vid: i32,
+    },
+    List {
+        #[arg(long)]
+        location: Option<String>,
+    },
+}
+
+pub async fn named(
+    kind: Kind,
+    command: NamedCommand,
+    settings: &Settings,
+    out: &Output,
+) -> Result<()> {
+    let (db, _) = database::open(settings).await?;
+    match command {
+        NamedCommand::Add { name } => {
+            let added = catalog::add(&db, kind, &name).await?;
+            out.emit(&added, |n| format!("added {}\n", clean(&n.name)));
+        }
+        NamedCommand::List => {
+            let all = catalog::list(&db, kind).await?;
+            out.emit(&all, |all: &Vec<Named>| {
+                let rows: Vec<Vec<String>> = all.iter().map(|n| vec![clean(&n.name)]).collect();
+                table(&["NAME"], &rows)
+            });
+        }
+    }
+    Ok(())
+}
+
+pub async fn vlan(command: VlanCommand, settings: &Settings, out: &Output) -> Result<()> {
+    let (db, _) = database::open(settings).await?;
+    let vlans = match command {
+        VlanCommand::Add {
+            location,
+            vid,
+            name,
+        } => vec![catalog::add_vlan(&db, &location, vid, name.as_deref()).await?],
+        VlanCommand::Enable { location, vid } => {
+            vec![catalog::set_vlan_enabled(&db, &location, vid, true).await?]
+        }
+        VlanCommand::Disable { location, vid } => {
+            vec![catalog::set_vlan_enabled(&db, &location, vid, false).await?]
+        }
+        VlanCommand::List { location } => {
+            let all = catalog::list_vlans(&db, location.as_deref()).await?;
+            out.emit(&all, |all| vlan_table(all));
+            return Ok(());
+        }
+    };
+    out.emit(&vlans[0], |v| vlan_table(std::slice::from_ref(v)));
+    Ok(())
+}
+
+fn vlan_table(vlans: &[Vlan]) -> String {
+    let rows: Vec<Vec<String>> = vlans
+        .iter()
+        .map(|v| {
+            vec![
+                clean(&v.location),
+                v.vid.to_string(),
+                if v.enabled { "enabled" } else { "disabled" }.to_owned(),
+                cell(&v.name.as_deref().map(clean)),
+            ]
+        })
+        .collect();
+    table(&["LOCATION", "VID", "STATE", "NAME"], &rows)
+}

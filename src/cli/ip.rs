@@ -1,0 +1,135 @@
+//! `carve ip ...`: allocate the next free address of a pool, set, park, release, show.
+
+use std::net::IpAddr;
+
+use clap::{Args, Subcommand};
+
+use super::output::{Output, rows};
+use super::render;
+use super::subnet::cidr;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::service::addresses::{self, Holder, IpOutcome, Source};
+use crate::service::database;
+
+#[derive(Debug, Subcommand)]
+pub enum IpCommand {
+    /// Take the next free address of a pool subnet.
+    Allocate {
+        /// This pool subnet.
+        #[arg(long, required_unless_present = "pool", conflicts_with = "pool")]
+        subnet: Option<String>,
+        /// Any pool subnet inside this CIDR (the first with room, in address order).
+        #[arg(long)]
+        pool: Option<String>,
+        #[command(flatten)]
+        holder: HolderArgs,
+    },
+    /// Change an address record.
+    Set {
+        address: String,
+        #[command(flatten)]
+        holder: HolderArgs,
+    },
+    /// Keep an address out of allocation.
+    Park {
+        address: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    Unpark {
+        address: String,
+    },
+    /// Delete an address record: the address is free again.
+    Release {
+        address: String,
+    },
+    Show {
+        address: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct HolderArgs {
+    #[arg(long)]
+    vlan: Option<i32>,
+    #[arg(long)]
+    customer: Option<String>,
+    /// What the address is for, e.g. primary or management (management survives re-provisioning).
+    #[arg(long)]
+    purpose: Option<String>,
+    /// Reverse DNS name (PTR target).
+    #[arg(long)]
+    rdns: Option<String>,
+    #[arg(long)]
+    description: Option<String>,
+}
+
+impl From<HolderArgs> for Holder {
+    fn from(a: HolderArgs) -> Holder {
+        Holder {
+            customer: a.customer,
+            vlan: a.vlan,
+            purpose: a.purpose,
+            rdns: a.rdns,
+            description: a.description,
+        }
+    }
+}
+
+fn address(text: &str) -> Result<IpAddr> {
+    text.trim().parse().map_err(|_| {
+        Error::validation(format!(
+            "{text:?} is not an IP address (e.g. 203.0.113.70 or 2001:db8::1)"
+        ))
+    })
+}
+
+pub async fn run(command: IpCommand, settings: &Settings, out: &Output) -> Result<()> {
+    let (db, _) = database::open(settings).await?;
+    let (verb, outcome) = match command {
+        IpCommand::Allocate {
+            subnet,
+            pool,
+            holder,
+        } => {
+            let source = match (subnet, pool) {
+                (Some(s), _) => Source::Subnet(cidr(&s)?),
+                (None, Some(p)) => Source::Pool(cidr(&p)?),
+                (None, None) => return Err(Error::validation("give --subnet CIDR or --pool CIDR")),
+            };
+            (
+                "allocated",
+                addresses::allocate(&db, &source, &holder.into()).await?,
+            )
+        }
+        IpCommand::Set { address: a, holder } => (
+            "updated",
+            addresses::set(&db, address(&a)?, &holder.into()).await?,
+        ),
+        IpCommand::Park { address: a, reason } => (
+            "parked",
+            addresses::park(&db, address(&a)?, true, reason).await?,
+        ),
+        IpCommand::Unpark { address: a } => (
+            "unparked",
+            addresses::park(&db, address(&a)?, false, None).await?,
+        ),
+        IpCommand::Release { address: a } => {
+            ("released", addresses::release(&db, address(&a)?).await?)
+        }
+        IpCommand::Show { address: a } => {
+            let ip = addresses::show(&db, address(&a)?).await?;
+            out.emit(&ip, |ip| rows(&render::ip_detail(ip)));
+            return Ok(());
+        }
+    };
+    out.emit(&outcome, |o: &IpOutcome| {
+        format!(
+            "{verb} {}\n{}",
+            o.ip.address,
+            rows(&render::ip_detail(&o.ip))
+        )
+    });
+    Ok(())
+}

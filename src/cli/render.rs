@@ -1,0 +1,154 @@
+//! Human text for the shapes the service layer returns. Every state has a word (never
+//! colour alone); text from the database is stripped of control characters.
+
+use crate::service::view::{IpView, SubnetView};
+use crate::store::journal::Event;
+
+use super::output::{cell, clean, table};
+
+pub fn subnet_table(subnets: &[SubnetView]) -> String {
+    if subnets.is_empty() {
+        return "(none)\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = subnets.iter().map(subnet_row).collect();
+    table(
+        &[
+            "CIDR",
+            "STATE",
+            "LOCATION",
+            "VLAN",
+            "CUSTOMER",
+            "USED",
+            "DESCRIPTION",
+        ],
+        &rows,
+    )
+}
+
+fn subnet_row(s: &SubnetView) -> Vec<String> {
+    let location = match (&s.location, &s.effective_location) {
+        (Some(own), _) => clean(own),
+        (None, Some(inherited)) => format!("({})", clean(inherited)),
+        (None, None) => "-".to_owned(),
+    };
+    let mut state = s.state_word().to_owned();
+    if s.pool {
+        state.push_str(",pool");
+    }
+    vec![
+        s.cidr.to_string(),
+        state,
+        location,
+        cell(&s.vlan),
+        cell(&s.customer.as_deref().map(clean)),
+        format!("{:.0}%", s.utilization.percent_used()),
+        cell(&s.description.as_deref().map(clean)),
+    ]
+}
+
+pub fn subnet_detail(s: &SubnetView) -> Vec<(&'static str, String)> {
+    let mut rows = vec![
+        ("subnet", s.cidr.to_string()),
+        ("state", s.state_word().to_owned()),
+    ];
+    if let Some(reason) = &s.parked_reason {
+        rows.push(("parked for", clean(reason)));
+    }
+    if s.parked_above {
+        rows.push(("parked", "through a parked ancestor".to_owned()));
+    }
+    rows.push(("location", location_text(s)));
+    rows.push(("vlan", cell(&s.vlan)));
+    rows.push(("customer", cell(&s.customer.as_deref().map(clean))));
+    if let Some(d) = &s.description {
+        rows.push(("description", clean(d)));
+    }
+    if let Some(p) = &s.purpose {
+        rows.push(("purpose", clean(p)));
+    }
+    rows.push(("pool", if s.pool { "yes" } else { "no" }.to_owned()));
+    rows.push(("used", utilization_text(s)));
+    rows
+}
+
+fn location_text(s: &SubnetView) -> String {
+    match (&s.location, &s.effective_location) {
+        (Some(own), _) => clean(own),
+        (None, Some(inherited)) => format!("{} (inherited)", clean(inherited)),
+        (None, None) => "-".to_owned(),
+    }
+}
+
+fn utilization_text(s: &SubnetView) -> String {
+    let u = &s.utilization;
+    let mut text = format!(
+        "{} of {} addresses ({:.1}%), {} free",
+        u.used,
+        u.total,
+        u.percent_used(),
+        u.free
+    );
+    if let (Some(total), Some(free)) = (u.total_64s, u.free_64s) {
+        text.push_str(&format!("; {} of {total} /64s free", free));
+    }
+    text
+}
+
+pub fn ip_table(ips: &[IpView]) -> String {
+    let rows: Vec<Vec<String>> = ips
+        .iter()
+        .map(|ip| {
+            vec![
+                ip.address.to_string(),
+                ip.status.to_owned(),
+                cell(&ip.customer.as_deref().map(clean)),
+                cell(&ip.vlan),
+                cell(&ip.purpose.as_deref().map(clean)),
+                cell(&ip.rdns.as_deref().map(clean)),
+            ]
+        })
+        .collect();
+    table(
+        &["ADDRESS", "STATE", "CUSTOMER", "VLAN", "PURPOSE", "RDNS"],
+        &rows,
+    )
+}
+
+pub fn ip_detail(ip: &IpView) -> Vec<(&'static str, String)> {
+    let mut rows = vec![
+        ("address", ip.address.to_string()),
+        ("state", ip.status.to_owned()),
+        ("subnet", ip.subnet.to_string()),
+        ("customer", cell(&ip.customer.as_deref().map(clean))),
+        ("vlan", cell(&ip.vlan)),
+        ("purpose", cell(&ip.purpose.as_deref().map(clean))),
+        ("rdns", cell(&ip.rdns.as_deref().map(clean))),
+    ];
+    if let Some(reason) = &ip.parked_reason {
+        rows.push(("parked for", clean(reason)));
+    }
+    rows
+}
+
+/// One line per journal event: `split 203.0.113.0/24 -> .0/25 + .128/25`.
+pub fn events(events: &[Event]) -> String {
+    events
+        .iter()
+        .map(|e| {
+            let target = e
+                .address
+                .map(|a| a.addr().to_string())
+                .or(e.cidr.map(|c| c.to_string()))
+                .unwrap_or_default();
+            match e.detail.get("children").and_then(|c| c.as_array()) {
+                Some(children) if children.len() == 2 => format!(
+                    "  {:<22} {target} -> {} + {}\n",
+                    e.event,
+                    children[0].as_str().unwrap_or("?"),
+                    children[1].as_str().unwrap_or("?")
+                ),
+                _ => format!("  {:<22} {target}\n", e.event),
+            }
+        })
+        .collect()
+}

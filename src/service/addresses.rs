@@ -1,0 +1,294 @@
+//! Single addresses: allocate the next free one in a pool, set, park, release, show.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::PgConnection;
+
+use super::resolve;
+use super::tx::{journal_failure, with_retries};
+use super::view::IpView;
+use crate::engine::address::usable_range;
+use crate::engine::dns::normalize_hostname;
+use crate::engine::prefix::addr_at;
+use crate::error::{Error, Result};
+use crate::store::addresses::{self, IpFields};
+use crate::store::carving;
+use crate::store::journal::{self, Event};
+use crate::store::rows::Subnet;
+use crate::store::{Db, db_error, tree};
+
+/// Where to take an address from: one pool subnet, or any pool inside a CIDR.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Subnet(IpNet),
+    Pool(IpNet),
+}
+
+/// What an address record should say about its holder, as typed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Holder {
+    pub customer: Option<String>,
+    pub vlan: Option<i32>,
+    pub purpose: Option<String>,
+    pub rdns: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IpOutcome {
+    #[serde(flatten)]
+    pub ip: IpView,
+    pub events: Vec<Event>,
+}
+
+pub async fn allocate(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
+    let result = with_retries(async || allocate_once(db, source, holder).await).await;
+    if let Err(error) = &result {
+        journal_failure(
+            db,
+            "ipam_allocate_ip",
+            error,
+            json!({"source": source, "holder": holder}),
+        )
+        .await;
+    }
+    result
+}
+
+async fn allocate_once(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
+    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    let pools = candidate_pools(&mut tx, source, holder.vlan).await?;
+    for pool in pools {
+        let pool = carving::lock_scope(&mut tx, &pool.cidr).await?;
+        if pool.hidden || !pool.is_pool {
+            continue;
+        }
+        let reserve = u32::try_from(pool.pool_reserved_first).unwrap_or(0);
+        let Some((lo, hi)) = usable_range(&pool.cidr, reserve) else {
+            continue;
+        };
+        let Some(address) =
+            addresses::first_gap(&mut tx, addr_at(&pool.cidr, lo), addr_at(&pool.cidr, hi)).await?
+        else {
+            continue;
+        };
+        let fields = fields(&mut tx, holder, &pool).await?;
+        let record = addresses::insert(&mut tx, &pool, address, &fields, None).await?;
+        let event = Event::new(
+            "ipam_allocate_ip",
+            json!({"address": address, "subnet": pool.cidr, "vlan": holder.vlan, "purpose": holder.purpose,
+                   "customer": holder.customer, "allocation_id": record.allocation_id}),
+        )
+        .address(IpNet::from(address))
+        .cidr(pool.cidr);
+        journal::record(&mut tx, &event).await?;
+        tx.commit().await.map_err(db_error)?;
+        return Ok(IpOutcome {
+            ip: record.into(),
+            events: vec![event],
+        });
+    }
+    let (what, cidr) = match source {
+        Source::Subnet(c) => ("pool", c),
+        Source::Pool(c) => ("pool inside", c),
+    };
+    Err(Error::exhausted(format!(
+        "no free address in {what} {cidr}"
+    )))
+}
+
+async fn candidate_pools(
+    conn: &mut PgConnection,
+    source: &Source,
+    vlan: Option<i32>,
+) -> Result<Vec<Subnet>> {
+    match source {
+        Source::Subnet(cidr) => {
+            let Some(subnet) = tree::find(conn, cidr).await? else {
+                return Err(Error::not_found(format!(
+                    "{cidr} is not a subnet carve knows"
+                )));
+            };
+            if !subnet.is_pool {
+                return Err(Error::validation(format!(
+                    "{cidr} is not a pool (make it one with: carve subnet set {cidr} --pool)"
+                )));
+            }
+            if subnet.hidden {
+                return Err(Error::conflict(format!("pool {cidr} is parked")));
+            }
+            Ok(vec![subnet])
+        }
+        Source::Pool(cidr) => {
+            let pools = tree::pools_within(conn, cidr, vlan).await?;
+            if pools.is_empty() {
+                let vlan = vlan.map(|v| format!(" on VLAN {v}")).unwrap_or_default();
+                return Err(Error::not_found(format!(
+                    "no unparked pool subnet inside {cidr}{vlan}"
+                )));
+            }
+            Ok(pools)
+        }
+    }
+}
+
+/// Resolves names to ids; a VLAN is looked up at the pool's location.
+async fn fields(conn: &mut PgConnection, holder: &Holder, pool: &Subnet) -> Result<IpFields> {
+    let rdns = holder
+        .rdns
+        .as_deref()
+        .map(normalize_hostname)
+        .transpose()
+        .map_err(Error::validation)?;
+    let vlan = resolve::vlan(
+        conn,
+        holder.vlan,
+        pool.effective_location_id,
+        &pool.cidr.to_string(),
+    )
+    .await?;
+    Ok(IpFields {
+        customer_id: resolve::customer(conn, holder.customer.as_deref()).await?,
+        vlan_id: vlan.map(|v| v.id),
+        purpose: holder.purpose.clone(),
+        rdns,
+        description: holder.description.clone(),
+    })
+}
+
+/// An address operation on an existing (or, for park, possibly new) record, journaled.
+async fn on_address(
+    db: &Db,
+    address: IpAddr,
+    event: &'static str,
+    mut body: impl AsyncFnMut(
+        &mut PgConnection,
+        Subnet,
+        Option<crate::store::rows::IpRecord>,
+    ) -> Result<Option<IpView>>,
+) -> Result<IpOutcome> {
+    let result = with_retries(async || {
+        let mut tx = db.pool.begin().await.map_err(db_error)?;
+        let pool = pool_of(&mut tx, address).await?;
+        let pool = carving::lock_scope(&mut tx, &pool.cidr).await?;
+        let record = addresses::find(&mut tx, address).await?;
+        let view = body(&mut tx, pool.clone(), record.clone()).await?;
+        let ip = match view {
+            Some(v) => v,
+            None => record
+                .map(IpView::from)
+                .ok_or_else(|| Error::internal("no record to show"))?,
+        };
+        let entry = Event::new(
+            event,
+            json!({"address": address, "subnet": pool.cidr, "customer": ip.customer}),
+        )
+        .address(IpNet::from(address))
+        .cidr(pool.cidr);
+        journal::record(&mut tx, &entry).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(IpOutcome {
+            ip,
+            events: vec![entry],
+        })
+    })
+    .await;
+    if let Err(error) = &result {
+        journal_failure(db, event, error, json!({"address": address})).await;
+    }
+    result
+}
+
+/// The pool subnet an address belongs to (the longest-match subnet that is a pool).
+async fn pool_of(conn: &mut PgConnection, address: IpAddr) -> Result<Subnet> {
+    let chain = tree::containing(conn, &IpNet::from(address)).await?;
+    chain.into_iter().rev().find(|s| s.is_pool).ok_or_else(|| {
+        Error::not_found(format!(
+            "{address} is not inside any pool subnet (carve lookup {address})"
+        ))
+    })
+}
+
+fn no_record(address: IpAddr) -> Error {
+    Error::not_found(format!(
+        "{address} has no record (carve ip allocate takes the next free one)"
+    ))
+}
+
+pub async fn set(db: &Db, address: IpAddr, holder: &Holder) -> Result<IpOutcome> {
+    on_address(db, address, "ipam_update_ip", async |conn, pool, record| {
+        let record = record.ok_or_else(|| no_record(address))?;
+        let fields = fields(conn, holder, &pool).await?;
+        Ok(Some(
+            addresses::update(conn, record.id, &fields).await?.into(),
+        ))
+    })
+    .await
+}
+
+/// Parks an address (recording it if it has no record yet) or unparks it; an address
+/// that was recorded only to be parked disappears again when unparked.
+pub async fn park(
+    db: &Db,
+    address: IpAddr,
+    park: bool,
+    reason: Option<String>,
+) -> Result<IpOutcome> {
+    let name = if park { "park" } else { "unpark" };
+    on_address(db, address, name, async |conn, pool, record| {
+        match (park, record) {
+            (true, Some(r)) if r.is_unavailable => {
+                Err(Error::conflict(format!("{address} is already parked")))
+            }
+            (true, Some(r)) => Ok(Some(
+                addresses::set_parked(conn, r.id, Some(reason.as_deref().unwrap_or("")))
+                    .await?
+                    .into(),
+            )),
+            (true, None) => {
+                let reason = reason.as_deref().unwrap_or("");
+                Ok(Some(
+                    addresses::insert(conn, &pool, address, &IpFields::default(), Some(reason))
+                        .await?
+                        .into(),
+                ))
+            }
+            (false, Some(r)) if !r.is_unavailable => {
+                Err(Error::conflict(format!("{address} is not parked")))
+            }
+            (false, Some(r)) if r.allocation_id.is_none() => {
+                addresses::delete(conn, r.id).await?;
+                let mut view = IpView::from(r);
+                view.parked = false;
+                view.status = "free";
+                Ok(Some(view))
+            }
+            (false, Some(r)) => Ok(Some(addresses::set_parked(conn, r.id, None).await?.into())),
+            (false, None) => Err(no_record(address)),
+        }
+    })
+    .await
+}
+
+pub async fn release(db: &Db, address: IpAddr) -> Result<IpOutcome> {
+    on_address(db, address, "release", async |conn, _pool, record| {
+        let record = record.ok_or_else(|| no_record(address))?;
+        addresses::delete(conn, record.id).await?;
+        let mut view = IpView::from(record);
+        view.status = "free";
+        Ok(Some(view))
+    })
+    .await
+}
+
+pub async fn show(db: &Db, address: IpAddr) -> Result<IpView> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    addresses::find(&mut conn, address)
+        .await?
+        .map(IpView::from)
+        .ok_or_else(|| no_record(address))
+}

@@ -1,0 +1,168 @@
+//! Read-only questions: show a subnet, list subnets, who holds an address, a
+//! customer's space, the journal.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::resolve;
+use super::view::{IpView, SubnetView};
+use crate::engine::parse_cidr;
+use crate::error::{Error, Result};
+use crate::store::rows::JournalEntry;
+use crate::store::tree::{self, ListFilter};
+use crate::store::{Db, addresses, db_error, journal};
+
+/// A subnet with the chain above it and its children (compact unless `full`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SubnetDetail {
+    #[serde(flatten)]
+    pub subnet: SubnetView,
+    pub ancestors: Vec<SubnetView>,
+    /// Address records, for pools.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<IpView>,
+}
+
+pub async fn show(db: &Db, cidr: &IpNet, full: bool) -> Result<SubnetDetail> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let Some(node) = tree::find(&mut conn, cidr).await? else {
+        return Err(Error::not_found(format!(
+            "{cidr} is not a subnet carve knows (carve lookup {cidr} shows what holds it)"
+        )));
+    };
+    let mut ancestors = Vec::new();
+    for above in tree::containing(&mut conn, cidr).await? {
+        if above.id != node.id && (full || !above.is_structural()) {
+            ancestors.push(SubnetView::of(&mut conn, above).await?);
+        }
+    }
+    let mut children = Vec::new();
+    for child in tree::children(&mut conn, Some(node.id), !full).await? {
+        children.push(SubnetView::of(&mut conn, child).await?);
+    }
+    let addresses = if node.is_pool {
+        let records = addresses::within(&mut conn, cidr).await?;
+        records.into_iter().map(IpView::from).collect()
+    } else {
+        Vec::new()
+    };
+    let mut subnet = SubnetView::of(&mut conn, node).await?;
+    subnet.children = Some(children);
+    Ok(SubnetDetail {
+        subnet,
+        ancestors,
+        addresses,
+    })
+}
+
+/// Filters as typed on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub family: Option<u8>,
+    pub status: Option<String>,
+    pub location: Option<String>,
+    pub customer: Option<String>,
+}
+
+pub async fn list(db: &Db, query: &ListQuery) -> Result<Vec<SubnetView>> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| crate::store::rows::SubnetStatus::parse(&s.to_ascii_lowercase()))
+        .transpose()?;
+    let filter = ListFilter {
+        family: query.family,
+        status: status.map(|s| s.as_str().to_owned()),
+        location_id: resolve::location(&mut conn, query.location.as_deref()).await?,
+        customer_id: resolve::customer(&mut conn, query.customer.as_deref()).await?,
+    };
+    let mut out = Vec::new();
+    for subnet in tree::list(&mut conn, &filter).await? {
+        out.push(SubnetView::of(&mut conn, subnet).await?);
+    }
+    Ok(out)
+}
+
+/// The answer to `carve lookup`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LookupResult {
+    Address {
+        address: IpAddr,
+        record: Option<IpView>,
+        /// The longest-match subnet first, then the chain up to the root.
+        subnets: Vec<SubnetView>,
+    },
+    Cidr {
+        cidr: IpNet,
+        subnets: Vec<SubnetView>,
+    },
+    Customer {
+        customer: String,
+        subnets: Vec<SubnetView>,
+        addresses: Vec<IpView>,
+    },
+}
+
+pub async fn lookup(db: &Db, query: &str) -> Result<LookupResult> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let query = query.trim();
+    if let Ok(address) = query.parse::<IpAddr>() {
+        let record = addresses::find(&mut conn, address).await?.map(IpView::from);
+        let subnets = chain_views(&mut conn, &IpNet::from(address)).await?;
+        return Ok(LookupResult::Address {
+            address,
+            record,
+            subnets,
+        });
+    }
+    if query.contains('/') {
+        let cidr = parse_cidr(query).map_err(|e| Error::validation(e.to_string()))?;
+        let subnets = chain_views(&mut conn, &cidr).await?;
+        return Ok(LookupResult::Cidr { cidr, subnets });
+    }
+    let customer_id = resolve::customer(&mut conn, Some(query)).await?;
+    let filter = ListFilter {
+        customer_id,
+        ..ListFilter::default()
+    };
+    let mut subnets = Vec::new();
+    for s in tree::list(&mut conn, &filter).await? {
+        subnets.push(SubnetView::of(&mut conn, s).await?);
+    }
+    let addresses = addresses::of_customer(&mut conn, customer_id.unwrap_or_default()).await?;
+    Ok(LookupResult::Customer {
+        customer: query.to_owned(),
+        subnets,
+        addresses: addresses.into_iter().map(IpView::from).collect(),
+    })
+}
+
+/// The subnets holding `target`, longest match first, structural ones left out.
+async fn chain_views(conn: &mut sqlx::PgConnection, target: &IpNet) -> Result<Vec<SubnetView>> {
+    let mut out = Vec::new();
+    for s in tree::containing(conn, target).await?.into_iter().rev() {
+        if !s.is_structural() {
+            out.push(SubnetView::of(conn, s).await?);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn log(
+    db: &Db,
+    limit: i64,
+    event: Option<&str>,
+    cidr: Option<&IpNet>,
+) -> Result<Vec<JournalEntry>> {
+    if limit < 1 {
+        return Err(Error::validation(format!(
+            "--limit {limit} must be at least 1"
+        )));
+    }
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    journal::list(&mut conn, limit, event, cidr.copied()).await
+}

@@ -1,0 +1,174 @@
+//! Single addresses in pool subnets. Free addresses have no row: the next free one is
+//! found by an indexed gap search over the rows that exist.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use sqlx::PgConnection;
+
+use super::errors::{db_error, violated_constraint};
+use super::rows::{IP_SELECT, IpRecord, Subnet};
+use crate::error::{Error, Result};
+
+fn host(addr: IpAddr) -> IpNet {
+    IpNet::from(addr)
+}
+
+pub async fn find(conn: &mut PgConnection, addr: IpAddr) -> Result<Option<IpRecord>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{IP_SELECT} WHERE a.address = $1"
+    )))
+    .bind(host(addr))
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Address records inside `net`, in address order.
+pub async fn within(conn: &mut PgConnection, net: &IpNet) -> Result<Vec<IpRecord>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{IP_SELECT} WHERE a.address <<= $1 ORDER BY a.address"
+    )))
+    .bind(net)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+pub async fn count_within(conn: &mut PgConnection, net: &IpNet) -> Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM ip_addresses WHERE address <<= $1")
+        .bind(net)
+        .fetch_one(conn)
+        .await
+        .map_err(db_error)
+}
+
+/// The lowest address in `[lo, hi]` without a record: `lo` itself, or the first record
+/// from `lo` on whose successor has none.
+pub async fn first_gap(conn: &mut PgConnection, lo: IpAddr, hi: IpAddr) -> Result<Option<IpAddr>> {
+    let found: Option<IpNet> = sqlx::query_scalar(
+        "(SELECT $1::inet WHERE NOT EXISTS (SELECT 1 FROM ip_addresses WHERE address = $1))
+         UNION ALL
+         (SELECT a.address + 1 FROM ip_addresses a
+          WHERE a.address >= $1 AND a.address < $2
+            AND NOT EXISTS (SELECT 1 FROM ip_addresses b WHERE b.address = a.address + 1)
+          ORDER BY a.address LIMIT 1)
+         LIMIT 1",
+    )
+    .bind(host(lo))
+    .bind(host(hi))
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(found.map(|n| n.addr()))
+}
+
+/// What an address record says about its holder.
+#[derive(Debug, Clone, Default)]
+pub struct IpFields {
+    pub customer_id: Option<i64>,
+    pub vlan_id: Option<i64>,
+    pub purpose: Option<String>,
+    pub rdns: Option<String>,
+    pub description: Option<String>,
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    subnet: &Subnet,
+    addr: IpAddr,
+    fields: &IpFields,
+    // Some(reason) records the address as parked ("" for no reason).
+    parked: Option<&str>,
+) -> Result<IpRecord> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden, customer_id,
+                                   vlan_id, purpose, rdns, rdns_updated_at, description,
+                                   is_unavailable, unavailable_reason, allocation_id)
+         SELECT $1, s.id, s.cidr, s.hidden, $3, $4, $5, $6, CASE WHEN $6 IS NOT NULL THEN now() END,
+                $7, $8 IS NOT NULL, NULLIF($8, ''), CASE WHEN $8 IS NULL THEN gen_random_uuid() END
+         FROM subnets s WHERE s.id = $2
+         RETURNING id",
+    )
+    .bind(host(addr))
+    .bind(subnet.id)
+    .bind(fields.customer_id)
+    .bind(fields.vlan_id)
+    .bind(&fields.purpose)
+    .bind(&fields.rdns)
+    .bind(&fields.description)
+    .bind(parked)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| match violated_constraint(&e).as_deref() {
+        Some("ip_addresses_address_key") => Error::conflict(format!("{addr} is already recorded")),
+        _ => db_error(e),
+    })?;
+    by_id(conn, id).await
+}
+
+async fn by_id(conn: &mut PgConnection, id: i64) -> Result<IpRecord> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{IP_SELECT} WHERE a.id = $1")))
+        .bind(id)
+        .fetch_one(conn)
+        .await
+        .map_err(db_error)
+}
+
+/// Updates the given fields (None leaves a field as it is) and returns the record.
+pub async fn update(conn: &mut PgConnection, id: i64, fields: &IpFields) -> Result<IpRecord> {
+    sqlx::query(
+        "UPDATE ip_addresses SET customer_id = coalesce($2, customer_id),
+                vlan_id = coalesce($3, vlan_id), purpose = coalesce($4, purpose),
+                rdns = coalesce($5, rdns),
+                rdns_updated_at = CASE WHEN $5 IS NOT NULL THEN now() ELSE rdns_updated_at END,
+                description = coalesce($6, description), updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(fields.customer_id)
+    .bind(fields.vlan_id)
+    .bind(&fields.purpose)
+    .bind(&fields.rdns)
+    .bind(&fields.description)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    by_id(conn, id).await
+}
+
+pub async fn set_parked(
+    conn: &mut PgConnection,
+    id: i64,
+    reason: Option<&str>,
+) -> Result<IpRecord> {
+    sqlx::query(
+        "UPDATE ip_addresses SET is_unavailable = $2 IS NOT NULL, unavailable_reason = NULLIF($2, ''),
+                updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    by_id(conn, id).await
+}
+
+pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM ip_addresses WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+pub async fn of_customer(conn: &mut PgConnection, customer_id: i64) -> Result<Vec<IpRecord>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{IP_SELECT} WHERE a.customer_id = $1 ORDER BY a.address"
+    )))
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}

@@ -1,0 +1,288 @@
+//! Changing the prefix tree inside a transaction: scope locks, the allocator's candidate
+//! searches, split, merge and status changes. Callers own the transaction.
+//!
+//! Locking: an operation on a scope (a pool, a root, a leaf) locks every ancestor of the
+//! scope FOR SHARE, root first, then the scope itself FOR UPDATE. Two scopes that nest
+//! therefore exclude each other (one's FOR UPDATE meets the other's FOR SHARE), while
+//! disjoint scopes under one root only share locks and run in parallel.
+
+use ipnet::IpNet;
+use sqlx::PgConnection;
+
+use super::errors::db_error;
+use super::rows::{Subnet, SubnetStatus};
+use super::tree::{self, range_of};
+use crate::engine::{Family, SplitStep};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Locks the scope as described above and returns its current row.
+pub async fn lock_scope(conn: &mut PgConnection, scope: &IpNet) -> Result<Subnet> {
+    sqlx::query("SELECT id FROM subnets WHERE cidr >> $1 ORDER BY masklen(cidr) FOR SHARE")
+        .bind(scope)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let locked: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM subnets WHERE cidr = $1 FOR UPDATE")
+            .bind(scope)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    let Some(id) = locked else {
+        // Merged away between the search and the lock: the caller retries from scratch.
+        return Err(Error::new(
+            ErrorKind::Busy,
+            format!("{scope} changed while carve waited for it"),
+        ));
+    };
+    tree::by_id(conn, id)
+        .await?
+        .ok_or_else(|| Error::internal(format!("{scope} vanished under a lock")))
+}
+
+/// What the candidate searches look at.
+#[derive(Debug, Clone, Copy)]
+pub struct Search {
+    pub family: Family,
+    pub len: u8,
+    /// Only prefixes inside this one.
+    pub within: IpNet,
+    pub location_id: Option<i64>,
+}
+
+impl Search {
+    fn bounds(&self) -> (i16, i32, IpNet, IpNet) {
+        let (lo, hi) = range_of(&self.within);
+        (i16::from(self.family.number()), i32::from(self.len), lo, hi)
+    }
+}
+
+const FREE_LEAF: &str = "allocation_status = 'unallocated' AND NOT hidden
+    AND family = $1 AND cidr >= $3 AND cidr <= $4
+    AND ($5::bigint IS NULL OR effective_location_id = $5)";
+
+/// Exact: the lowest free leaf of exactly the length.
+pub async fn find_exact(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
+    let (family, len, lo, hi) = s.bounds();
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, cidr FROM subnets WHERE {FREE_LEAF} AND masklen(cidr) = $2 ORDER BY cidr LIMIT 1"
+    )))
+    .bind(family)
+    .bind(len)
+    .bind(lo)
+    .bind(hi)
+    .bind(s.location_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Split: the smallest free leaf shorter than the length, lowest address first. One
+/// index probe per shorter length, longest first, stopping at the first hit.
+pub async fn find_split(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
+    let (family, len, lo, hi) = s.bounds();
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT c.id, c.cidr FROM generate_series($2 - 1, $6, -1) AS l(len)
+         CROSS JOIN LATERAL (
+             SELECT id, cidr FROM subnets
+             WHERE {FREE_LEAF} AND masklen(cidr) = l.len ORDER BY cidr LIMIT 1) c
+         LIMIT 1"
+    )))
+    .bind(family)
+    .bind(len)
+    .bind(lo)
+    .bind(hi)
+    .bind(s.location_id)
+    .bind(i32::from(s.within.prefix_len()))
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Merge: the lowest subdivided node of the length whose whole subtree is free,
+/// unparked and carries nothing of its own, with no address records inside.
+pub async fn find_merge(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
+    let (family, len, lo, hi) = s.bounds();
+    sqlx::query_as(
+        "SELECT n.id, n.cidr FROM subnets n
+         WHERE n.allocation_status = 'subdivided' AND NOT n.hidden AND n.family = $1
+           AND masklen(n.cidr) = $2 AND n.cidr >= $3 AND n.cidr <= $4
+           AND ($5::bigint IS NULL OR n.effective_location_id = $5)
+           AND NOT EXISTS (
+               SELECT 1 FROM subnets d WHERE d.cidr << n.cidr
+                 AND (d.allocation_status IN ('allocated', 'reserved') OR d.is_unavailable
+                      OR d.location_id IS NOT NULL OR d.vlan_id IS NOT NULL
+                      OR d.customer_id IS NOT NULL OR d.description IS NOT NULL OR d.is_pool))
+           AND NOT EXISTS (SELECT 1 FROM ip_addresses a WHERE a.address << n.cidr)
+         ORDER BY n.cidr LIMIT 1",
+    )
+    .bind(family)
+    .bind(len)
+    .bind(lo)
+    .bind(hi)
+    .bind(s.location_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The shortest free prefix length inside the search scope (for "largest free: /30").
+pub async fn largest_free(conn: &mut PgConnection, s: &Search) -> Result<Option<u8>> {
+    let (family, _, lo, hi) = s.bounds();
+    let len: Option<i32> = sqlx::query_scalar(
+        "SELECT min(masklen(cidr)) FROM subnets
+         WHERE allocation_status = 'unallocated' AND NOT hidden
+           AND family = $1 AND cidr >= $2 AND cidr <= $3
+           AND ($4::bigint IS NULL OR effective_location_id = $4)",
+    )
+    .bind(family)
+    .bind(lo)
+    .bind(hi)
+    .bind(s.location_id)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(len.and_then(|l| u8::try_from(l).ok()))
+}
+
+/// Carries out split steps starting at the free leaf `leaf_id`; returns the id of the
+/// last step's half that holds `target` (the leaf itself when there are no steps).
+pub async fn split(
+    conn: &mut PgConnection,
+    leaf_id: i64,
+    target: &IpNet,
+    steps: &[SplitStep],
+) -> Result<i64> {
+    let mut current = leaf_id;
+    for step in steps {
+        let (lower, upper) = split_once(conn, current, step).await?;
+        current = if step.lower.contains(target) {
+            lower
+        } else {
+            upper
+        };
+    }
+    Ok(current)
+}
+
+/// One binary step: the leaf becomes subdivided and gains its two halves, which inherit
+/// its effective location and parking. Returns the ids of (lower, upper).
+pub async fn split_once(
+    conn: &mut PgConnection,
+    leaf_id: i64,
+    step: &SplitStep,
+) -> Result<(i64, i64)> {
+    sqlx::query(
+        "UPDATE subnets SET allocation_status = 'subdivided', updated_at = now() WHERE id = $1",
+    )
+    .bind(leaf_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let halves: Vec<(i64, IpNet)> = sqlx::query_as(
+        "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, effective_location_id)
+         SELECT half, p.id, p.cidr, p.hidden, p.effective_location_id
+         FROM subnets p, unnest($2::cidr[]) AS half WHERE p.id = $1
+         RETURNING id, cidr",
+    )
+    .bind(leaf_id)
+    .bind(vec![step.lower, step.upper])
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let id_of = |net: &IpNet| {
+        halves
+            .iter()
+            .find(|(_, cidr)| cidr == net)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| Error::internal(format!("split of {} lost {net}", step.source)))
+    };
+    Ok((id_of(&step.lower)?, id_of(&step.upper)?))
+}
+
+/// Collapses the subtree under `node_id` into one free leaf.
+pub async fn merge(conn: &mut PgConnection, node_id: i64, cidr: &IpNet) -> Result<()> {
+    sqlx::query("DELETE FROM subnets WHERE cidr << $1")
+        .bind(cidr)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    set_status(conn, node_id, SubnetStatus::Unallocated).await
+}
+
+pub async fn set_status(conn: &mut PgConnection, id: i64, status: SubnetStatus) -> Result<()> {
+    sqlx::query("UPDATE subnets SET allocation_status = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(status.as_str())
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// What an allocation or reservation records on the chosen subnet.
+#[derive(Debug, Clone, Default)]
+pub struct Holder {
+    pub customer_id: Option<i64>,
+    pub vlan_id: Option<i64>,
+    pub description: Option<String>,
+    pub purpose: Option<String>,
+}
+
+/// Marks a leaf allocated or reserved for `holder`; returns the new allocation id.
+pub async fn take(
+    conn: &mut PgConnection,
+    id: i64,
+    status: SubnetStatus,
+    holder: &Holder,
+) -> Result<String> {
+    sqlx::query_scalar(
+        "UPDATE subnets SET allocation_status = $2, customer_id = $3,
+                vlan_id = coalesce($4, vlan_id), description = coalesce($5, description),
+                purpose = $6, allocation_id = gen_random_uuid(), updated_at = now()
+         WHERE id = $1 RETURNING allocation_id::text",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(holder.customer_id)
+    .bind(holder.vlan_id)
+    .bind(&holder.description)
+    .bind(&holder.purpose)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Returns a leaf to free space: the holder's links go, the space's own attributes stay.
+pub async fn release(conn: &mut PgConnection, id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE subnets SET allocation_status = 'unallocated', customer_id = NULL,
+                purpose = NULL, allocation_id = NULL, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+pub async fn set_parked(
+    conn: &mut PgConnection,
+    id: i64,
+    parked: bool,
+    reason: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE subnets SET is_unavailable = $2, unavailable_reason = CASE WHEN $2 THEN NULLIF($3, '') END,
+                updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(parked)
+    .bind(reason)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}

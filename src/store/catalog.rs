@@ -1,0 +1,154 @@
+//! Locations, VLANs and customers: the names subnets and addresses link to.
+
+use sqlx::PgConnection;
+
+use super::errors::{db_error, violated_constraint};
+use super::rows::{Named, Vlan};
+use crate::error::{Error, Result};
+
+/// Which kind of named thing: the table and the word used in messages.
+#[derive(Debug, Clone, Copy)]
+pub enum Catalog {
+    Location,
+    Customer,
+}
+
+impl Catalog {
+    fn table(self) -> &'static str {
+        match self {
+            Catalog::Location => "locations",
+            Catalog::Customer => "customers",
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Catalog::Location => "location",
+            Catalog::Customer => "customer",
+        }
+    }
+}
+
+pub async fn add_named(conn: &mut PgConnection, catalog: Catalog, name: &str) -> Result<Named> {
+    let sql = format!(
+        "INSERT INTO {} (name) VALUES ($1) RETURNING id, name",
+        catalog.table()
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(name)
+        .fetch_one(conn)
+        .await
+        .map_err(|e| match violated_constraint(&e) {
+            Some(c) if c.ends_with("_name_key") => {
+                Error::conflict(format!("{} {name:?} already exists", catalog.word()))
+            }
+            Some(c) if c.ends_with("_name_check") => Error::validation(format!(
+                "{} name {name:?} must not be empty or start or end with spaces",
+                catalog.word()
+            )),
+            _ => db_error(e),
+        })
+}
+
+pub async fn list_named(conn: &mut PgConnection, catalog: Catalog) -> Result<Vec<Named>> {
+    let sql = format!("SELECT id, name FROM {} ORDER BY name", catalog.table());
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await
+        .map_err(db_error)
+}
+
+/// The id of `name`, or an error that names it and says how to create it.
+pub async fn named_id(conn: &mut PgConnection, catalog: Catalog, name: &str) -> Result<i64> {
+    let sql = format!("SELECT id FROM {} WHERE name = $1", catalog.table());
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "unknown {word} {name:?} (add it with: carve {word} add {name})",
+                word = catalog.word()
+            ))
+        })
+}
+
+const VLAN_SELECT: &str = "SELECT v.id, l.name AS location, v.vid, v.name, v.enabled
+    FROM vlans v JOIN locations l ON l.id = v.location_id";
+
+pub async fn add_vlan(
+    conn: &mut PgConnection,
+    location_id: i64,
+    vid: i32,
+    name: Option<&str>,
+) -> Result<Vlan> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO vlans (location_id, vid, name) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(location_id)
+    .bind(vid)
+    .bind(name)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| match violated_constraint(&e).as_deref() {
+        Some("vlans_location_id_vid_key") => {
+            Error::conflict(format!("VLAN {vid} already exists at this location"))
+        }
+        Some("vlans_vid_check") => {
+            Error::validation(format!("VLAN {vid} is out of range (1..4094)"))
+        }
+        _ => db_error(e),
+    })?;
+    vlan_by_id(conn, id).await
+}
+
+async fn vlan_by_id(conn: &mut PgConnection, id: i64) -> Result<Vlan> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{VLAN_SELECT} WHERE v.id = $1"
+    )))
+    .bind(id)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The VLAN `vid` at a location, or an error naming both.
+pub async fn find_vlan(
+    conn: &mut PgConnection,
+    location_id: i64,
+    vid: i32,
+) -> Result<Option<Vlan>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{VLAN_SELECT} WHERE v.location_id = $1 AND v.vid = $2"
+    )))
+    .bind(location_id)
+    .bind(vid)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+pub async fn set_vlan_enabled(
+    conn: &mut PgConnection,
+    vlan_id: i64,
+    enabled: bool,
+) -> Result<Vlan> {
+    sqlx::query("UPDATE vlans SET enabled = $2 WHERE id = $1")
+        .bind(vlan_id)
+        .bind(enabled)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    vlan_by_id(conn, vlan_id).await
+}
+
+pub async fn list_vlans(conn: &mut PgConnection, location_id: Option<i64>) -> Result<Vec<Vlan>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{VLAN_SELECT} WHERE $1::bigint IS NULL OR v.location_id = $1 ORDER BY l.name, v.vid"
+    )))
+    .bind(location_id)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}

@@ -1,0 +1,155 @@
+//! What the store hands back: plain domain values, with names already joined in.
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// The allocation state of a subnet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubnetStatus {
+    Unallocated,
+    Allocated,
+    Subdivided,
+    Reserved,
+}
+
+impl SubnetStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubnetStatus::Unallocated => "unallocated",
+            SubnetStatus::Allocated => "allocated",
+            SubnetStatus::Subdivided => "subdivided",
+            SubnetStatus::Reserved => "reserved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<SubnetStatus> {
+        match s {
+            "unallocated" | "free" => Ok(SubnetStatus::Unallocated),
+            "allocated" => Ok(SubnetStatus::Allocated),
+            "subdivided" => Ok(SubnetStatus::Subdivided),
+            "reserved" => Ok(SubnetStatus::Reserved),
+            other => Err(Error::validation(format!(
+                "{other:?} is not a status (unallocated, allocated, subdivided, reserved)"
+            ))),
+        }
+    }
+}
+
+/// A subnet with the names of what it links to.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Subnet {
+    pub id: i64,
+    pub cidr: IpNet,
+    pub parent_id: Option<i64>,
+    pub allocation_status: String,
+    /// Parked itself.
+    pub is_unavailable: bool,
+    pub unavailable_reason: Option<String>,
+    /// Parked itself or under a parked ancestor.
+    pub hidden: bool,
+    pub location_id: Option<i64>,
+    pub location: Option<String>,
+    pub effective_location_id: Option<i64>,
+    pub effective_location: Option<String>,
+    pub vlan_id: Option<i64>,
+    pub vlan: Option<i32>,
+    pub customer_id: Option<i64>,
+    pub customer: Option<String>,
+    pub description: Option<String>,
+    pub purpose: Option<String>,
+    pub allocation_id: Option<String>,
+    pub is_pool: bool,
+    pub pool_reserved_first: i32,
+}
+
+impl Subnet {
+    pub fn status(&self) -> SubnetStatus {
+        SubnetStatus::parse(&self.allocation_status).unwrap_or(SubnetStatus::Reserved)
+    }
+
+    /// A subdivided node with nothing of its own: the compact view lifts it away.
+    pub fn is_structural(&self) -> bool {
+        self.status() == SubnetStatus::Subdivided
+            && self.location_id.is_none()
+            && self.vlan_id.is_none()
+            && self.customer_id.is_none()
+            && self.description.is_none()
+            && !self.is_pool
+            && !self.is_unavailable
+    }
+
+    pub fn is_free_leaf(&self) -> bool {
+        self.status() == SubnetStatus::Unallocated && !self.hidden
+    }
+}
+
+/// The SELECT list and joins that build a [`Subnet`] from `subnets s`.
+pub const SUBNET_SELECT: &str = "SELECT s.id, s.cidr, s.parent_id, s.allocation_status,
+        s.is_unavailable, s.unavailable_reason, s.hidden,
+        s.location_id, l.name AS location, s.effective_location_id, el.name AS effective_location,
+        s.vlan_id, v.vid AS vlan, s.customer_id, c.name AS customer,
+        s.description, s.purpose, s.allocation_id::text AS allocation_id,
+        s.is_pool, s.pool_reserved_first
+    FROM subnets s
+    LEFT JOIN locations l ON l.id = s.location_id
+    LEFT JOIN locations el ON el.id = s.effective_location_id
+    LEFT JOIN vlans v ON v.id = s.vlan_id
+    LEFT JOIN customers c ON c.id = s.customer_id";
+
+/// A single address record.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IpRecord {
+    pub id: i64,
+    pub address: IpNet,
+    pub subnet_id: i64,
+    pub subnet: IpNet,
+    pub subnet_hidden: bool,
+    pub customer: Option<String>,
+    pub vlan: Option<i32>,
+    pub purpose: Option<String>,
+    pub rdns: Option<String>,
+    pub rdns_updated_at: Option<String>,
+    pub is_unavailable: bool,
+    pub unavailable_reason: Option<String>,
+    pub description: Option<String>,
+    pub allocation_id: Option<String>,
+}
+
+pub const IP_SELECT: &str = "SELECT a.id, a.address, a.subnet_id, a.subnet_cidr AS subnet,
+        a.subnet_hidden, c.name AS customer, v.vid AS vlan, a.purpose, a.rdns,
+        to_char(a.rdns_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS rdns_updated_at,
+        a.is_unavailable, a.unavailable_reason, a.description, a.allocation_id::text AS allocation_id
+    FROM ip_addresses a
+    LEFT JOIN customers c ON c.id = a.customer_id
+    LEFT JOIN vlans v ON v.id = a.vlan_id";
+
+/// A named thing (location, customer) with its id.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Named {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct Vlan {
+    pub id: i64,
+    pub location: String,
+    pub vid: i32,
+    pub name: Option<String>,
+    pub enabled: bool,
+}
+
+/// One journal row.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub at: String,
+    pub event: String,
+    pub outcome: String,
+    pub cidr: Option<IpNet>,
+    pub address: Option<IpNet>,
+    pub detail: serde_json::Value,
+}

@@ -1,0 +1,165 @@
+//! Reading the prefix tree: single nodes, ancestor chains, compact children, listings
+//! and free-space figures. Every search is an index lookup or an indexed range.
+
+use ipnet::IpNet;
+use sqlx::PgConnection;
+
+use super::errors::db_error;
+use super::rows::{SUBNET_SELECT, Subnet};
+use crate::error::Result;
+
+/// SQL for "structural": a subdivided node with nothing of its own. Must agree with
+/// [`Subnet::is_structural`].
+pub const STRUCTURAL: &str = "(s.allocation_status = 'subdivided' AND s.location_id IS NULL
+    AND s.vlan_id IS NULL AND s.customer_id IS NULL AND s.description IS NULL
+    AND NOT s.is_pool AND NOT s.is_unavailable)";
+
+/// The inclusive index range `[lo, hi]` that holds every prefix inside `net`: inet
+/// ordering sorts all of them between the network itself and its last address.
+pub fn range_of(net: &IpNet) -> (IpNet, IpNet) {
+    let last = IpNet::new(net.broadcast(), net.max_prefix_len()).expect("a host prefix is valid");
+    (*net, last)
+}
+
+pub async fn find(conn: &mut PgConnection, cidr: &IpNet) -> Result<Option<Subnet>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUBNET_SELECT} WHERE s.cidr = $1"
+    )))
+    .bind(cidr)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+pub async fn by_id(conn: &mut PgConnection, id: i64) -> Result<Option<Subnet>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUBNET_SELECT} WHERE s.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Every subnet that contains `target` (or is it), the root first.
+pub async fn containing(conn: &mut PgConnection, target: &IpNet) -> Result<Vec<Subnet>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUBNET_SELECT} WHERE s.cidr >>= $1 ORDER BY masklen(s.cidr)"
+    )))
+    .bind(target)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The children of `parent` (the roots when None). `compact` lifts structural nodes
+/// away, recursively, so what is listed is what carries meaning.
+pub async fn children(
+    conn: &mut PgConnection,
+    parent: Option<i64>,
+    compact: bool,
+) -> Result<Vec<Subnet>> {
+    let sql = if compact {
+        format!(
+            "WITH RECURSIVE shown AS (
+                 SELECT s.id, {STRUCTURAL} AS structural FROM subnets s
+                 WHERE s.parent_id IS NOT DISTINCT FROM $1
+                 UNION ALL
+                 SELECT s.id, {STRUCTURAL} FROM subnets s JOIN shown p ON s.parent_id = p.id
+                 WHERE p.structural)
+             {SUBNET_SELECT} JOIN shown ON shown.id = s.id
+             WHERE NOT shown.structural ORDER BY s.cidr"
+        )
+    } else {
+        format!("{SUBNET_SELECT} WHERE s.parent_id IS NOT DISTINCT FROM $1 ORDER BY s.cidr")
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(parent)
+        .fetch_all(conn)
+        .await
+        .map_err(db_error)
+}
+
+/// Filters for [`list`]; None means any.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub family: Option<u8>,
+    pub status: Option<String>,
+    pub location_id: Option<i64>,
+    pub customer_id: Option<i64>,
+}
+
+/// Every subnet that is not structural, in address order.
+pub async fn list(conn: &mut PgConnection, filter: &ListFilter) -> Result<Vec<Subnet>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUBNET_SELECT}
+         WHERE NOT {STRUCTURAL}
+           AND ($1::smallint IS NULL OR s.family = $1)
+           AND ($2::text IS NULL OR s.allocation_status = $2)
+           AND ($3::bigint IS NULL OR s.effective_location_id = $3)
+           AND ($4::bigint IS NULL OR s.customer_id = $4)
+         ORDER BY s.family, s.cidr"
+    )))
+    .bind(filter.family.map(i16::from))
+    .bind(&filter.status)
+    .bind(filter.location_id)
+    .bind(filter.customer_id)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The free (unallocated, not parked) leaves inside `net`, as (prefix length, count).
+pub async fn free_leaf_counts(conn: &mut PgConnection, net: &IpNet) -> Result<Vec<(u8, i64)>> {
+    let (lo, hi) = range_of(net);
+    let rows: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT masklen(cidr), count(*) FROM subnets
+         WHERE allocation_status = 'unallocated' AND NOT hidden
+           AND family = $1 AND cidr >= $2 AND cidr <= $3
+         GROUP BY 1",
+    )
+    .bind(i16::from(crate::engine::Family::of(net).number()))
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(len, count)| (u8::try_from(len).unwrap_or(0), count))
+        .collect())
+}
+
+/// The first thing inside `net` that keeps it from being merged into one free block:
+/// a used or parked descendant, or one with attributes of its own.
+pub async fn merge_blocker(conn: &mut PgConnection, net: &IpNet) -> Result<Option<Subnet>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUBNET_SELECT} WHERE s.cidr << $1
+           AND (s.allocation_status IN ('allocated', 'reserved') OR s.is_unavailable
+                OR s.location_id IS NOT NULL OR s.vlan_id IS NOT NULL OR s.customer_id IS NOT NULL
+                OR s.description IS NOT NULL OR s.is_pool)
+         ORDER BY s.cidr LIMIT 1"
+    )))
+    .bind(net)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Unparked pool subnets inside (or equal to) `net`, optionally on one VLAN id.
+pub async fn pools_within(
+    conn: &mut PgConnection,
+    net: &IpNet,
+    vid: Option<i32>,
+) -> Result<Vec<Subnet>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUBNET_SELECT} WHERE s.cidr <<= $1 AND s.is_pool AND NOT s.hidden
+           AND ($2::int IS NULL OR v.vid = $2)
+         ORDER BY s.cidr"
+    )))
+    .bind(net)
+    .bind(vid)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
