@@ -5,10 +5,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::resolve;
-use super::tx::{journal_failure, with_retries};
+use super::tx::{journal_if_failed, retrying};
 use super::view::IpView;
 use crate::engine::address::usable_range;
 use crate::engine::dns::normalize_hostname;
@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::store::addresses::{self, IpFields};
 use crate::store::carving;
 use crate::store::journal::{self, Event};
-use crate::store::rows::Subnet;
+use crate::store::rows::{IpRecord, Subnet};
 use crate::store::{Db, db_error, tree};
 
 /// Where to take an address from: one pool subnet, or any pool inside a CIDR.
@@ -46,17 +46,9 @@ pub struct IpOutcome {
 }
 
 pub async fn allocate(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
-    let result = with_retries(async || allocate_once(db, source, holder).await).await;
-    if let Err(error) = &result {
-        journal_failure(
-            db,
-            "ipam_allocate_ip",
-            error,
-            json!({"source": source, "holder": holder}),
-        )
-        .await;
-    }
-    result
+    let result = retrying!(allocate_once(db, source, holder));
+    let request = json!({"source": source, "holder": holder});
+    journal_if_failed(db, "ipam_allocate_ip", request, false, result).await
 }
 
 async fn allocate_once(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
@@ -160,47 +152,38 @@ async fn fields(conn: &mut PgConnection, holder: &Holder, pool: &Subnet) -> Resu
     })
 }
 
-/// An address operation on an existing (or, for park, possibly new) record, journaled.
-async fn on_address(
+/// Begins a transaction holding the lock of the pool that `address` belongs to;
+/// returns the pool and the address's record, if it has one.
+async fn begin_on(
     db: &Db,
     address: IpAddr,
+) -> Result<(Transaction<'static, Postgres>, Subnet, Option<IpRecord>)> {
+    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    let pool = pool_of(&mut tx, address).await?;
+    let pool = carving::lock_scope(&mut tx, &pool.cidr).await?;
+    let record = addresses::find(&mut tx, address).await?;
+    Ok((tx, pool, record))
+}
+
+/// Journals `event` for the address and commits.
+async fn end_on(
+    mut tx: Transaction<'static, Postgres>,
+    pool: &Subnet,
     event: &'static str,
-    mut body: impl AsyncFnMut(
-        &mut PgConnection,
-        Subnet,
-        Option<crate::store::rows::IpRecord>,
-    ) -> Result<Option<IpView>>,
+    ip: IpView,
 ) -> Result<IpOutcome> {
-    let result = with_retries(async || {
-        let mut tx = db.pool.begin().await.map_err(db_error)?;
-        let pool = pool_of(&mut tx, address).await?;
-        let pool = carving::lock_scope(&mut tx, &pool.cidr).await?;
-        let record = addresses::find(&mut tx, address).await?;
-        let view = body(&mut tx, pool.clone(), record.clone()).await?;
-        let ip = match view {
-            Some(v) => v,
-            None => record
-                .map(IpView::from)
-                .ok_or_else(|| Error::internal("no record to show"))?,
-        };
-        let entry = Event::new(
-            event,
-            json!({"address": address, "subnet": pool.cidr, "customer": ip.customer}),
-        )
-        .address(IpNet::from(address))
-        .cidr(pool.cidr);
-        journal::record(&mut tx, &entry).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(IpOutcome {
-            ip,
-            events: vec![entry],
-        })
+    let entry = Event::new(
+        event,
+        json!({"address": ip.address, "subnet": pool.cidr, "customer": ip.customer}),
+    )
+    .address(IpNet::from(ip.address))
+    .cidr(pool.cidr);
+    journal::record(&mut tx, &entry).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(IpOutcome {
+        ip,
+        events: vec![entry],
     })
-    .await;
-    if let Err(error) = &result {
-        journal_failure(db, event, error, json!({"address": address})).await;
-    }
-    result
 }
 
 /// The pool subnet an address belongs to (the longest-match subnet that is a pool).
@@ -220,14 +203,23 @@ fn no_record(address: IpAddr) -> Error {
 }
 
 pub async fn set(db: &Db, address: IpAddr, holder: &Holder) -> Result<IpOutcome> {
-    on_address(db, address, "ipam_update_ip", async |conn, pool, record| {
-        let record = record.ok_or_else(|| no_record(address))?;
-        let fields = fields(conn, holder, &pool).await?;
-        Ok(Some(
-            addresses::update(conn, record.id, &fields).await?.into(),
-        ))
-    })
+    let result = retrying!(set_once(db, address, holder));
+    journal_if_failed(
+        db,
+        "ipam_update_ip",
+        json!({"address": address, "holder": holder}),
+        false,
+        result,
+    )
     .await
+}
+
+async fn set_once(db: &Db, address: IpAddr, holder: &Holder) -> Result<IpOutcome> {
+    let (mut tx, pool, record) = begin_on(db, address).await?;
+    let record = record.ok_or_else(|| no_record(address))?;
+    let fields = fields(&mut tx, holder, &pool).await?;
+    let updated = addresses::update(&mut tx, record.id, &fields).await?;
+    end_on(tx, &pool, "ipam_update_ip", updated.into()).await
 }
 
 /// Parks an address (recording it if it has no record yet) or unparks it; an address
@@ -239,50 +231,68 @@ pub async fn park(
     reason: Option<String>,
 ) -> Result<IpOutcome> {
     let name = if park { "park" } else { "unpark" };
-    on_address(db, address, name, async |conn, pool, record| {
-        match (park, record) {
-            (true, Some(r)) if r.is_unavailable => {
-                Err(Error::conflict(format!("{address} is already parked")))
-            }
-            (true, Some(r)) => Ok(Some(
-                addresses::set_parked(conn, r.id, Some(reason.as_deref().unwrap_or("")))
-                    .await?
-                    .into(),
-            )),
-            (true, None) => {
-                let reason = reason.as_deref().unwrap_or("");
-                Ok(Some(
-                    addresses::insert(conn, &pool, address, &IpFields::default(), Some(reason))
-                        .await?
-                        .into(),
-                ))
-            }
-            (false, Some(r)) if !r.is_unavailable => {
-                Err(Error::conflict(format!("{address} is not parked")))
-            }
-            (false, Some(r)) if r.allocation_id.is_none() => {
-                addresses::delete(conn, r.id).await?;
-                let mut view = IpView::from(r);
-                view.parked = false;
-                view.status = "free";
-                Ok(Some(view))
-            }
-            (false, Some(r)) => Ok(Some(addresses::set_parked(conn, r.id, None).await?.into())),
-            (false, None) => Err(no_record(address)),
-        }
-    })
+    let result = retrying!(park_once(db, address, park, reason.as_deref()));
+    journal_if_failed(
+        db,
+        name,
+        json!({"address": address, "reason": reason}),
+        false,
+        result,
+    )
     .await
 }
 
+async fn park_once(
+    db: &Db,
+    address: IpAddr,
+    park: bool,
+    reason: Option<&str>,
+) -> Result<IpOutcome> {
+    let (mut tx, pool, record) = begin_on(db, address).await?;
+    let view: IpView = match (park, record) {
+        (true, Some(r)) if r.is_unavailable => {
+            return Err(Error::conflict(format!("{address} is already parked")));
+        }
+        (true, Some(r)) => addresses::set_parked(&mut tx, r.id, Some(reason.unwrap_or("")))
+            .await?
+            .into(),
+        (true, None) => {
+            let reason = Some(reason.unwrap_or(""));
+            addresses::insert(&mut tx, &pool, address, &IpFields::default(), reason)
+                .await?
+                .into()
+        }
+        (false, Some(r)) if !r.is_unavailable => {
+            return Err(Error::conflict(format!("{address} is not parked")));
+        }
+        (false, Some(r)) if r.allocation_id.is_none() => {
+            addresses::delete(&mut tx, r.id).await?;
+            freed(r)
+        }
+        (false, Some(r)) => addresses::set_parked(&mut tx, r.id, None).await?.into(),
+        (false, None) => return Err(no_record(address)),
+    };
+    end_on(tx, &pool, if park { "park" } else { "unpark" }, view).await
+}
+
 pub async fn release(db: &Db, address: IpAddr) -> Result<IpOutcome> {
-    on_address(db, address, "release", async |conn, _pool, record| {
-        let record = record.ok_or_else(|| no_record(address))?;
-        addresses::delete(conn, record.id).await?;
-        let mut view = IpView::from(record);
-        view.status = "free";
-        Ok(Some(view))
-    })
-    .await
+    let result = retrying!(release_once(db, address));
+    journal_if_failed(db, "release", json!({"address": address}), false, result).await
+}
+
+async fn release_once(db: &Db, address: IpAddr) -> Result<IpOutcome> {
+    let (mut tx, pool, record) = begin_on(db, address).await?;
+    let record = record.ok_or_else(|| no_record(address))?;
+    addresses::delete(&mut tx, record.id).await?;
+    end_on(tx, &pool, "release", freed(record)).await
+}
+
+/// How a record looks once deleted: the address is free.
+fn freed(record: IpRecord) -> IpView {
+    let mut view = IpView::from(record);
+    view.parked = false;
+    view.status = "free";
+    view
 }
 
 pub async fn show(db: &Db, address: IpAddr) -> Result<IpView> {

@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use super::resolve;
-use super::tx::{finish, journal_failure, with_retries};
+use super::tx::{finish, journal_failure, retrying};
 use crate::engine::plan::split_steps;
 use crate::engine::{Family, Strategy};
 use crate::error::{Error, Result};
@@ -54,7 +54,7 @@ pub struct Allocation {
 }
 
 pub async fn allocate_subnet(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
-    let result = with_retries(|| attempt(db, request)).await;
+    let result = retrying!(attempt(db, request));
     if let Err(error) = &result
         && !request.dry_run
     {

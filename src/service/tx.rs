@@ -12,31 +12,40 @@ use crate::store::{Db, db_error};
 
 const ATTEMPTS: u32 = 8;
 
-/// Runs `attempt` until it succeeds, fails for a reason other than `Busy`, or has been
-/// tried `ATTEMPTS` times.
-pub async fn with_retries<T>(mut attempt: impl AsyncFnMut() -> Result<T>) -> Result<T> {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match attempt().await {
-            Err(e) if e.kind == ErrorKind::Busy && tries < ATTEMPTS => {
-                // Back off a little more each time, with jitter so retries spread out.
-                let jitter = u64::from(std::process::id() ^ tries) % 7;
-                tokio::time::sleep(Duration::from_millis(u64::from(tries) * 5 + jitter)).await;
-            }
-            Err(e) if e.kind == ErrorKind::Busy => {
-                return Err(Error::new(
-                    ErrorKind::Busy,
-                    format!(
-                        "gave up after {ATTEMPTS} tries, the database stayed busy: {}",
-                        e.message
-                    ),
-                ));
-            }
-            other => return other,
+/// Counts attempts of one operation and decides whether a failure is worth another.
+#[derive(Debug, Default)]
+pub struct Retry {
+    tries: u32,
+}
+
+impl Retry {
+    /// True (after a short, growing, jittered pause) when `error` is a serialization
+    /// failure or deadlock and attempts remain.
+    pub async fn again(&mut self, error: &Error) -> bool {
+        self.tries += 1;
+        if error.kind != ErrorKind::Busy || self.tries >= ATTEMPTS {
+            return false;
         }
+        let jitter = u64::from(std::process::id() ^ self.tries) % 7;
+        tokio::time::sleep(Duration::from_millis(u64::from(self.tries) * 5 + jitter)).await;
+        true
     }
 }
+
+/// Evaluates an async attempt until it succeeds, fails for good, or runs out of tries.
+/// A macro rather than a function taking a closure, so the futures stay `Send`.
+macro_rules! retrying {
+    ($attempt:expr) => {{
+        let mut retry = $crate::service::tx::Retry::default();
+        loop {
+            match $attempt.await {
+                Err(e) if retry.again(&e).await => continue,
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use retrying;
 
 /// Journals that `event` failed, with the reason and the request, on its own. A failure
 /// to journal is logged, never allowed to hide the original error.
@@ -72,4 +81,20 @@ pub async fn finish(tx: sqlx::Transaction<'_, sqlx::Postgres>, dry_run: bool) ->
     } else {
         tx.commit().await.map_err(db_error)
     }
+}
+
+/// Passes `result` through, journaling its failure on its own first (not for dry runs).
+pub async fn journal_if_failed<T>(
+    db: &Db,
+    event: &'static str,
+    request: serde_json::Value,
+    dry_run: bool,
+    result: Result<T>,
+) -> Result<T> {
+    if let Err(error) = &result
+        && !dry_run
+    {
+        journal_failure(db, event, error, request).await;
+    }
+    result
 }

@@ -304,3 +304,88 @@ pub fn reachable_tempdir() -> tempfile::TempDir {
         .expect("chmod the temp dir");
     dir
 }
+
+impl TestDb {
+    /// The handle the service layer takes.
+    pub fn db(&self) -> carve::store::Db {
+        carve::store::Db {
+            pool: self.pool.clone(),
+            description: self.name.clone(),
+        }
+    }
+
+    /// Every subnet and address with its state, in order: equal snapshots mean
+    /// nothing in the tree changed.
+    pub async fn snapshot(&self) -> String {
+        sqlx::query_scalar(
+            "SELECT coalesce((SELECT string_agg(concat_ws(':', cidr, allocation_status, is_unavailable,
+                        customer_id, vlan_id, location_id, effective_location_id, description, is_pool),
+                        ' ' ORDER BY cidr) FROM subnets), '')
+                 || ' | ' ||
+                 coalesce((SELECT string_agg(concat_ws(':', address, customer_id, is_unavailable, rdns),
+                        ' ' ORDER BY address) FROM ip_addresses), '')",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .expect("snapshot")
+    }
+
+    /// Journal rows as `event/outcome`, oldest first.
+    pub async fn journal(&self) -> Vec<String> {
+        sqlx::query_scalar("SELECT event || '/' || outcome FROM provisioning_logs ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .expect("journal")
+    }
+
+    /// Runs SQL statements (set-up), panicking on failure.
+    pub async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The leaves of the tree as `cidr:status`, in address order.
+    pub async fn leaves(&self) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT cidr::text || ':' || allocation_status FROM subnets
+             WHERE allocation_status <> 'subdivided' ORDER BY cidr",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .expect("leaves")
+    }
+
+    /// Asserts the database's own view of the tree: under every root, the leaves tile
+    /// it exactly (no gap, no overlap), and every subdivided node has its two halves.
+    pub async fn assert_tree_is_sound(&self) {
+        let bad_tiling: Vec<String> = sqlx::query_scalar(
+            "SELECT r.cidr::text FROM subnets r
+             WHERE r.parent_id IS NULL
+               AND (SELECT sum(2::numeric ^ (CASE family(l.cidr) WHEN 4 THEN 32 ELSE 128 END - masklen(l.cidr)))
+                    FROM subnets l WHERE l.cidr <<= r.cidr AND l.allocation_status <> 'subdivided')
+                   <> 2::numeric ^ (CASE family(r.cidr) WHEN 4 THEN 32 ELSE 128 END - masklen(r.cidr))",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .expect("tiling check");
+        assert!(bad_tiling.is_empty(), "leaves do not tile {bad_tiling:?}");
+        let overlapping: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM subnets a JOIN subnets b ON a.id < b.id AND a.cidr && b.cidr
+             WHERE a.allocation_status <> 'subdivided' AND b.allocation_status <> 'subdivided'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .expect("overlap check");
+        assert_eq!(overlapping, 0, "overlapping leaves");
+        let lopsided: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM subnets p WHERE p.allocation_status = 'subdivided'
+               AND (SELECT count(*) FROM subnets c WHERE c.parent_id = p.id) <> 2",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .expect("children check");
+        assert_eq!(lopsided, 0, "subdivided nodes without exactly two children");
+    }
+}
