@@ -243,3 +243,53 @@ fn passwords_come_from_url_passfile_or_command_and_never_show() {
     let log = std::fs::read_to_string(home.join("data/carve.log")).unwrap_or_default();
     assert!(!log.contains("horse"), "a password reached the log: {log}");
 }
+
+#[test]
+fn demo_builds_its_own_database_and_leaves_the_users_alone() {
+    let home = support::reachable_tempdir();
+    let home = home.path();
+    let _stop = StopOnDrop(home);
+    let (code, doc, stderr) = carve_json(home, &["db", "local", "start"]);
+    assert_eq!(code, 0, "{stderr}");
+    let socket_dir = doc["socket_dir"].as_str().unwrap().to_owned();
+    psql(
+        home,
+        &socket_dir,
+        "INSERT INTO locations (name) VALUES ('mine')",
+    );
+    for _ in 0..2 {
+        // Twice: it is recreated, not appended to.
+        let (code, stdout, stderr) = support::run(support::carve(home).arg("demo"));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stdout.contains("203.0.113.96/29") && stdout.contains("under abuse review"),
+            "{stdout}"
+        );
+    }
+    let out = std::process::Command::new("psql")
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-h",
+            &socket_dir,
+            "-U",
+            "carve",
+            "-d",
+            "carve_demo",
+            "-c",
+        ])
+        .arg("SELECT count(*) FROM ip_addresses")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3");
+    assert_eq!(
+        psql(
+            home,
+            &socket_dir,
+            "SELECT string_agg(name, ',') FROM locations"
+        ),
+        "mine"
+    );
+    assert_eq!(psql(home, &socket_dir, "SELECT count(*) FROM subnets"), "0");
+}

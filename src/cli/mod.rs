@@ -84,6 +84,8 @@ pub enum Command {
         #[command(subcommand)]
         command: catalog::NamedCommand,
     },
+    /// (Re)create the example database carve_demo in the embedded cluster and show it.
+    Demo,
     /// Database: the embedded cluster and schema migrations.
     Db {
         #[command(subcommand)]
@@ -118,5 +120,17 @@ pub async fn run(command: Command, settings: &Settings, out: &Output) -> Result<
             .await
         }
         Command::Vlan { command } => catalog::vlan(command, settings, out).await,
+        Command::Demo => {
+            let db = crate::service::demo::create(settings).await?;
+            let forest = crate::service::lookup::forest(&db).await?;
+            out.emit(&forest, |f| {
+                format!(
+                    "demo database {} created in the local cluster (your data is untouched)\n\n{}",
+                    crate::service::demo::DEMO_DATABASE,
+                    render::tree(f)
+                )
+            });
+            Ok(())
+        }
     }
 }

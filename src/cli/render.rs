@@ -1,6 +1,7 @@
 //! Human text for the shapes the service layer returns. Every state has a word (never
 //! colour alone); text from the database is stripped of control characters.
 
+use crate::engine::view::Node;
 use crate::service::view::{IpView, SubnetView};
 use crate::store::journal::Event;
 
@@ -41,9 +42,19 @@ fn subnet_row(s: &SubnetView) -> Vec<String> {
         location,
         cell(&s.vlan),
         cell(&s.customer.as_deref().map(clean)),
-        format!("{:.0}%", s.utilization.percent_used()),
+        percent(s),
         cell(&s.description.as_deref().map(clean)),
     ]
+}
+
+/// Used share for a table: `<1%` rather than a misleading `0%` when something is used.
+fn percent(s: &SubnetView) -> String {
+    let pct = s.utilization.percent_used();
+    if s.utilization.used > 0 && pct < 1.0 {
+        "<1%".to_owned()
+    } else {
+        format!("{pct:.0}%")
+    }
 }
 
 pub fn subnet_detail(s: &SubnetView) -> Vec<(&'static str, String)> {
@@ -151,4 +162,56 @@ pub fn events(events: &[Event]) -> String {
             }
         })
         .collect()
+}
+
+/// The forest as an indented tree, one subnet a line.
+pub fn tree(roots: &[Node<SubnetView>]) -> String {
+    let mut rows = Vec::new();
+    for root in roots {
+        tree_rows(root, String::new(), String::new(), &mut rows);
+    }
+    table(
+        &["SUBNET", "STATE", "CUSTOMER", "VLAN", "USED", "DESCRIPTION"],
+        &rows,
+    )
+}
+
+fn tree_rows(
+    node: &Node<SubnetView>,
+    lead: String,
+    child_lead: String,
+    rows: &mut Vec<Vec<String>>,
+) {
+    let s = &node.item;
+    let mut state = s.state_word().to_owned();
+    if s.pool {
+        state.push_str(",pool");
+    }
+    rows.push(vec![
+        format!("{lead}{}", s.cidr),
+        state,
+        cell(&s.customer.as_deref().map(clean)),
+        cell(&s.vlan),
+        percent(s),
+        cell(
+            &s.description
+                .as_deref()
+                .or(s.parked_reason.as_deref())
+                .map(clean),
+        ),
+    ]);
+    let last = node.children.len().saturating_sub(1);
+    for (i, child) in node.children.iter().enumerate() {
+        let (branch, next) = if i == last {
+            ("└─ ", "   ")
+        } else {
+            ("├─ ", "│  ")
+        };
+        tree_rows(
+            child,
+            format!("{child_lead}{branch}"),
+            format!("{child_lead}{next}"),
+            rows,
+        );
+    }
 }

@@ -6,7 +6,7 @@ use ipnet::IpNet;
 use super::prefix::{count_64s, size};
 
 /// A node of a displayed tree: any payload with its children.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Node<T> {
     pub item: T,
     pub children: Vec<Node<T>>,

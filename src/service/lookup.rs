@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::resolve;
 use super::view::{IpView, SubnetView};
 use crate::engine::parse_cidr;
+use crate::engine::view::Node;
 use crate::error::{Error, Result};
-use crate::store::rows::JournalEntry;
+use crate::store::rows::{JournalEntry, Subnet};
 use crate::store::tree::{self, ListFilter};
 use crate::store::{Db, addresses, db_error, journal};
 
@@ -54,6 +55,27 @@ pub async fn show(db: &Db, cidr: &IpNet, full: bool) -> Result<SubnetDetail> {
         subnet,
         ancestors,
         addresses,
+    })
+}
+
+/// Every root block with everything under it, compact (structural nodes lifted).
+pub async fn forest(db: &Db) -> Result<Vec<Node<SubnetView>>> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let mut out = Vec::new();
+    for root in tree::children(&mut conn, None, false).await? {
+        out.push(subtree(&mut conn, root).await?);
+    }
+    Ok(out)
+}
+
+async fn subtree(conn: &mut sqlx::PgConnection, subnet: Subnet) -> Result<Node<SubnetView>> {
+    let mut children = Vec::new();
+    for child in tree::children(conn, Some(subnet.id), true).await? {
+        children.push(Box::pin(subtree(conn, child)).await?);
+    }
+    Ok(Node {
+        item: SubnetView::of(conn, subnet).await?,
+        children,
     })
 }
 

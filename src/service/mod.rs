@@ -5,6 +5,7 @@ pub mod addresses;
 pub mod allocate;
 pub mod catalog;
 pub mod database;
+pub mod demo;
 pub mod lookup;
 mod resolve;
 pub mod subnets;

@@ -206,23 +206,46 @@ impl LocalCluster {
 
     /// initdb creates only `postgres`; carve's data goes into its own database.
     async fn create_database(&self) -> Result<()> {
+        self.create_database_named(DATABASE, false).await
+    }
+
+    /// Creates database `name` in this cluster (dropping it first when `replace`).
+    /// `name` must be a plain identifier.
+    pub async fn create_database_named(&self, name: &str, replace: bool) -> Result<()> {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(Error::internal(format!(
+                "{name:?} is not a plain database name"
+            )));
+        }
+        let fail = |e: sqlx::Error| Error::local_cluster(format!("local cluster: {e}"));
         let mut conn = self
             .connect_options("postgres")
             .connect()
             .await
             .map_err(|e| Error::local_cluster(format!("cannot reach the local cluster: {e}")))?;
+        if replace {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await
+            .map_err(fail)?;
+        }
         let exists: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                .bind(DATABASE)
+                .bind(name)
                 .fetch_one(&mut conn)
                 .await
-                .map_err(|e| Error::local_cluster(format!("local cluster: {e}")))?;
+                .map_err(fail)?;
         if !exists {
-            // DATABASE is a constant identifier, so the statement is fixed text.
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {DATABASE}")))
+            // The name was checked above to be a plain identifier.
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut conn)
                 .await
-                .map_err(|e| Error::local_cluster(format!("cannot create database: {e}")))?;
+                .map_err(fail)?;
         }
         conn.close().await.ok();
         Ok(())

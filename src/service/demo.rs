@@ -1,0 +1,111 @@
+//! `carve demo`: a database `carve_demo` in the embedded cluster (never the user's data),
+//! filled through the same use cases a user runs, so every view has something to show.
+
+use ipnet::IpNet;
+
+use super::addresses::{self, Holder, Source};
+use super::allocate::{SubnetRequest, Target, allocate_subnet};
+use super::catalog::{self, Kind};
+use super::database::local_cluster;
+use super::subnets::{self, Changes};
+use crate::config::Settings;
+use crate::engine::{Strategy, parse_cidr};
+use crate::error::{Error, Result};
+use crate::store::rows::SubnetStatus;
+use crate::store::{self, Db};
+
+pub const DEMO_DATABASE: &str = "carve_demo";
+
+/// (Re)creates the demo database and returns a connection to it.
+pub async fn create(settings: &Settings) -> Result<Db> {
+    let cluster = local_cluster(settings)?;
+    cluster.ensure_running().await?;
+    cluster.create_database_named(DEMO_DATABASE, true).await?;
+    let db = Db::connect(
+        cluster.connect_options(DEMO_DATABASE),
+        settings.connect_timeout,
+        settings.max_connections,
+    )
+    .await?;
+    store::migrate(&db.pool).await?;
+    fill(&db).await?;
+    Ok(db)
+}
+
+fn net(text: &str) -> Result<IpNet> {
+    parse_cidr(text).map_err(|e| Error::internal(e.to_string()))
+}
+
+async fn take(db: &Db, cidr: &str, customer: Option<&str>, vlan: Option<i32>) -> Result<()> {
+    let request = SubnetRequest {
+        target: Target::Cidr(net(cidr)?),
+        strategy: Strategy::Split,
+        status: SubnetStatus::Allocated,
+        vlan,
+        customer: customer.map(str::to_owned),
+        description: None,
+        purpose: None,
+        dry_run: false,
+    };
+    allocate_subnet(db, &request).await.map(drop)
+}
+
+async fn fill(db: &Db) -> Result<()> {
+    catalog::add(db, Kind::Location, "EU-FRA").await?;
+    catalog::add_vlan(db, "EU-FRA", 102, Some("customers")).await?;
+    for customer in ["cust-7421", "cust-7422"] {
+        catalog::add(db, Kind::Customer, customer).await?;
+    }
+    subnets::add_root(
+        db,
+        &net("203.0.113.0/24")?,
+        Some("EU-FRA"),
+        None,
+        Some("transit customers".into()),
+        false,
+    )
+    .await?;
+    take(db, "203.0.113.0/26", Some("cust-7421"), Some(102)).await?;
+    take(db, "203.0.113.64/27", Some("cust-7422"), Some(102)).await?;
+    subnets::split(db, &net("203.0.113.96/27")?, Some(29), false).await?;
+    subnets::park(
+        db,
+        &net("203.0.113.96/29")?,
+        true,
+        Some("under abuse review".into()),
+    )
+    .await?;
+    subnets::add_root(
+        db,
+        &net("2001:db8:1::/48")?,
+        Some("EU-FRA"),
+        None,
+        None,
+        false,
+    )
+    .await?;
+    take(db, "2001:db8:1:a::/64", Some("cust-7421"), Some(102)).await?;
+
+    let changes = Changes {
+        pool: Some(true),
+        pool_reserved_first: Some(1),
+        ..Changes::default()
+    };
+    subnets::set(db, &net("203.0.113.0/26")?, &changes).await?;
+    let pool = Source::Subnet(net("203.0.113.0/26")?);
+    for (purpose, rdns) in [
+        ("primary", "web1.cust-7421.example"),
+        ("primary", "web2.cust-7421.example"),
+        ("management", "bmc1.cust-7421.example"),
+    ] {
+        let holder = Holder {
+            customer: Some("cust-7421".into()),
+            vlan: Some(102),
+            purpose: Some(purpose.into()),
+            rdns: Some(rdns.into()),
+            description: None,
+        };
+        addresses::allocate(db, &pool, &holder).await?;
+    }
+    Ok(())
+}
