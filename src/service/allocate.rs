@@ -70,7 +70,7 @@ pub async fn allocate_subnet(db: &Db, request: &SubnetRequest) -> Result<Allocat
 async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let customer_id = resolve::customer(&mut tx, request.customer.as_deref()).await?;
-    let (scope, chosen) = match &request.target {
+    let (scope, search) = match &request.target {
         Target::Length {
             family,
             len,
@@ -89,24 +89,60 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
                 request.strategy,
             )
             .await?;
-            let search = Search {
-                family,
-                len: *len,
-                within: pool.unwrap_or(scope.cidr),
-                location_id,
-            };
-            let chosen = choose(&mut tx, &search, request.strategy).await?;
-            (scope, chosen)
+            let within = pool.unwrap_or(scope.cidr);
+            (
+                scope,
+                Some(Search {
+                    family,
+                    len: *len,
+                    within,
+                    location_id,
+                }),
+            )
         }
         Target::Cidr(cidr) => {
-            let scope = exact_scope(&mut tx, cidr).await?;
-            let scope = carving::lock_scope(&mut tx, &scope.cidr).await?;
-            let chosen = exact_choice(&mut tx, &scope, cidr, request.strategy).await?;
-            (scope, chosen)
+            let node = exact_scope(&mut tx, cidr).await?;
+            (carving::lock_scope(&mut tx, &node.cidr).await?, None)
         }
     };
-    let (strategy, block_id, block) = chosen;
+    // VLANs belong to a location: the one asked for, else the scope's.
+    let vlan_location = search
+        .and_then(|s| s.location_id)
+        .or(scope.effective_location_id);
+    let vlan = resolve::vlan(
+        &mut tx,
+        request.vlan,
+        vlan_location,
+        &scope.cidr.to_string(),
+    )
+    .await?;
+    let holder = Holder {
+        customer_id,
+        vlan_id: vlan.as_ref().map(|v| v.id),
+        description: request.description.clone(),
+        purpose: request.purpose.clone(),
+    };
     let mut events = Vec::new();
+    // The common case in one statement: a free leaf of exactly the length.
+    if let Some(search) = &search
+        && let Some((id, cidr, allocation_id)) =
+            carving::take_exact(&mut tx, search, request.status, &holder).await?
+    {
+        let taken = Taken {
+            id,
+            cidr,
+            strategy: Strategy::Exact,
+            allocation_id,
+        };
+        return journal_and_finish(tx, request, taken, events).await;
+    }
+    let (strategy, block_id, block) = match (&search, &request.target) {
+        (Some(search), _) => choose(&mut tx, search, request.strategy, false).await?,
+        (None, Target::Cidr(cidr)) => exact_choice(&mut tx, &scope, cidr, request.strategy).await?,
+        (None, Target::Length { .. }) => {
+            return Err(Error::internal("a length request without a search"));
+        }
+    };
     let target = match &request.target {
         Target::Length { len, .. } => {
             IpNet::new(block.network(), *len).map_err(|e| Error::internal(e.to_string()))?
@@ -124,26 +160,38 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
             let steps = split_steps(&block, &target)
                 .ok_or_else(|| Error::internal(format!("{block} does not hold {target}")))?;
             for step in &steps {
-                events.push(
-                    Event::new(
-                        "ipam_subnet_split",
-                        json!({"source": step.source, "children": [step.lower, step.upper]}),
-                    )
-                    .cidr(step.source),
-                );
+                let detail = json!({"source": step.source, "children": [step.lower, step.upper]});
+                events.push(Event::new("ipam_subnet_split", detail).cidr(step.source));
             }
             carving::split(&mut tx, block_id, &target, &steps).await?
         }
     };
-    let location_id = scope.effective_location_id;
-    let vlan = resolve::vlan(&mut tx, request.vlan, location_id, &scope.cidr.to_string()).await?;
-    let holder = Holder {
-        customer_id,
-        vlan_id: vlan.as_ref().map(|v| v.id),
-        description: request.description.clone(),
-        purpose: request.purpose.clone(),
-    };
     let allocation_id = carving::take(&mut tx, taken_id, request.status, &holder).await?;
+    let taken = Taken {
+        id: taken_id,
+        cidr: target,
+        strategy,
+        allocation_id,
+    };
+    journal_and_finish(tx, request, taken, events).await
+}
+
+/// The block an allocation took.
+struct Taken {
+    id: i64,
+    cidr: IpNet,
+    strategy: Strategy,
+    allocation_id: String,
+}
+
+/// Journals the carving events and the allocation itself, then commits (or rolls back a
+/// dry run).
+async fn journal_and_finish(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    request: &SubnetRequest,
+    taken: Taken,
+    mut events: Vec<Event>,
+) -> Result<Allocation> {
     let pool = match &request.target {
         Target::Length { pool, .. } => *pool,
         Target::Cidr(_) => None,
@@ -152,25 +200,20 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
         SubnetStatus::Reserved => "ipam_reserve_subnet",
         _ => "ipam_allocate_subnet",
     };
-    events.push(
-        Event::new(
-            name,
-            json!({"cidr": target, "pool": pool, "vlan": request.vlan, "purpose": request.purpose,
-                   "customer": request.customer, "allocation_id": allocation_id,
-                   "strategy": strategy, "description": request.description}),
-        )
-        .cidr(target),
-    );
+    let detail = json!({"cidr": taken.cidr, "pool": pool, "vlan": request.vlan, "purpose": request.purpose,
+                        "customer": request.customer, "allocation_id": taken.allocation_id,
+                        "strategy": taken.strategy, "description": request.description});
+    events.push(Event::new(name, detail).cidr(taken.cidr));
     for event in &events {
         journal::record(&mut tx, event).await?;
     }
     finish(tx, request.dry_run).await?;
     Ok(Allocation {
-        cidr: target,
-        id: taken_id,
+        cidr: taken.cidr,
+        id: taken.id,
         status: request.status,
-        strategy,
-        allocation_id,
+        strategy: taken.strategy,
+        allocation_id: taken.allocation_id,
         dry_run: request.dry_run,
         events,
     })
@@ -213,7 +256,7 @@ async fn length_scope(
                 "pool {pool} is not {family}, but a /{len} of {family} was asked for"
             )));
         }
-        let Some(node) = tree::find(conn, pool).await? else {
+        let Some(node) = carving::try_lock_scope(conn, pool).await? else {
             return Err(Error::not_found(format!(
                 "pool {pool} is not a subnet carve knows (carve lookup {pool} shows what holds it)"
             )));
@@ -224,7 +267,7 @@ async fn length_scope(
                 reason(&node)
             )));
         }
-        return carving::lock_scope(conn, pool).await;
+        return Ok(node);
     }
     let everything = match family {
         Family::V4 => "0.0.0.0/0".parse(),
@@ -237,7 +280,7 @@ async fn length_scope(
         within: everything,
         location_id,
     };
-    let (_, _, candidate) = choose(conn, &search, strategy).await?;
+    let (_, _, candidate) = choose(conn, &search, strategy, true).await?;
     let chain = tree::containing(conn, &candidate).await?;
     let root = chain
         .first()
@@ -245,13 +288,15 @@ async fn length_scope(
     carving::lock_scope(conn, &root.cidr).await
 }
 
-/// exact, then merge, then split, as far as `strategy` allows.
+/// exact (unless the caller tried it already), then merge, then split, as far as
+/// `strategy` allows.
 async fn choose(
     conn: &mut PgConnection,
     search: &Search,
     strategy: Strategy,
+    exact: bool,
 ) -> Result<(Strategy, i64, IpNet)> {
-    if let Some((id, cidr)) = carving::find_exact(conn, search).await? {
+    if exact && let Some((id, cidr)) = carving::find_exact(conn, search).await? {
         return Ok((Strategy::Exact, id, cidr));
     }
     if strategy >= Strategy::Merge

@@ -32,10 +32,9 @@ const MAX_SPLIT_PIECES: u32 = 4096;
 /// Begins a transaction holding `cidr`'s scope lock; returns the subnet as locked.
 async fn begin_on(db: &Db, cidr: &IpNet) -> Result<(Transaction<'static, Postgres>, Subnet)> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
-    if tree::find(&mut tx, cidr).await?.is_none() {
-        return Err(unknown(cidr));
-    }
-    let subnet = carving::lock_scope(&mut tx, cidr).await?;
+    let subnet = carving::try_lock_scope(&mut tx, cidr)
+        .await?
+        .ok_or_else(|| unknown(cidr))?;
     Ok((tx, subnet))
 }
 

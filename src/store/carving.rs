@@ -10,34 +10,36 @@ use ipnet::IpNet;
 use sqlx::PgConnection;
 
 use super::errors::db_error;
-use super::rows::{Subnet, SubnetStatus};
-use super::tree::{self, range_of};
+use super::rows::{SUBNET_SELECT, Subnet, SubnetStatus};
+use super::tree::range_of;
 use crate::engine::{Family, SplitStep};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Locks the scope as described above and returns its current row.
+/// Locks the scope as described above and returns its current row, or None when no
+/// subnet has that CIDR. One statement: the ancestors are locked (root first) in a
+/// one-time filter before the scope row is read and locked.
+pub async fn try_lock_scope(conn: &mut PgConnection, scope: &IpNet) -> Result<Option<Subnet>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH ancestors AS (
+             SELECT id FROM subnets WHERE cidr >> $1 ORDER BY masklen(cidr) FOR SHARE)
+         {SUBNET_SELECT} WHERE s.cidr = $1 AND (SELECT count(*) FROM ancestors) >= 0
+         FOR UPDATE OF s"
+    )))
+    .bind(scope)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Like [`try_lock_scope`] for a scope that was just seen: its absence means it was
+/// merged away meanwhile, and the caller retries from scratch.
 pub async fn lock_scope(conn: &mut PgConnection, scope: &IpNet) -> Result<Subnet> {
-    sqlx::query("SELECT id FROM subnets WHERE cidr >> $1 ORDER BY masklen(cidr) FOR SHARE")
-        .bind(scope)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    let locked: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM subnets WHERE cidr = $1 FOR UPDATE")
-            .bind(scope)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_error)?;
-    let Some(id) = locked else {
-        // Merged away between the search and the lock: the caller retries from scratch.
-        return Err(Error::new(
+    try_lock_scope(conn, scope).await?.ok_or_else(|| {
+        Error::new(
             ErrorKind::Busy,
             format!("{scope} changed while carve waited for it"),
-        ));
-    };
-    tree::by_id(conn, id)
-        .await?
-        .ok_or_else(|| Error::internal(format!("{scope} vanished under a lock")))
+        )
+    })
 }
 
 /// What the candidate searches look at.
@@ -229,6 +231,11 @@ pub struct Holder {
     pub purpose: Option<String>,
 }
 
+/// The columns an allocation or reservation sets: $1 status, $2..$5 the holder.
+const TAKE: &str = "UPDATE subnets SET allocation_status = $1, customer_id = $2,
+        vlan_id = coalesce($3, vlan_id), description = coalesce($4, description),
+        purpose = $5, allocation_id = gen_random_uuid(), updated_at = now()";
+
 /// Marks a leaf allocated or reserved for `holder`; returns the new allocation id.
 pub async fn take(
     conn: &mut PgConnection,
@@ -236,19 +243,49 @@ pub async fn take(
     status: SubnetStatus,
     holder: &Holder,
 ) -> Result<String> {
-    sqlx::query_scalar(
-        "UPDATE subnets SET allocation_status = $2, customer_id = $3,
-                vlan_id = coalesce($4, vlan_id), description = coalesce($5, description),
-                purpose = $6, allocation_id = gen_random_uuid(), updated_at = now()
-         WHERE id = $1 RETURNING allocation_id::text",
-    )
-    .bind(id)
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "{TAKE} WHERE id = $6 RETURNING allocation_id::text"
+    )))
     .bind(status.as_str())
     .bind(holder.customer_id)
     .bind(holder.vlan_id)
     .bind(&holder.description)
     .bind(&holder.purpose)
+    .bind(id)
     .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The exact strategy in one statement: takes the lowest free leaf of the search's
+/// length, if any. Returns its id, CIDR and allocation id.
+pub async fn take_exact(
+    conn: &mut PgConnection,
+    search: &Search,
+    status: SubnetStatus,
+    holder: &Holder,
+) -> Result<Option<(i64, IpNet, String)>> {
+    let (family, len, lo, hi) = search.bounds();
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TAKE} WHERE id = (
+             SELECT id FROM subnets
+             WHERE allocation_status = 'unallocated' AND NOT hidden
+               AND family = $6 AND masklen(cidr) = $7 AND cidr >= $8 AND cidr <= $9
+               AND ($10::bigint IS NULL OR effective_location_id = $10)
+             ORDER BY cidr LIMIT 1)
+         RETURNING id, cidr, allocation_id::text"
+    )))
+    .bind(status.as_str())
+    .bind(holder.customer_id)
+    .bind(holder.vlan_id)
+    .bind(&holder.description)
+    .bind(&holder.purpose)
+    .bind(family)
+    .bind(len)
+    .bind(lo)
+    .bind(hi)
+    .bind(search.location_id)
+    .fetch_optional(conn)
     .await
     .map_err(db_error)
 }

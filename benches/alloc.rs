@@ -1,0 +1,346 @@
+//! Allocation benchmark: `cargo bench --bench alloc`.
+//!
+//! Builds trees of growing size (default 1k, 100k and 1M subnets) in a fresh database,
+//! then measures carve's allocator against a bare-SQL baseline on the same database in
+//! the same run, at 1, 4 and 16 concurrent clients, in one pool and across 16 pools.
+//! Each client loops "allocate a /28, then release it", so pools never run dry and the
+//! tree keeps its size while rows flip status all the time (the churn DESIGN.md warns
+//! about). Only the allocation is timed for latency; throughput counts allocations per
+//! second of wall time, including one bare-SQL release after each, the same for carve and
+//! the baseline.
+//!
+//! Settings (environment): BENCH_SIZES=1000,100000,1000000  BENCH_SECS=3
+//! BENCH_CLIENTS=1,4,16  DATABASE_URL (else a private cluster under a temp dir, fsync on).
+//! The last line printed is one JSON object with every figure.
+//!
+//! The fixture builder and the baseline are plain SQL on purpose: the baseline is the
+//! bare-SQL model of an allocation that carve is measured against.
+
+use std::time::{Duration, Instant};
+
+use carve::engine::{Strategy, parse_cidr};
+use carve::service::allocate::{SubnetRequest, Target, allocate_subnet};
+use carve::service::{lookup, subnets};
+use carve::store::local::LocalCluster;
+use carve::store::rows::SubnetStatus;
+use carve::store::{Db, migrate};
+use serde_json::{Value, json};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions, PgPool};
+
+const POOLS: usize = 16;
+
+fn env_list(key: &str, default: &str) -> Vec<usize> {
+    std::env::var(key)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+/// Pool i: 10.0.i.0/24, split down to sixteen free /28 leaves.
+fn pool(i: usize) -> String {
+    format!("10.0.{i}.0/24")
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes = env_list("BENCH_SIZES", "1000,100000,1000000");
+    let clients = env_list("BENCH_CLIENTS", "1,4,16");
+    let secs = env_list("BENCH_SECS", "3").first().copied().unwrap_or(3) as u64;
+    let (_dir, admin) = server().await;
+    let mut conn = admin.connect().await.expect("connect");
+    for sql in [
+        "DROP DATABASE IF EXISTS carve_bench WITH (FORCE)",
+        "CREATE DATABASE carve_bench",
+    ] {
+        sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .expect("create carve_bench");
+    }
+    let pg = PgPoolOptions::new()
+        .max_connections(40)
+        .connect_with(admin.clone().database("carve_bench"))
+        .await
+        .expect("connect carve_bench");
+    migrate(&pg).await.expect("migrate");
+    let db = Db {
+        pool: pg.clone(),
+        description: "carve_bench".into(),
+    };
+    for i in 0..POOLS {
+        let net = parse_cidr(&pool(i)).unwrap();
+        subnets::add_root(&db, &net, None, None, None, false)
+            .await
+            .unwrap();
+        subnets::split(&db, &net, Some(28), false).await.unwrap();
+    }
+    let mut report = Vec::new();
+    for &size in &sizes {
+        let built = Instant::now();
+        let total = grow_tree(&pg, size).await;
+        let build_secs = built.elapsed().as_secs_f64();
+        sqlx::query("VACUUM ANALYZE")
+            .execute(&pg)
+            .await
+            .expect("vacuum");
+        println!("tree: {total} subnets (built in {build_secs:.1} s)");
+        let mut runs = Vec::new();
+        for &n in &clients {
+            for pools in [1, POOLS] {
+                let carve = run(&db, n, pools, secs, Impl::Carve).await;
+                let base = run(&db, n, pools, secs, Impl::Baseline).await;
+                let ratio = carve.rate / base.rate;
+                println!(
+                    "  {n:>2} clients, {pools:>2} pool(s): carve {:>7.0}/s p50 {:>6.2} ms p99 {:>6.2} ms | baseline {:>7.0}/s p50 {:>6.2} ms p99 {:>6.2} ms | ratio {ratio:.2}",
+                    carve.rate, carve.p50, carve.p99, base.rate, base.p50, base.p99
+                );
+                runs.push(json!({"clients": n, "pools": pools, "carve": carve.json(), "baseline": base.json(), "ratio": ratio}));
+            }
+        }
+        let lookup = time_lookup(&db).await;
+        println!(
+            "  lookup 10.0.3.37: p50 {:.2} ms p99 {:.2} ms (client wall time, an upper bound of database time)",
+            lookup.p50, lookup.p99
+        );
+        report.push(json!({"subnets": total, "build_secs": build_secs, "runs": runs, "lookup_ms": {"p50": lookup.p50, "p99": lookup.p99}}));
+    }
+    println!(
+        "{}",
+        json!({"benchmark": "alloc", "seconds_per_run": secs, "sizes": report})
+    );
+}
+
+/// Where to run: DATABASE_URL, or a private cluster in a temp dir (fsync on), stopped
+/// when the guard drops (also on panic).
+async fn server() -> (Option<ClusterGuard>, PgConnectOptions) {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return (None, url.parse().expect("DATABASE_URL"));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("carve-bench")
+        .tempdir_in("/tmp")
+        .expect("temp dir");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let cluster = LocalCluster::new(dir.path(), None).expect("PostgreSQL binaries");
+    cluster
+        .ensure_running()
+        .await
+        .expect("start the bench cluster");
+    let options = cluster.connect_options("postgres");
+    (Some(ClusterGuard { cluster, _dir: dir }), options)
+}
+
+struct ClusterGuard {
+    cluster: LocalCluster,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ClusterGuard {
+    fn drop(&mut self) {
+        let cluster = self.cluster.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(cluster.stop()).ok()
+        })
+        .join();
+    }
+}
+
+/// Adds filler roots (a /16 split down to /24s: 511 subnets each) in 11.0.0.0 onwards
+/// until the tree holds at least `target` subnets; returns the count.
+async fn grow_tree(pg: &PgPool, target: usize) -> i64 {
+    let count = |pg: &PgPool| {
+        let pg = pg.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM subnets")
+                .fetch_one(&pg)
+                .await
+                .unwrap()
+        }
+    };
+    let have = count(pg).await;
+    let missing = (target as i64 - have).max(0);
+    let roots = (missing + 510) / 511;
+    let first: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM subnets WHERE parent_id IS NULL AND NOT (cidr << '10.0.0.0/8')",
+    )
+    .fetch_one(pg)
+    .await
+    .unwrap();
+    if roots > 0 {
+        let sql = format!(
+            "INSERT INTO subnets (cidr, allocation_status)
+             SELECT set_masklen('11.0.0.0'::inet + (i << 16), 16)::cidr, 'subdivided'
+             FROM generate_series({first}::bigint, {}::bigint) AS i",
+            first + roots - 1
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .execute(pg)
+            .await
+            .expect("filler roots");
+        for len in 17..=24 {
+            let status = if len == 24 {
+                "unallocated"
+            } else {
+                "subdivided"
+            };
+            let sql = format!(
+                "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, allocation_status)
+                 SELECT set_masklen(p.cidr::inet + h * (1::bigint << (32 - {len})), {len})::cidr,
+                        p.id, p.cidr, p.hidden, '{status}'
+                 FROM subnets p, (VALUES (0), (1)) AS v(h)
+                 WHERE masklen(p.cidr) = {len} - 1 AND NOT (p.cidr << '10.0.0.0/8')
+                   AND NOT EXISTS (SELECT 1 FROM subnets c WHERE c.parent_id = p.id)"
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .execute(pg)
+                .await
+                .expect("filler level");
+        }
+    }
+    count(pg).await
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Impl {
+    Carve,
+    Baseline,
+}
+
+struct Stats {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    count: usize,
+}
+
+impl Stats {
+    fn json(&self) -> Value {
+        json!({"per_sec": self.rate, "p50_ms": self.p50, "p99_ms": self.p99, "allocations": self.count})
+    }
+
+    fn of(mut latencies: Vec<Duration>, wall: Duration) -> Stats {
+        latencies.sort();
+        let at = |q: f64| {
+            let i =
+                ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len().max(1)) - 1;
+            latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        Stats {
+            rate: latencies.len() as f64 / wall.as_secs_f64(),
+            p50: at(0.50),
+            p99: at(0.99),
+            count: latencies.len(),
+        }
+    }
+}
+
+async fn run(db: &Db, clients: usize, pools: usize, secs: u64, which: Impl) -> Stats {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let pool = pool((c + i) % pools);
+                let t = Instant::now();
+                let cidr = match which {
+                    Impl::Carve => carve_allocate(&db, &pool).await,
+                    Impl::Baseline => baseline_allocate(&db.pool, &pool).await,
+                };
+                latencies.push(t.elapsed());
+                // The same bare release for both, so only the allocations differ.
+                baseline_release(&db.pool, &cidr).await;
+                i += 1;
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("client"));
+    }
+    Stats::of(all, started.elapsed())
+}
+
+async fn carve_allocate(db: &Db, pool: &str) -> String {
+    let request = SubnetRequest {
+        target: Target::Length {
+            family: 4,
+            len: 28,
+            pool: Some(parse_cidr(pool).unwrap()),
+            location: None,
+        },
+        strategy: Strategy::Split,
+        status: SubnetStatus::Allocated,
+        vlan: None,
+        customer: None,
+        description: None,
+        purpose: None,
+        dry_run: false,
+    };
+    allocate_subnet(db, &request)
+        .await
+        .expect("carve allocation")
+        .cidr
+        .to_string()
+}
+
+/// The bare-SQL model: lock the pool row, mark its lowest free /28 allocated, journal it.
+async fn baseline_allocate(pg: &PgPool, pool: &str) -> String {
+    let mut tx = pg.begin().await.unwrap();
+    sqlx::query("SELECT id FROM subnets WHERE cidr = $1::cidr FOR UPDATE")
+        .bind(pool)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let cidr: String = sqlx::query_scalar(
+        "UPDATE subnets SET allocation_status = 'allocated' WHERE id = (
+             SELECT id FROM subnets WHERE allocation_status = 'unallocated' AND NOT hidden AND family = 4
+               AND masklen(cidr) = 28 AND cidr >= $1::cidr AND cidr <= set_masklen(broadcast($1::cidr), 32)::cidr
+             ORDER BY cidr LIMIT 1)
+         RETURNING cidr::text",
+    )
+    .bind(pool)
+    .fetch_one(&mut *tx)
+    .await
+    .expect("baseline found no free leaf");
+    sqlx::query("INSERT INTO provisioning_logs (event, cidr) VALUES ('baseline', $1::cidr)")
+        .bind(&cidr)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    cidr
+}
+
+async fn baseline_release(pg: &PgPool, cidr: &str) {
+    sqlx::query("UPDATE subnets SET allocation_status = 'unallocated' WHERE cidr = $1::cidr")
+        .bind(cidr)
+        .execute(pg)
+        .await
+        .unwrap();
+}
+
+async fn time_lookup(db: &Db) -> Stats {
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        lookup::lookup(db, "10.0.3.37").await.expect("lookup");
+        latencies.push(t.elapsed());
+    }
+    Stats::of(latencies, started.elapsed())
+}
