@@ -276,21 +276,7 @@ async fn run(db: &Db, clients: usize, pools: usize, secs: u64, which: Impl) -> S
 }
 
 async fn carve_allocate(db: &Db, pool: &str) -> String {
-    let request = SubnetRequest {
-        target: Target::Length {
-            family: 4,
-            len: 28,
-            pool: Some(parse_cidr(pool).unwrap()),
-            location: None,
-        },
-        strategy: Strategy::Split,
-        status: SubnetStatus::Allocated,
-        vlan: None,
-        customer: None,
-        description: None,
-        purpose: None,
-        dry_run: false,
-    };
+    let request = SubnetRequest::length(4, 28, Some(parse_cidr(pool).unwrap()));
     allocate_subnet(db, &request)
         .await
         .expect("carve allocation")

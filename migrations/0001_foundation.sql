@@ -2,10 +2,6 @@
 -- devices and the provisioning journal. The invariants of DESIGN.md section 1 live here,
 -- so that no bug in the application can store an overlap or an orphan.
 
--- btree_gist lets one GiST index combine "same parent" (=) with "overlaps" (&&).
--- It is a trusted extension: a database owner may create it without superuser.
-CREATE EXTENSION IF NOT EXISTS btree_gist;
-
 CREATE TABLE locations (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name        text NOT NULL UNIQUE CHECK (btrim(name) <> '' AND name = btrim(name)),
@@ -85,9 +81,12 @@ CREATE TABLE subnets (
     CONSTRAINT subnets_prefix_length CHECK (
         CASE family(cidr) WHEN 4 THEN masklen(cidr) BETWEEN 8 AND 32
                           ELSE masklen(cidr) BETWEEN 32 AND 128 END),
-    -- Siblings never overlap, and neither do roots (parent 0 stands for "no parent").
-    CONSTRAINT subnets_no_overlapping_siblings
-        EXCLUDE USING gist ((coalesce(parent_id, 0)) WITH =, cidr inet_ops WITH &&)
+    -- Roots never overlap. Below the roots no overlap can arise: every child is a buddy
+    -- half of its parent (the CHECK above), so two siblings are either the two distinct
+    -- halves or the same CIDR, which the UNIQUE constraint refuses. Keeping the exclusion
+    -- index to the roots spares every allocation a GiST insertion and search.
+    CONSTRAINT subnets_no_overlapping_roots
+        EXCLUDE USING gist (cidr inet_ops WITH &&) WHERE (parent_id IS NULL)
 );
 
 -- Containment lookups (which subnets hold 203.0.113.70?) and subtree scans.

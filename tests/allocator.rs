@@ -14,21 +14,7 @@ fn net(s: &str) -> ipnet::IpNet {
 }
 
 fn request(len: u8, family: u8, pool: Option<&str>) -> SubnetRequest {
-    SubnetRequest {
-        target: Target::Length {
-            family,
-            len,
-            pool: pool.map(net),
-            location: None,
-        },
-        strategy: Strategy::Split,
-        status: SubnetStatus::Allocated,
-        vlan: None,
-        customer: None,
-        description: None,
-        purpose: None,
-        dry_run: false,
-    }
+    SubnetRequest::length(family, len, pool.map(net))
 }
 
 async fn alloc(db: &Db, len: u8, family: u8, pool: Option<&str>) -> Allocation {

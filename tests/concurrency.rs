@@ -11,21 +11,7 @@ use carve::service::subnets;
 use carve::store::rows::SubnetStatus;
 
 fn request(len: u8, pool: Option<&str>) -> SubnetRequest {
-    SubnetRequest {
-        target: Target::Length {
-            family: 4,
-            len,
-            pool: pool.map(|p| parse_cidr(p).unwrap()),
-            location: None,
-        },
-        strategy: Strategy::Split,
-        status: SubnetStatus::Allocated,
-        vlan: None,
-        customer: None,
-        description: None,
-        purpose: None,
-        dry_run: false,
-    }
+    SubnetRequest::length(4, len, pool.map(|p| parse_cidr(p).unwrap()))
 }
 
 /// 32 tasks x 50 allocations of mixed lengths; returns (successes, exhausted).

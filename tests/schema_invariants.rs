@@ -131,7 +131,7 @@ async fn overlapping_roots_and_siblings_are_refused() {
     let db = support::test_db().await;
     small_tree(&db.pool).await;
     let root = |cidr: &str| format!("INSERT INTO subnets (cidr) VALUES ('{cidr}')");
-    let overlap = "subnets_no_overlapping_siblings";
+    let overlap = "subnets_no_overlapping_roots";
     all_refused(
         &db.pool,
         vec![
@@ -159,28 +159,40 @@ async fn overlapping_roots_and_siblings_are_refused() {
         ],
     )
     .await;
-    // Two children of one parent that overlap without being equal cannot be built while
-    // the buddy check stands; without it, the exclusion constraint still refuses them.
-    sqlx::raw_sql(
-        "INSERT INTO subnets (cidr, allocation_status) VALUES ('198.51.100.0/24', 'subdivided');
-         INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
-             SELECT '198.51.100.0/25', id, cidr, hidden FROM subnets WHERE cidr = '198.51.100.0/24';
-         ALTER TABLE subnets DROP CONSTRAINT subnets_child_inside_parent;",
-    )
-    .execute(&db.pool)
-    .await
-    .unwrap();
-    let sql = "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
-               SELECT '198.51.100.0/26', id, cidr, hidden FROM subnets WHERE cidr = '198.51.100.0/24'";
+    // Under a parent, a sibling can only be one of its two halves: an overlapping one
+    // is refused by the buddy check, the same half again by the unique CIDR. A node in
+    // another subtree cannot claim a parent it is not inside.
+    let under_25 = |cidr: &str| {
+        format!(
+            "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
+             SELECT '{cidr}', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.0/25'"
+        )
+    };
     all_refused(
         &db.pool,
-        vec![refusal(
-            "overlapping siblings",
-            "subnets",
-            sql,
-            "23P01",
-            overlap,
-        )],
+        vec![
+            refusal(
+                "sibling over both halves",
+                "subnets",
+                under_25("203.0.113.0/25"),
+                "23514",
+                "subnets_child_inside_parent",
+            ),
+            refusal(
+                "sibling inside a sibling",
+                "subnets",
+                under_25("203.0.113.0/27"),
+                "23514",
+                "subnets_child_inside_parent",
+            ),
+            refusal(
+                "the same half twice",
+                "subnets",
+                under_25("203.0.113.64/26"),
+                "23505",
+                "subnets_cidr_key",
+            ),
+        ],
     )
     .await;
 }

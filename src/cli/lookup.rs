@@ -62,17 +62,12 @@ pub async fn log(
         let rows: Vec<Vec<String>> = entries
             .iter()
             .map(|e| {
-                let target = e
-                    .address
-                    .map(|a| a.addr().to_string())
-                    .or(e.cidr.map(|c| c.to_string()))
-                    .unwrap_or_default();
                 vec![
                     e.at.clone(),
                     e.event.clone(),
                     e.outcome.clone(),
-                    target,
-                    clean(&e.detail.to_string()),
+                    render::target(e.address, e.cidr),
+                    clean(&render::detail(&e.detail)),
                 ]
             })
             .collect();

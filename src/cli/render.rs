@@ -146,11 +146,7 @@ pub fn events(events: &[Event]) -> String {
     events
         .iter()
         .map(|e| {
-            let target = e
-                .address
-                .map(|a| a.addr().to_string())
-                .or(e.cidr.map(|c| c.to_string()))
-                .unwrap_or_default();
+            let target = target(e.address, e.cidr);
             match e.detail.get("children").and_then(|c| c.as_array()) {
                 Some(children) if children.len() == 2 => format!(
                     "  {:<22} {target} -> {} + {}\n",
@@ -213,5 +209,36 @@ fn tree_rows(
             format!("{child_lead}{next}"),
             rows,
         );
+    }
+}
+
+/// What a journal event is about: its address if it has one, else its CIDR.
+pub fn target(address: Option<ipnet::IpNet>, cidr: Option<ipnet::IpNet>) -> String {
+    address
+        .map(|a| a.addr().to_string())
+        .or(cidr.map(|c| c.to_string()))
+        .unwrap_or_default()
+}
+
+/// A journal detail as `key=value` pairs, leaving out empty values and the keys the
+/// table already shows: compact enough for an 80-column terminal.
+pub fn detail(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join("+"),
+            Value::Object(_) => detail(v),
+            other => other.to_string(),
+        }
+    }
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(k, v)| !v.is_null() && !matches!(k.as_str(), "cidr" | "address"))
+            .map(|(k, v)| format!("{k}={}", text(v)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => text(other),
     }
 }

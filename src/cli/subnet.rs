@@ -181,14 +181,10 @@ pub async fn run(command: SubnetCommand, settings: &Settings, out: &Output) -> R
             dry_run,
         } => {
             let request = SubnetRequest {
-                target: Target::Cidr(cidr(&c)?),
-                strategy: Strategy::Split,
                 status: SubnetStatus::Reserved,
-                vlan: None,
-                customer: None,
                 description: reason,
-                purpose: None,
                 dry_run,
+                ..SubnetRequest::cidr(cidr(&c)?)
             };
             emit_allocation(out, &allocate::allocate_subnet(&db, &request).await?);
         }

@@ -137,6 +137,16 @@ pub fn parent(net: &IpNet) -> Option<IpNet> {
     net.supernet()
 }
 
+/// Every prefix carve could hold that contains `net`, longest first: the candidates for
+/// its ancestors in the tree (down to /8 for IPv4, /32 for IPv6).
+pub fn supernets(net: &IpNet) -> Vec<IpNet> {
+    let min = *Family::of(net).prefix_range().start();
+    (min..net.prefix_len())
+        .rev()
+        .filter_map(|len| IpNet::new(net.network(), len).ok().map(|n| n.trunc()))
+        .collect()
+}
+
 /// The lowest-address prefix of length `len` inside `net`.
 pub fn first_of_len(net: &IpNet, len: u8) -> Option<IpNet> {
     if len < net.prefix_len() || len > net.max_prefix_len() {

@@ -42,6 +42,37 @@ pub struct SubnetRequest {
     pub dry_run: bool,
 }
 
+impl SubnetRequest {
+    /// A plain allocation of a /`len` (optionally inside `pool`), allowed to split, with
+    /// no holder: the fields a caller needs are set on the result.
+    pub fn length(family: u8, len: u8, pool: Option<IpNet>) -> SubnetRequest {
+        SubnetRequest::new(Target::Length {
+            family,
+            len,
+            pool,
+            location: None,
+        })
+    }
+
+    /// A plain allocation of exactly `cidr`.
+    pub fn cidr(cidr: IpNet) -> SubnetRequest {
+        SubnetRequest::new(Target::Cidr(cidr))
+    }
+
+    fn new(target: Target) -> SubnetRequest {
+        SubnetRequest {
+            target,
+            strategy: Strategy::Split,
+            status: SubnetStatus::Allocated,
+            vlan: None,
+            customer: None,
+            description: None,
+            purpose: None,
+            dry_run: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Allocation {
     pub cidr: IpNet,

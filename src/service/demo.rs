@@ -4,14 +4,13 @@
 use ipnet::IpNet;
 
 use super::addresses::{self, Holder, Source};
-use super::allocate::{SubnetRequest, Target, allocate_subnet};
+use super::allocate::{SubnetRequest, allocate_subnet};
 use super::catalog::{self, Kind};
 use super::database::local_cluster;
 use super::subnets::{self, Changes};
 use crate::config::Settings;
-use crate::engine::{Strategy, parse_cidr};
+use crate::engine::parse_cidr;
 use crate::error::{Error, Result};
-use crate::store::rows::SubnetStatus;
 use crate::store::{self, Db};
 
 pub const DEMO_DATABASE: &str = "carve_demo";
@@ -38,14 +37,9 @@ fn net(text: &str) -> Result<IpNet> {
 
 async fn take(db: &Db, cidr: &str, customer: Option<&str>, vlan: Option<i32>) -> Result<()> {
     let request = SubnetRequest {
-        target: Target::Cidr(net(cidr)?),
-        strategy: Strategy::Split,
-        status: SubnetStatus::Allocated,
         vlan,
         customer: customer.map(str::to_owned),
-        description: None,
-        purpose: None,
-        dry_run: false,
+        ..SubnetRequest::cidr(net(cidr)?)
     };
     allocate_subnet(db, &request).await.map(drop)
 }

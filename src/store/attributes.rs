@@ -50,7 +50,7 @@ pub async fn insert_root(
     .await
     .map_err(|e| match violated_constraint(&e).as_deref() {
         // A concurrent insert won the race the check above could not see.
-        Some("subnets_no_overlapping_siblings") | Some("subnets_cidr_key") => {
+        Some("subnets_no_overlapping_roots") | Some("subnets_cidr_key") => {
             Error::conflict(format!("{cidr} overlaps a block added at the same time"))
         }
         _ => db_error(e),

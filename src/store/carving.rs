@@ -12,20 +12,23 @@ use sqlx::PgConnection;
 use super::errors::db_error;
 use super::rows::{SUBNET_SELECT, Subnet, SubnetStatus};
 use super::tree::range_of;
+use crate::engine::prefix::supernets;
 use crate::engine::{Family, SplitStep};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Locks the scope as described above and returns its current row, or None when no
 /// subnet has that CIDR. One statement: the ancestors are locked (root first) in a
-/// one-time filter before the scope row is read and locked.
+/// one-time filter before the scope row is read and locked. Ancestors are found by
+/// unique-index probes for each possible supernet, which stay cheap as the tree grows.
 pub async fn try_lock_scope(conn: &mut PgConnection, scope: &IpNet) -> Result<Option<Subnet>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH ancestors AS (
-             SELECT id FROM subnets WHERE cidr >> $1 ORDER BY masklen(cidr) FOR SHARE)
+             SELECT id FROM subnets WHERE cidr = ANY($2::cidr[]) ORDER BY masklen(cidr) FOR SHARE)
          {SUBNET_SELECT} WHERE s.cidr = $1 AND (SELECT count(*) FROM ancestors) >= 0
          FOR UPDATE OF s"
     )))
     .bind(scope)
+    .bind(supernets(scope))
     .fetch_optional(conn)
     .await
     .map_err(db_error)

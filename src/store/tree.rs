@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 
 use super::errors::db_error;
 use super::rows::{SUBNET_SELECT, Subnet};
+use crate::engine::prefix::supernets;
 use crate::error::Result;
 
 /// SQL for "structural": a subdivided node with nothing of its own. Must agree with
@@ -41,12 +42,15 @@ pub async fn by_id(conn: &mut PgConnection, id: i64) -> Result<Option<Subnet>> {
     .map_err(db_error)
 }
 
-/// Every subnet that contains `target` (or is it), the root first.
+/// Every subnet that contains `target` (or is it), the root first: unique-index probes
+/// for each possible supernet.
 pub async fn containing(conn: &mut PgConnection, target: &IpNet) -> Result<Vec<Subnet>> {
+    let mut candidates = supernets(target);
+    candidates.push(target.trunc());
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SUBNET_SELECT} WHERE s.cidr >>= $1 ORDER BY masklen(s.cidr)"
+        "{SUBNET_SELECT} WHERE s.cidr = ANY($1::cidr[]) ORDER BY masklen(s.cidr)"
     )))
-    .bind(target)
+    .bind(candidates)
     .fetch_all(conn)
     .await
     .map_err(db_error)
