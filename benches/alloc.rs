@@ -18,11 +18,10 @@
 
 use std::time::{Duration, Instant};
 
-use carve::engine::{Strategy, parse_cidr};
-use carve::service::allocate::{SubnetRequest, Target, allocate_subnet};
+use carve::engine::parse_cidr;
+use carve::service::allocate::{SubnetRequest, allocate_subnet};
 use carve::service::{lookup, subnets};
 use carve::store::local::LocalCluster;
-use carve::store::rows::SubnetStatus;
 use carve::store::{Db, migrate};
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -2,6 +2,12 @@
 -- devices and the provisioning journal. The invariants of DESIGN.md section 1 live here,
 -- so that no bug in the application can store an overlap or an orphan.
 
+-- The last address of a prefix, as a host prefix. In inet order every prefix inside c
+-- sorts between c and cidr_last(c), so a subtree is one btree range scan.
+CREATE FUNCTION cidr_last(c cidr) RETURNS cidr
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT set_masklen(broadcast(c), CASE family(c) WHEN 4 THEN 32 ELSE 128 END)::cidr $$;
+
 CREATE TABLE locations (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name        text NOT NULL UNIQUE CHECK (btrim(name) <> '' AND name = btrim(name)),
@@ -89,8 +95,11 @@ CREATE TABLE subnets (
         EXCLUDE USING gist (cidr inet_ops WITH &&) WHERE (parent_id IS NULL)
 );
 
--- Containment lookups (which subnets hold 203.0.113.70?) and subtree scans.
-CREATE INDEX subnets_cidr_gist ON subnets USING gist (cidr inet_ops);
+-- Lookups go through btree indexes: "which subnets hold 203.0.113.70?" probes the unique
+-- CIDR index once per possible supernet, and a subtree is the range [cidr, cidr_last(cidr)].
+-- A GiST index on cidr was measured slower at 1M subnets (1.3-3 ms for an equality or
+-- range lookup that the btree answers in 0.05 ms, and the planner preferred it), and
+-- every allocation paid for keeping it.
 CREATE INDEX subnets_parent_id ON subnets (parent_id);
 CREATE INDEX subnets_effective_location ON subnets (effective_location_id);
 CREATE INDEX subnets_customer ON subnets (customer_id) WHERE customer_id IS NOT NULL;
@@ -129,7 +138,6 @@ CREATE TABLE ip_addresses (
     CONSTRAINT ip_addresses_inside_subnet CHECK (subnet_cidr >>= address)
 );
 
-CREATE INDEX ip_addresses_address_gist ON ip_addresses USING gist (address inet_ops);
 CREATE INDEX ip_addresses_subnet ON ip_addresses (subnet_id);
 CREATE INDEX ip_addresses_customer ON ip_addresses (customer_id) WHERE customer_id IS NOT NULL;
 

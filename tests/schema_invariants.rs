@@ -403,3 +403,20 @@ async fn parking_cascades_down_the_subtree_and_cannot_be_denied() {
         .unwrap();
     assert_eq!(hidden(db.pool.clone()).await, "");
 }
+
+#[tokio::test]
+async fn a_subtree_is_exactly_the_btree_range_up_to_cidr_last() {
+    let db = support::test_db().await;
+    let mismatches: i64 = sqlx::query_scalar(
+        "WITH p(c) AS (VALUES ('10.0.0.0/8'::cidr), ('10.1.0.0/16'), ('10.1.2.0/24'), ('10.1.2.4/30'),
+                              ('10.1.2.7/32'), ('10.255.255.255/32'), ('11.0.0.0/8'), ('9.255.0.0/16'),
+                              ('2001:db8::/32'), ('2001:db8:1::/48'), ('2001:db8:1:a::/64'),
+                              ('2001:db8:1:a::1/128'), ('2001:db9::/32'))
+         SELECT count(*) FROM p a, p b
+         WHERE (a.c <<= b.c) <> (a.c >= b.c AND a.c <= cidr_last(b.c))",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(mismatches, 0);
+}

@@ -27,7 +27,7 @@ pub async fn find(conn: &mut PgConnection, addr: IpAddr) -> Result<Option<IpReco
 /// Address records inside `net`, in address order.
 pub async fn within(conn: &mut PgConnection, net: &IpNet) -> Result<Vec<IpRecord>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{IP_SELECT} WHERE a.address <<= $1 ORDER BY a.address"
+        "{IP_SELECT} WHERE a.address >= $1 AND a.address <= cidr_last($1::cidr) ORDER BY a.address"
     )))
     .bind(net)
     .fetch_all(conn)
@@ -36,11 +36,13 @@ pub async fn within(conn: &mut PgConnection, net: &IpNet) -> Result<Vec<IpRecord
 }
 
 pub async fn count_within(conn: &mut PgConnection, net: &IpNet) -> Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM ip_addresses WHERE address <<= $1")
-        .bind(net)
-        .fetch_one(conn)
-        .await
-        .map_err(db_error)
+    sqlx::query_scalar(
+        "SELECT count(*) FROM ip_addresses WHERE address >= $1 AND address <= cidr_last($1::cidr)",
+    )
+    .bind(net)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
 }
 
 /// The lowest address in `[lo, hi]` without a record: `lo` itself, or the first record

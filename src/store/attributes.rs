@@ -97,16 +97,18 @@ pub async fn set_location(
         }
         None => None,
     };
+    // Walk the subtree top-down along parent_id: each node's effective location is its
+    // own, else its parent's effective one.
     sqlx::query(
-        "UPDATE subnets d SET effective_location_id = e.location
-         FROM (SELECT s.id, coalesce(
-                   (SELECT a.location_id FROM subnets a
-                    WHERE a.cidr >>= s.cidr AND a.cidr <<= $1 AND a.location_id IS NOT NULL
-                    ORDER BY masklen(a.cidr) DESC LIMIT 1), $2) AS location
-               FROM subnets s WHERE s.cidr <<= $1) e
-         WHERE d.id = e.id AND d.effective_location_id IS DISTINCT FROM e.location",
+        "WITH RECURSIVE walk(id, location) AS (
+             SELECT id, coalesce(location_id, $2) FROM subnets WHERE id = $1
+             UNION ALL
+             SELECT c.id, coalesce(c.location_id, w.location)
+             FROM subnets c JOIN walk w ON c.parent_id = w.id)
+         UPDATE subnets s SET effective_location_id = w.location
+         FROM walk w WHERE s.id = w.id AND s.effective_location_id IS DISTINCT FROM w.location",
     )
-    .bind(subnet.cidr)
+    .bind(subnet.id)
     .bind(inherited)
     .execute(conn)
     .await

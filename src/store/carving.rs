@@ -114,11 +114,12 @@ pub async fn find_merge(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
            AND masklen(n.cidr) = $2 AND n.cidr >= $3 AND n.cidr <= $4
            AND ($5::bigint IS NULL OR n.effective_location_id = $5)
            AND NOT EXISTS (
-               SELECT 1 FROM subnets d WHERE d.cidr << n.cidr
+               SELECT 1 FROM subnets d WHERE d.cidr > n.cidr AND d.cidr <= cidr_last(n.cidr)
                  AND (d.allocation_status IN ('allocated', 'reserved') OR d.is_unavailable
                       OR d.location_id IS NOT NULL OR d.vlan_id IS NOT NULL
                       OR d.customer_id IS NOT NULL OR d.description IS NOT NULL OR d.is_pool))
-           AND NOT EXISTS (SELECT 1 FROM ip_addresses a WHERE a.address << n.cidr)
+           AND NOT EXISTS (SELECT 1 FROM ip_addresses a
+                           WHERE a.address >= n.cidr AND a.address <= cidr_last(n.cidr))
          ORDER BY n.cidr LIMIT 1",
     )
     .bind(family)
@@ -207,7 +208,7 @@ pub async fn split_once(
 
 /// Collapses the subtree under `node_id` into one free leaf.
 pub async fn merge(conn: &mut PgConnection, node_id: i64, cidr: &IpNet) -> Result<()> {
-    sqlx::query("DELETE FROM subnets WHERE cidr << $1")
+    sqlx::query("DELETE FROM subnets WHERE cidr > $1 AND cidr <= cidr_last($1::cidr)")
         .bind(cidr)
         .execute(&mut *conn)
         .await

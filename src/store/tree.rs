@@ -138,7 +138,7 @@ pub async fn free_leaf_counts(conn: &mut PgConnection, net: &IpNet) -> Result<Ve
 /// a used or parked descendant, or one with attributes of its own.
 pub async fn merge_blocker(conn: &mut PgConnection, net: &IpNet) -> Result<Option<Subnet>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SUBNET_SELECT} WHERE s.cidr << $1
+        "{SUBNET_SELECT} WHERE s.cidr > $1 AND s.cidr <= cidr_last($1::cidr)
            AND (s.allocation_status IN ('allocated', 'reserved') OR s.is_unavailable
                 OR s.location_id IS NOT NULL OR s.vlan_id IS NOT NULL OR s.customer_id IS NOT NULL
                 OR s.description IS NOT NULL OR s.is_pool)
@@ -157,7 +157,7 @@ pub async fn pools_within(
     vid: Option<i32>,
 ) -> Result<Vec<Subnet>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SUBNET_SELECT} WHERE s.cidr <<= $1 AND s.is_pool AND NOT s.hidden
+        "{SUBNET_SELECT} WHERE s.cidr >= $1 AND s.cidr <= cidr_last($1::cidr) AND s.is_pool AND NOT s.hidden
            AND ($2::int IS NULL OR v.vid = $2)
          ORDER BY s.cidr"
     )))
