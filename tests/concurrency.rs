@@ -4,11 +4,10 @@ mod support;
 
 use std::time::Duration;
 
-use carve::engine::{Strategy, parse_cidr};
+use carve::engine::parse_cidr;
 use carve::error::ErrorKind;
-use carve::service::allocate::{SubnetRequest, Target, allocate_subnet};
+use carve::service::allocate::{SubnetRequest, allocate_subnet};
 use carve::service::subnets;
-use carve::store::rows::SubnetStatus;
 
 fn request(len: u8, pool: Option<&str>) -> SubnetRequest {
     SubnetRequest::length(4, len, pool.map(|p| parse_cidr(p).unwrap()))
