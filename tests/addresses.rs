@@ -15,10 +15,8 @@ fn ip(s: &str) -> IpAddr {
 }
 
 async fn pool(db: &Db, cidr: &str, reserve_first: Option<i32>) {
+    support::add_root(db, cidr, true).await;
     let net = parse_cidr(cidr).unwrap();
-    subnets::add_root(db, &net, None, None, None, true)
-        .await
-        .unwrap();
     if reserve_first.is_some() {
         let changes = Changes {
             pool_reserved_first: reserve_first,

@@ -24,9 +24,7 @@ async fn alloc(db: &Db, len: u8, family: u8, pool: Option<&str>) -> Allocation {
 }
 
 async fn add(db: &Db, cidr: &str) {
-    subnets::add_root(db, &net(cidr), None, None, None, false)
-        .await
-        .unwrap();
+    support::add_root(db, cidr, false).await;
 }
 
 fn events(a: &Allocation) -> Vec<String> {

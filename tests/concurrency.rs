@@ -60,16 +60,7 @@ async fn many_writers_in_one_pool_never_overlap() {
     let t = support::test_db().await;
     let db = t.db();
     // A /22 holds 1024 addresses: the 1,600 requests (about 17 addresses each) exhaust it.
-    subnets::add_root(
-        &db,
-        &parse_cidr("10.20.0.0/22").unwrap(),
-        None,
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
+    support::add_root(&db, "10.20.0.0/22", false).await;
     let (ok, exhausted) = hammer(&t, &["10.20.0.0/22"]).await;
     assert_eq!(ok + exhausted, 1600);
     assert!(ok > 50 && exhausted > 0, "ok {ok}, exhausted {exhausted}");
@@ -88,16 +79,7 @@ async fn many_writers_in_one_pool_never_overlap() {
 async fn many_writers_across_eight_pools_under_one_root_never_overlap() {
     let t = support::test_db().await;
     let db = t.db();
-    subnets::add_root(
-        &db,
-        &parse_cidr("10.30.0.0/19").unwrap(),
-        None,
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
+    support::add_root(&db, "10.30.0.0/19", false).await;
     subnets::split(&db, &parse_cidr("10.30.0.0/19").unwrap(), Some(22), false)
         .await
         .unwrap();
@@ -121,16 +103,7 @@ async fn many_writers_across_eight_pools_under_one_root_never_overlap() {
 async fn a_connection_killed_mid_allocation_leaves_the_tree_as_it_was() {
     let t = support::test_db().await;
     let db = t.db();
-    subnets::add_root(
-        &db,
-        &parse_cidr("203.0.113.0/24").unwrap(),
-        None,
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
+    support::add_root(&db, "203.0.113.0/24", false).await;
     let before = t.snapshot().await;
     let journal_before = t.journal().await;
 

@@ -7,7 +7,9 @@
 //! disjoint scopes under one root only share locks and run in parallel.
 
 use ipnet::IpNet;
-use sqlx::PgConnection;
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryAs;
+use sqlx::{PgConnection, Postgres};
 
 use super::errors::db_error;
 use super::rows::{SUBNET_SELECT, Subnet, SubnetStatus};
@@ -56,9 +58,18 @@ pub struct Search {
 }
 
 impl Search {
-    fn bounds(&self) -> (i16, i32, IpNet, IpNet) {
+    /// Binds family, length, range start, range end and location, in that order.
+    fn bind<'q, O>(
+        &self,
+        query: QueryAs<'q, Postgres, O, PgArguments>,
+    ) -> QueryAs<'q, Postgres, O, PgArguments> {
         let (lo, hi) = range_of(&self.within);
-        (i16::from(self.family.number()), i32::from(self.len), lo, hi)
+        query
+            .bind(i16::from(self.family.number()))
+            .bind(i32::from(self.len))
+            .bind(lo)
+            .bind(hi)
+            .bind(self.location_id)
     }
 }
 
@@ -68,15 +79,9 @@ const FREE_LEAF: &str = "allocation_status = 'unallocated' AND NOT hidden
 
 /// Exact: the lowest free leaf of exactly the length.
 pub async fn find_exact(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
-    let (family, len, lo, hi) = s.bounds();
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    s.bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT id, cidr FROM subnets WHERE {FREE_LEAF} AND masklen(cidr) = $2 ORDER BY cidr LIMIT 1"
-    )))
-    .bind(family)
-    .bind(len)
-    .bind(lo)
-    .bind(hi)
-    .bind(s.location_id)
+    ))))
     .fetch_optional(conn)
     .await
     .map_err(db_error)
@@ -85,19 +90,13 @@ pub async fn find_exact(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
 /// Split: the smallest free leaf shorter than the length, lowest address first. One
 /// index probe per shorter length, longest first, stopping at the first hit.
 pub async fn find_split(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
-    let (family, len, lo, hi) = s.bounds();
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    s.bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT c.id, c.cidr FROM generate_series($2 - 1, $6, -1) AS l(len)
          CROSS JOIN LATERAL (
              SELECT id, cidr FROM subnets
              WHERE {FREE_LEAF} AND masklen(cidr) = l.len ORDER BY cidr LIMIT 1) c
          LIMIT 1"
-    )))
-    .bind(family)
-    .bind(len)
-    .bind(lo)
-    .bind(hi)
-    .bind(s.location_id)
+    ))))
     .bind(i32::from(s.within.prefix_len()))
     .fetch_optional(conn)
     .await
@@ -107,8 +106,7 @@ pub async fn find_split(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
 /// Merge: the lowest subdivided node of the length whose whole subtree is free,
 /// unparked and carries nothing of its own, with no address records inside.
 pub async fn find_merge(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
-    let (family, len, lo, hi) = s.bounds();
-    sqlx::query_as(
+    s.bind(sqlx::query_as(
         "SELECT n.id, n.cidr FROM subnets n
          WHERE n.allocation_status = 'subdivided' AND NOT n.hidden AND n.family = $1
            AND masklen(n.cidr) = $2 AND n.cidr >= $3 AND n.cidr <= $4
@@ -121,12 +119,7 @@ pub async fn find_merge(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
            AND NOT EXISTS (SELECT 1 FROM ip_addresses a
                            WHERE a.address >= n.cidr AND a.address <= cidr_last(n.cidr))
          ORDER BY n.cidr LIMIT 1",
-    )
-    .bind(family)
-    .bind(len)
-    .bind(lo)
-    .bind(hi)
-    .bind(s.location_id)
+    ))
     .fetch_optional(conn)
     .await
     .map_err(db_error)
@@ -134,20 +127,14 @@ pub async fn find_merge(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
 
 /// The shortest free prefix length inside the search scope (for "largest free: /30").
 pub async fn largest_free(conn: &mut PgConnection, s: &Search) -> Result<Option<u8>> {
-    let (family, _, lo, hi) = s.bounds();
-    let len: Option<i32> = sqlx::query_scalar(
-        "SELECT min(masklen(cidr)) FROM subnets
-         WHERE allocation_status = 'unallocated' AND NOT hidden
-           AND family = $1 AND cidr >= $2 AND cidr <= $3
-           AND ($4::bigint IS NULL OR effective_location_id = $4)",
-    )
-    .bind(family)
-    .bind(lo)
-    .bind(hi)
-    .bind(s.location_id)
-    .fetch_one(conn)
-    .await
-    .map_err(db_error)?;
+    // $2 (the length) is bound but not needed: every free leaf counts.
+    let (len,): (Option<i32>,) = s
+        .bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT min(masklen(cidr)) FROM subnets WHERE {FREE_LEAF} AND $2::int IS NOT NULL"
+        ))))
+        .fetch_one(conn)
+        .await
+        .map_err(db_error)?;
     Ok(len.and_then(|l| u8::try_from(l).ok()))
 }
 
@@ -269,8 +256,7 @@ pub async fn take_exact(
     status: SubnetStatus,
     holder: &Holder,
 ) -> Result<Option<(i64, IpNet, String)>> {
-    let (family, len, lo, hi) = search.bounds();
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TAKE} WHERE id = (
              SELECT id FROM subnets
              WHERE allocation_status = 'unallocated' AND NOT hidden
@@ -283,15 +269,12 @@ pub async fn take_exact(
     .bind(holder.customer_id)
     .bind(holder.vlan_id)
     .bind(&holder.description)
-    .bind(&holder.purpose)
-    .bind(family)
-    .bind(len)
-    .bind(lo)
-    .bind(hi)
-    .bind(search.location_id)
-    .fetch_optional(conn)
-    .await
-    .map_err(db_error)
+    .bind(&holder.purpose);
+    search
+        .bind(query)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)
 }
 
 /// Returns a leaf to free space: the holder's links go, the space's own attributes stay.

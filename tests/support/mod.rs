@@ -389,3 +389,11 @@ impl TestDb {
         assert_eq!(lopsided, 0, "subdivided nodes without exactly two children");
     }
 }
+
+/// Adds a root block (optionally a pool) through the service layer.
+pub async fn add_root(db: &carve::store::Db, cidr: &str, pool: bool) {
+    let net = carve::engine::parse_cidr(cidr).expect("a valid CIDR");
+    carve::service::subnets::add_root(db, &net, None, None, None, pool)
+        .await
+        .expect("add a root block");
+}
