@@ -62,6 +62,9 @@ CREATE TABLE subnets (
     -- same transaction as the change, so allocation filters are one indexed predicate.
     effective_location_id bigint REFERENCES locations (id),
     vlan_id               bigint REFERENCES vlans (id),
+    -- Own VLAN, else the nearest ancestor's, kept like the effective location: an
+    -- allocation on VLAN 102 draws only from space that is untagged or on VLAN 102.
+    effective_vlan_id     bigint REFERENCES vlans (id),
     customer_id           bigint REFERENCES customers (id),
     device_id             bigint REFERENCES devices (id),
     description           text,

@@ -364,3 +364,83 @@ async fn a_dry_run_reports_the_plan_and_changes_nothing() {
     assert_eq!(plan.events.len(), 6);
     assert_eq!((t.snapshot().await, t.journal().await), before);
 }
+
+#[tokio::test]
+async fn a_vlan_draws_only_from_untagged_space_or_space_on_that_vlan() {
+    let t = support::test_db().await;
+    let db = t.db();
+    t.exec("INSERT INTO locations (name) VALUES ('EU-FRA')")
+        .await;
+    t.exec("INSERT INTO vlans (location_id, vid) SELECT id, v FROM locations, (VALUES (102), (103), (104)) x(v)")
+        .await;
+    subnets::add_root(
+        &db,
+        &net("203.0.113.0/24"),
+        Some("EU-FRA"),
+        None,
+        None,
+        false,
+    )
+    .await
+    .unwrap();
+    subnets::add_root(
+        &db,
+        &net("198.51.100.0/24"),
+        Some("EU-FRA"),
+        None,
+        None,
+        false,
+    )
+    .await
+    .unwrap();
+    subnets::split(&db, &net("203.0.113.0/24"), Some(26), false)
+        .await
+        .unwrap();
+    // Tag the /25s after the split: the tag cascades down to the /26s below.
+    for (cidr, vid) in [("203.0.113.0/25", 102), ("203.0.113.128/25", 103)] {
+        let changes = subnets::Changes {
+            vlan: Some(Some(vid)),
+            ..Default::default()
+        };
+        subnets::set(&db, &net(cidr), &changes).await.unwrap();
+    }
+    let on_vlan = |vid: i32| {
+        let mut req = request(28, 4, None);
+        req.target = Target::Length {
+            family: 4,
+            len: 28,
+            pool: None,
+            location: Some("EU-FRA".into()),
+        };
+        req.vlan = Some(vid);
+        req
+    };
+    assert_eq!(
+        allocate_subnet(&db, &on_vlan(103)).await.unwrap().cidr,
+        net("203.0.113.128/28")
+    );
+    assert_eq!(
+        allocate_subnet(&db, &on_vlan(102)).await.unwrap().cidr,
+        net("203.0.113.0/28")
+    );
+    // VLAN 104 has no tagged space: it comes from untagged space, and is tagged 104.
+    let a = allocate_subnet(&db, &on_vlan(104)).await.unwrap();
+    assert_eq!(a.cidr, net("198.51.100.0/28"));
+    let shown = carve::service::lookup::show(&db, &a.cidr, false)
+        .await
+        .unwrap();
+    assert_eq!(shown.subnet.vlan, Some(104));
+    // In a pool tagged 102, a VLAN 103 request finds nothing.
+    let mut req = on_vlan(103);
+    req.target = Target::Length {
+        family: 4,
+        len: 28,
+        pool: Some(net("203.0.113.0/25")),
+        location: None,
+    };
+    let err = allocate_subnet(&db, &req).await.unwrap_err();
+    assert!(
+        err.message.starts_with("no free /28 in 203.0.113.0/25"),
+        "{err}"
+    );
+}

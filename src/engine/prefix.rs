@@ -29,6 +29,14 @@ impl Family {
         }
     }
 
+    /// The whole address space of the family: 0.0.0.0/0 or ::/0.
+    pub fn everything(self) -> IpNet {
+        match self {
+            Family::V4 => IpNet::V4(ipnet::Ipv4Net::default()),
+            Family::V6 => IpNet::V6(ipnet::Ipv6Net::default()),
+        }
+    }
+
     /// The prefix lengths carve manages: IPv4 /8../32, IPv6 /32../128.
     pub fn prefix_range(self) -> std::ops::RangeInclusive<u8> {
         match self {

@@ -36,9 +36,9 @@ pub async fn insert_root(
         return Err(overlap(cidr, &other));
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO subnets (cidr, location_id, effective_location_id, vlan_id, description,
-                              is_pool, pool_reserved_first)
-         VALUES ($1, $2, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO subnets (cidr, location_id, effective_location_id, vlan_id, effective_vlan_id,
+                              description, is_pool, pool_reserved_first)
+         VALUES ($1, $2, $2, $3, $3, $4, $5, $6) RETURNING id",
     )
     .bind(cidr)
     .bind(attrs.location_id)
@@ -73,9 +73,26 @@ fn overlap(cidr: &IpNet, other: &IpNet) -> Error {
     Error::conflict(format!("{cidr} {how}"))
 }
 
+/// An attribute that is inherited down the tree: the node's own value, else the
+/// nearest ancestor's, kept in an `effective_` column.
+#[derive(Debug, Clone, Copy)]
+pub enum Inherited {
+    Location,
+    Vlan,
+}
+
+impl Inherited {
+    /// (own column, effective column): fixed names, never user input.
+    fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Inherited::Location => ("location_id", "effective_location_id"),
+            Inherited::Vlan => ("vlan_id", "effective_vlan_id"),
+        }
+    }
+}
+
 /// Sets the subnet's own location and recomputes the effective location of its whole
-/// subtree: each node takes the nearest own location on its path, else what the subnet
-/// inherits from above.
+/// subtree.
 pub async fn set_location(
     conn: &mut PgConnection,
     subnet: &Subnet,
@@ -87,27 +104,33 @@ pub async fn set_location(
         .execute(&mut *conn)
         .await
         .map_err(db_error)?;
+    cascade(conn, subnet, Inherited::Location).await
+}
+
+/// Recomputes an inherited attribute for the subnet's whole subtree, walking it
+/// top-down along parent_id: each node takes its own value, else its parent's
+/// effective one.
+pub async fn cascade(conn: &mut PgConnection, subnet: &Subnet, what: Inherited) -> Result<()> {
+    let (own, effective) = what.columns();
     let inherited: Option<i64> = match subnet.parent_id {
-        Some(parent) => {
-            sqlx::query_scalar("SELECT effective_location_id FROM subnets WHERE id = $1")
-                .bind(parent)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db_error)?
-        }
+        Some(parent) => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT {effective} FROM subnets WHERE id = $1"
+        )))
+        .bind(parent)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?,
         None => None,
     };
-    // Walk the subtree top-down along parent_id: each node's effective location is its
-    // own, else its parent's effective one.
-    sqlx::query(
-        "WITH RECURSIVE walk(id, location) AS (
-             SELECT id, coalesce(location_id, $2) FROM subnets WHERE id = $1
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "WITH RECURSIVE walk(id, value) AS (
+             SELECT id, coalesce({own}, $2) FROM subnets WHERE id = $1
              UNION ALL
-             SELECT c.id, coalesce(c.location_id, w.location)
+             SELECT c.id, coalesce(c.{own}, w.value)
              FROM subnets c JOIN walk w ON c.parent_id = w.id)
-         UPDATE subnets s SET effective_location_id = w.location
-         FROM walk w WHERE s.id = w.id AND s.effective_location_id IS DISTINCT FROM w.location",
-    )
+         UPDATE subnets s SET {effective} = w.value
+         FROM walk w WHERE s.id = w.id AND s.{effective} IS DISTINCT FROM w.value"
+    )))
     .bind(subnet.id)
     .bind(inherited)
     .execute(conn)

@@ -55,10 +55,12 @@ pub struct Search {
     /// Only prefixes inside this one.
     pub within: IpNet,
     pub location_id: Option<i64>,
+    /// Only space that is untagged or on this VLAN (a `vlans.id`).
+    pub vlan_id: Option<i64>,
 }
 
 impl Search {
-    /// Binds family, length, range start, range end and location, in that order.
+    /// Binds family, length, range start, range end, location and VLAN, in that order.
     fn bind<'q, O>(
         &self,
         query: QueryAs<'q, Postgres, O, PgArguments>,
@@ -70,12 +72,14 @@ impl Search {
             .bind(lo)
             .bind(hi)
             .bind(self.location_id)
+            .bind(self.vlan_id)
     }
 }
 
 const FREE_LEAF: &str = "allocation_status = 'unallocated' AND NOT hidden
     AND family = $1 AND cidr >= $3 AND cidr <= $4
-    AND ($5::bigint IS NULL OR effective_location_id = $5)";
+    AND ($5::bigint IS NULL OR effective_location_id = $5)
+    AND ($6::bigint IS NULL OR effective_vlan_id IS NULL OR effective_vlan_id = $6)";
 
 /// Exact: the lowest free leaf of exactly the length.
 pub async fn find_exact(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
@@ -91,7 +95,7 @@ pub async fn find_exact(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
 /// index probe per shorter length, longest first, stopping at the first hit.
 pub async fn find_split(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
     s.bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT c.id, c.cidr FROM generate_series($2 - 1, $6, -1) AS l(len)
+        "SELECT c.id, c.cidr FROM generate_series($2 - 1, $7, -1) AS l(len)
          CROSS JOIN LATERAL (
              SELECT id, cidr FROM subnets
              WHERE {FREE_LEAF} AND masklen(cidr) = l.len ORDER BY cidr LIMIT 1) c
@@ -111,6 +115,7 @@ pub async fn find_merge(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
          WHERE n.allocation_status = 'subdivided' AND NOT n.hidden AND n.family = $1
            AND masklen(n.cidr) = $2 AND n.cidr >= $3 AND n.cidr <= $4
            AND ($5::bigint IS NULL OR n.effective_location_id = $5)
+           AND ($6::bigint IS NULL OR n.effective_vlan_id IS NULL OR n.effective_vlan_id = $6)
            AND NOT EXISTS (
                SELECT 1 FROM subnets d WHERE d.cidr > n.cidr AND d.cidr <= cidr_last(n.cidr)
                  AND (d.allocation_status IN ('allocated', 'reserved') OR d.is_unavailable
@@ -173,8 +178,9 @@ pub async fn split_once(
     .await
     .map_err(db_error)?;
     let halves: Vec<(i64, IpNet)> = sqlx::query_as(
-        "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, effective_location_id)
-         SELECT half, p.id, p.cidr, p.hidden, p.effective_location_id
+        "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, effective_location_id,
+                              effective_vlan_id)
+         SELECT half, p.id, p.cidr, p.hidden, p.effective_location_id, p.effective_vlan_id
          FROM subnets p, unnest($2::cidr[]) AS half WHERE p.id = $1
          RETURNING id, cidr",
     )
@@ -224,7 +230,8 @@ pub struct Holder {
 
 /// The columns an allocation or reservation sets: $1 status, $2..$5 the holder.
 const TAKE: &str = "UPDATE subnets SET allocation_status = $1, customer_id = $2,
-        vlan_id = coalesce($3, vlan_id), description = coalesce($4, description),
+        vlan_id = coalesce($3, vlan_id), effective_vlan_id = coalesce($3, effective_vlan_id),
+        description = coalesce($4, description),
         purpose = $5, allocation_id = gen_random_uuid(), updated_at = now()";
 
 /// Marks a leaf allocated or reserved for `holder`; returns the new allocation id.
@@ -262,6 +269,7 @@ pub async fn take_exact(
              WHERE allocation_status = 'unallocated' AND NOT hidden
                AND family = $6 AND masklen(cidr) = $7 AND cidr >= $8 AND cidr <= $9
                AND ($10::bigint IS NULL OR effective_location_id = $10)
+               AND ($11::bigint IS NULL OR effective_vlan_id IS NULL OR effective_vlan_id = $11)
              ORDER BY cidr LIMIT 1)
          RETURNING id, cidr, allocation_id::text"
     )))

@@ -35,12 +35,11 @@ pub(super) fn check_length(family: Family, len: u8) -> Result<()> {
 /// before locking (the search is repeated under the lock).
 pub(super) async fn length_scope(
     conn: &mut PgConnection,
-    family: Family,
-    len: u8,
+    search: &Search,
     pool: Option<&IpNet>,
-    location_id: Option<i64>,
     strategy: Strategy,
 ) -> Result<Subnet> {
+    let (family, len) = (search.family, search.len);
     if let Some(pool) = pool {
         if Family::of(pool) != family {
             return Err(Error::validation(format!(
@@ -60,18 +59,11 @@ pub(super) async fn length_scope(
         }
         return Ok(node);
     }
-    let everything = match family {
-        Family::V4 => "0.0.0.0/0".parse(),
-        Family::V6 => "::/0".parse(),
-    }
-    .map_err(|_| Error::internal("family root"))?;
-    let search = Search {
-        family,
-        len,
-        within: everything,
-        location_id,
+    let everywhere = Search {
+        within: family.everything(),
+        ..*search
     };
-    let (_, _, candidate) = choose(conn, &search, strategy, true).await?;
+    let (_, _, candidate) = choose(conn, &everywhere, strategy, true).await?;
     let chain = tree::containing(conn, &candidate).await?;
     let root = chain
         .first()
@@ -180,6 +172,7 @@ pub(super) async fn exact_choice(
                 len: cidr.prefix_len(),
                 within: *cidr,
                 location_id: None,
+                vlan_id: None,
             };
             match carving::find_merge(conn, &search).await? {
                 Some((id, found)) if found == *cidr => Ok((Strategy::Merge, id, found)),

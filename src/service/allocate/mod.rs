@@ -104,7 +104,7 @@ pub async fn allocate_subnet(db: &Db, request: &SubnetRequest) -> Result<Allocat
 async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let customer_id = resolve::customer(&mut tx, request.customer.as_deref()).await?;
-    let (scope, search) = match &request.target {
+    let (scope, mut search) = match &request.target {
         Target::Length {
             family,
             len,
@@ -114,25 +114,21 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
             let family = family_of(*family)?;
             check_length(family, *len)?;
             let location_id = resolve::location(&mut tx, location.as_deref()).await?;
-            let scope = length_scope(
-                &mut tx,
+            // With a location the VLAN is known before the search, so it can filter it.
+            let early_vlan = match location_id {
+                Some(_) => resolve::vlan(&mut tx, request.vlan, location_id, "the request").await?,
+                None => None,
+            };
+            let mut search = Search {
                 family,
-                *len,
-                pool.as_ref(),
+                len: *len,
+                within: family.everything(),
                 location_id,
-                request.strategy,
-            )
-            .await?;
-            let within = pool.unwrap_or(scope.cidr);
-            (
-                scope,
-                Some(Search {
-                    family,
-                    len: *len,
-                    within,
-                    location_id,
-                }),
-            )
+                vlan_id: early_vlan.map(|v| v.id),
+            };
+            let scope = length_scope(&mut tx, &search, pool.as_ref(), request.strategy).await?;
+            search.within = pool.unwrap_or(scope.cidr);
+            (scope, Some(search))
         }
         Target::Cidr(cidr) => {
             let node = exact_scope(&mut tx, cidr).await?;
@@ -150,6 +146,9 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
         &scope.cidr.to_string(),
     )
     .await?;
+    if let Some(search) = search.as_mut() {
+        search.vlan_id = vlan.as_ref().map(|v| v.id);
+    }
     let holder = Holder {
         customer_id,
         vlan_id: vlan.as_ref().map(|v| v.id),
