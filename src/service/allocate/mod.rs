@@ -104,7 +104,9 @@ pub async fn allocate_subnet(db: &Db, request: &SubnetRequest) -> Result<Allocat
 async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let customer_id = resolve::customer(&mut tx, request.customer.as_deref()).await?;
-    let (scope, mut search) = match &request.target {
+    // With a location the VLAN is known before the search, so it filters the search too;
+    // otherwise it is looked up at the scope's location once the scope is known.
+    let (scope, mut search, early_vlan) = match &request.target {
         Target::Length {
             family,
             len,
@@ -114,9 +116,10 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
             let family = family_of(*family)?;
             check_length(family, *len)?;
             let location_id = resolve::location(&mut tx, location.as_deref()).await?;
-            // With a location the VLAN is known before the search, so it can filter it.
             let early_vlan = match location_id {
-                Some(_) => resolve::vlan(&mut tx, request.vlan, location_id, "the request").await?,
+                Some(_) => {
+                    Some(resolve::vlan(&mut tx, request.vlan, location_id, "the request").await?)
+                }
                 None => None,
             };
             let mut search = Search {
@@ -124,28 +127,29 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
                 len: *len,
                 within: family.everything(),
                 location_id,
-                vlan_id: early_vlan.map(|v| v.id),
+                vlan_id: early_vlan.as_ref().and_then(|v| v.as_ref().map(|v| v.id)),
             };
             let scope = length_scope(&mut tx, &search, pool.as_ref(), request.strategy).await?;
             search.within = pool.unwrap_or(scope.cidr);
-            (scope, Some(search))
+            (scope, Some(search), early_vlan)
         }
         Target::Cidr(cidr) => {
             let node = exact_scope(&mut tx, cidr).await?;
-            (carving::lock_scope(&mut tx, &node.cidr).await?, None)
+            (carving::lock_scope(&mut tx, &node.cidr).await?, None, None)
         }
     };
-    // VLANs belong to a location: the one asked for, else the scope's.
-    let vlan_location = search
-        .and_then(|s| s.location_id)
-        .or(scope.effective_location_id);
-    let vlan = resolve::vlan(
-        &mut tx,
-        request.vlan,
-        vlan_location,
-        &scope.cidr.to_string(),
-    )
-    .await?;
+    let vlan = match early_vlan {
+        Some(vlan) => vlan,
+        None => {
+            resolve::vlan(
+                &mut tx,
+                request.vlan,
+                scope.effective_location_id,
+                &scope.cidr.to_string(),
+            )
+            .await?
+        }
+    };
     if let Some(search) = search.as_mut() {
         search.vlan_id = vlan.as_ref().map(|v| v.id);
     }
