@@ -149,3 +149,35 @@ async fn holder_fields_are_stored_and_any_pool_inside_a_cidr_serves() {
     let err = lookup::lookup(&db, "cust-9999").await.unwrap_err();
     assert!(err.message.contains("unknown customer \"cust-9999\""));
 }
+
+#[tokio::test]
+async fn a_vlan_picks_the_pools_on_that_vlan() {
+    let t = support::test_db().await;
+    let db = t.db();
+    t.exec("INSERT INTO locations (name) VALUES ('EU-FRA')")
+        .await;
+    t.exec("INSERT INTO vlans (location_id, vid) SELECT id, v FROM locations, (VALUES (102), (103)) x(v)").await;
+    for (cidr, vid) in [("203.0.113.64/30", 102), ("203.0.113.68/30", 103)] {
+        let net = parse_cidr(cidr).unwrap();
+        subnets::add_root(&db, &net, Some("EU-FRA"), Some(vid), None, true)
+            .await
+            .unwrap();
+    }
+    let any = Source::Pool(parse_cidr("203.0.113.64/28").unwrap());
+    let on = |vid: i32| Holder {
+        vlan: Some(vid),
+        ..Holder::default()
+    };
+    let got = addresses::allocate(&db, &any, &on(103)).await.unwrap();
+    assert_eq!(
+        (got.ip.address, got.ip.vlan),
+        (ip("203.0.113.69"), Some(103))
+    );
+    let got = addresses::allocate(&db, &any, &on(102)).await.unwrap();
+    assert_eq!(got.ip.address, ip("203.0.113.65"));
+    let err = addresses::allocate(&db, &any, &on(104)).await.unwrap_err();
+    assert_eq!(
+        err.message,
+        "no unparked pool subnet inside 203.0.113.64/28 on VLAN 104"
+    );
+}
