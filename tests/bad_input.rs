@@ -246,7 +246,11 @@ async fn tree_operations_refuse_what_would_break_something() {
         ),
     ];
     for (args, message) in cases {
-        refused(&t, args, 1, message).await;
+        assert_eq!(
+            refused(&t, args, 1, message).await,
+            1,
+            "{args:?} journals one failure"
+        );
     }
 }
 

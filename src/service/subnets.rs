@@ -73,6 +73,19 @@ pub async fn add_root(
     description: Option<String>,
     pool: bool,
 ) -> Result<Outcome> {
+    let result = add_root_once(db, cidr, location, vlan, description, pool).await;
+    let request = json!({"cidr": cidr, "location": location, "vlan": vlan, "pool": pool});
+    journal_if_failed(db, "ipam_subnet_add", request, false, result).await
+}
+
+async fn add_root_once(
+    db: &Db,
+    cidr: &IpNet,
+    location: Option<&str>,
+    vlan: Option<i32>,
+    description: Option<String>,
+    pool: bool,
+) -> Result<Outcome> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let location_id = resolve::location(&mut tx, location).await?;
     let vlan = resolve::vlan(&mut tx, vlan, location_id, &cidr.to_string()).await?;
