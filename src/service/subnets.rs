@@ -73,43 +73,31 @@ pub async fn add_root(
     description: Option<String>,
     pool: bool,
 ) -> Result<Outcome> {
-    let result = add_root_once(db, cidr, location, vlan, description, pool).await;
     let request = json!({"cidr": cidr, "location": location, "vlan": vlan, "pool": pool});
+    let result = async {
+        let mut tx = db.pool.begin().await.map_err(db_error)?;
+        let location_id = resolve::location(&mut tx, location).await?;
+        let vlan = resolve::vlan(&mut tx, vlan, location_id, &cidr.to_string()).await?;
+        let attrs = Attributes {
+            location_id,
+            vlan_id: vlan.map(|v| v.id),
+            description,
+            is_pool: pool,
+            pool_reserved_first: 0,
+        };
+        let subnet = attributes::insert_root(&mut tx, cidr, &attrs).await?;
+        let event = Event::new("ipam_subnet_add", request.clone()).cidr(*cidr);
+        journal::record(&mut tx, &event).await?;
+        let view = SubnetView::of(&mut tx, subnet).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Outcome {
+            subnet: view,
+            dry_run: false,
+            events: vec![event],
+        })
+    }
+    .await;
     journal_if_failed(db, "ipam_subnet_add", request, false, result).await
-}
-
-async fn add_root_once(
-    db: &Db,
-    cidr: &IpNet,
-    location: Option<&str>,
-    vlan: Option<i32>,
-    description: Option<String>,
-    pool: bool,
-) -> Result<Outcome> {
-    let mut tx = db.pool.begin().await.map_err(db_error)?;
-    let location_id = resolve::location(&mut tx, location).await?;
-    let vlan = resolve::vlan(&mut tx, vlan, location_id, &cidr.to_string()).await?;
-    let attrs = Attributes {
-        location_id,
-        vlan_id: vlan.map(|v| v.id),
-        description,
-        is_pool: pool,
-        pool_reserved_first: 0,
-    };
-    let subnet = attributes::insert_root(&mut tx, cidr, &attrs).await?;
-    let event = Event::new(
-        "ipam_subnet_add",
-        json!({"cidr": cidr, "location": location}),
-    )
-    .cidr(*cidr);
-    journal::record(&mut tx, &event).await?;
-    let view = SubnetView::of(&mut tx, subnet).await?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(Outcome {
-        subnet: view,
-        dry_run: false,
-        events: vec![event],
-    })
 }
 
 /// Splits a free leaf into equal pieces of length `to` (default: its two halves).
