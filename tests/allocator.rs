@@ -239,3 +239,80 @@ async fn a_dry_run_reports_the_plan_and_changes_nothing() {
     assert_eq!(plan.events.len(), 6);
     assert_eq!((t.snapshot().await, t.journal().await), before);
 }
+
+/// Free leaves and fully free subdivided nodes, read back from the database.
+async fn free_space(t: &support::TestDb) -> (Vec<ipnet::IpNet>, Vec<ipnet::IpNet>) {
+    let nodes: Vec<(ipnet::IpNet, String)> =
+        sqlx::query_as("SELECT cidr, allocation_status FROM subnets ORDER BY cidr")
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+    let free = nodes
+        .iter()
+        .filter(|(_, s)| s == "unallocated")
+        .map(|(c, _)| *c)
+        .collect();
+    let mergeable = nodes
+        .iter()
+        .filter(|(n, s)| {
+            s == "subdivided"
+                && nodes
+                    .iter()
+                    .filter(|(d, _)| n.contains(d) && d != n)
+                    .all(|(_, ds)| ds == "unallocated" || ds == "subdivided")
+        })
+        .map(|(c, _)| *c)
+        .collect();
+    (free, mergeable)
+}
+
+#[tokio::test]
+async fn the_database_chooses_what_the_engine_rule_chooses() {
+    let t = support::test_db().await;
+    let db = t.db();
+    add(&db, "10.40.0.0/20").await;
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut held = Vec::new();
+    let mut seen = std::collections::BTreeMap::new();
+    for _ in 0..120 {
+        let r = next();
+        if r % 3 == 0 && !held.is_empty() {
+            let taken = held.swap_remove((r / 3) as usize % held.len());
+            subnets::release(&db, &taken, false).await.unwrap();
+            continue;
+        }
+        let len = 21 + (r % 10) as u8;
+        let strategy = [Strategy::Exact, Strategy::Merge, Strategy::Split][(r / 10 % 3) as usize];
+        let (free, mergeable) = free_space(&t).await;
+        let expected = carve::engine::plan::choose(len, strategy, &free, &mergeable);
+        let mut req = request(len, 4, None);
+        req.strategy = strategy;
+        match (expected, allocate_subnet(&db, &req).await) {
+            (Some((rule, block)), Ok(got)) => {
+                assert_eq!(
+                    (got.strategy, got.cidr.network()),
+                    (rule, block.network()),
+                    "/{len} {strategy}"
+                );
+                held.push(got.cidr);
+                *seen.entry(rule.as_str()).or_insert(0) += 1;
+            }
+            (None, Err(e)) => {
+                assert_eq!(e.kind, carve::error::ErrorKind::Exhausted, "{e}");
+                *seen.entry("exhausted").or_insert(0) += 1;
+            }
+            (expected, got) => {
+                panic!("/{len} {strategy}: the rule says {expected:?}, the database {got:?}")
+            }
+        }
+    }
+    // The walk went down every path, so the comparison covered each rule.
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    t.assert_tree_is_sound().await;
+}
