@@ -67,26 +67,8 @@ async fn location_filters_and_the_location_cascade() {
         "INSERT INTO vlans (location_id, vid) SELECT id, 102 FROM locations WHERE name = 'EU-FRA'",
     )
     .await;
-    subnets::add_root(
-        &db,
-        &net("198.51.100.0/24"),
-        Some("US-NYC"),
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
-    subnets::add_root(
-        &db,
-        &net("203.0.113.0/24"),
-        Some("EU-FRA"),
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
+    support::add_root_at(&db, "198.51.100.0/24", Some("US-NYC"), false).await;
+    support::add_root_at(&db, "203.0.113.0/24", Some("EU-FRA"), false).await;
     let mut req = request(28, 4, None);
     req.target = Target::Length {
         family: 4,
@@ -160,26 +142,8 @@ async fn a_vlan_draws_only_from_untagged_space_or_space_on_that_vlan() {
         .await;
     t.exec("INSERT INTO vlans (location_id, vid) SELECT id, v FROM locations, (VALUES (102), (103), (104)) x(v)")
         .await;
-    subnets::add_root(
-        &db,
-        &net("203.0.113.0/24"),
-        Some("EU-FRA"),
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
-    subnets::add_root(
-        &db,
-        &net("198.51.100.0/24"),
-        Some("EU-FRA"),
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
+    support::add_root_at(&db, "203.0.113.0/24", Some("EU-FRA"), false).await;
+    support::add_root_at(&db, "198.51.100.0/24", Some("EU-FRA"), false).await;
     subnets::split(&db, &net("203.0.113.0/24"), Some(26), false)
         .await
         .unwrap();

@@ -59,6 +59,23 @@ fn refusal<'a>(
     }
 }
 
+/// SQL that inserts `cidr` as a child of the subnet `parent`, copying what the parent
+/// foreign key expects.
+fn child_of(parent: &str, cidr: &str) -> String {
+    format!(
+        "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
+         SELECT '{cidr}', id, cidr, hidden FROM subnets WHERE cidr = '{parent}'"
+    )
+}
+
+/// SQL that records `address` in the subnet `subnet`.
+fn address_in(subnet: &str, address: &str) -> String {
+    format!(
+        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden)
+         SELECT '{address}', id, cidr, hidden FROM subnets WHERE cidr = '{subnet}'"
+    )
+}
+
 /// 203.0.113.0/24 split into its two /25 halves, the lower half split again.
 async fn small_tree(pool: &PgPool) {
     sqlx::raw_sql(
@@ -81,13 +98,8 @@ async fn small_tree(pool: &PgPool) {
 async fn a_valid_tree_and_address_are_accepted() {
     let db = support::test_db().await;
     small_tree(&db.pool).await;
-    sqlx::query(
-        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden)
-         SELECT '203.0.113.70', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.64/26'",
-    )
-    .execute(&db.pool)
-    .await
-    .unwrap();
+    db.exec(&address_in("203.0.113.64/26", "203.0.113.70"))
+        .await;
     let leaves: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM subnets s WHERE NOT EXISTS (SELECT 1 FROM subnets c WHERE c.parent_id = s.id)",
     )
@@ -162,12 +174,7 @@ async fn overlapping_roots_and_siblings_are_refused() {
     // Under a parent, a sibling can only be one of its two halves: an overlapping one
     // is refused by the buddy check, the same half again by the unique CIDR. A node in
     // another subtree cannot claim a parent it is not inside.
-    let under_25 = |cidr: &str| {
-        format!(
-            "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
-             SELECT '{cidr}', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.0/25'"
-        )
-    };
+    let under_25 = |cidr: &str| child_of("203.0.113.0/25", cidr);
     all_refused(
         &db.pool,
         vec![
@@ -201,12 +208,7 @@ async fn overlapping_roots_and_siblings_are_refused() {
 async fn a_child_outside_its_parent_or_not_a_buddy_half_is_refused() {
     let db = support::test_db().await;
     small_tree(&db.pool).await;
-    let under_24 = |cidr: &str| {
-        format!(
-            "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden)
-             SELECT '{cidr}', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.0/24'"
-        )
-    };
+    let under_24 = |cidr: &str| child_of("203.0.113.0/24", cidr);
     let inside = "subnets_child_inside_parent";
     let parent = "subnets_parent_fkey";
     all_refused(
@@ -272,16 +274,8 @@ async fn prefix_lengths_and_statuses_outside_the_rules_are_refused() {
 async fn addresses_must_be_unique_hosts_inside_their_subnet() {
     let db = support::test_db().await;
     small_tree(&db.pool).await;
-    let into_pool = |address: &str| {
-        format!(
-            "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden)
-             SELECT '{address}', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.0/26'"
-        )
-    };
-    sqlx::query(sqlx::AssertSqlSafe(into_pool("203.0.113.5")))
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    let into_pool = |address: &str| address_in("203.0.113.0/26", address);
+    db.exec(&into_pool("203.0.113.5")).await;
     let ips = "ip_addresses";
     let inside = "ip_addresses_inside_subnet";
     all_refused(
@@ -355,13 +349,8 @@ async fn vlan_ids_stay_in_range_and_unique_per_location() {
 async fn parking_cascades_down_the_subtree_and_cannot_be_denied() {
     let db = support::test_db().await;
     small_tree(&db.pool).await;
-    sqlx::query(
-        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden)
-         SELECT '203.0.113.70', id, cidr, hidden FROM subnets WHERE cidr = '203.0.113.64/26'",
-    )
-    .execute(&db.pool)
-    .await
-    .unwrap();
+    db.exec(&address_in("203.0.113.64/26", "203.0.113.70"))
+        .await;
     let hidden = |pool: PgPool| async move {
         sqlx::query_scalar::<_, String>(
             "SELECT string_agg(cidr::text, ' ' ORDER BY cidr) FROM subnets WHERE hidden",

@@ -170,13 +170,7 @@ pub async fn split_once(
     leaf_id: i64,
     step: &SplitStep,
 ) -> Result<(i64, i64)> {
-    sqlx::query(
-        "UPDATE subnets SET allocation_status = 'subdivided', updated_at = now() WHERE id = $1",
-    )
-    .bind(leaf_id)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
+    set_status(conn, leaf_id, SubnetStatus::Subdivided).await?;
     let halves: Vec<(i64, IpNet)> = sqlx::query_as(
         "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, effective_location_id,
                               effective_vlan_id)

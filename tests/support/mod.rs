@@ -392,8 +392,13 @@ impl TestDb {
 
 /// Adds a root block (optionally a pool) through the service layer.
 pub async fn add_root(db: &carve::store::Db, cidr: &str, pool: bool) {
+    add_root_at(db, cidr, None, pool).await;
+}
+
+/// Adds a root block at a location (optionally a pool) through the service layer.
+pub async fn add_root_at(db: &carve::store::Db, cidr: &str, location: Option<&str>, pool: bool) {
     let net = carve::engine::parse_cidr(cidr).expect("a valid CIDR");
-    carve::service::subnets::add_root(db, &net, None, None, None, pool)
+    carve::service::subnets::add_root(db, &net, location, None, None, pool)
         .await
         .expect("add a root block");
 }
