@@ -9,6 +9,7 @@ pub mod engine;
 pub mod error;
 pub mod logging;
 pub mod os;
+pub mod provision;
 pub mod service;
 pub mod store;
 pub mod tui;

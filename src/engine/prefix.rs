@@ -13,6 +13,13 @@ pub enum Family {
     V6,
 }
 
+/// Serialised as the number people write: 4 or 6.
+impl serde::Serialize for Family {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(self.number())
+    }
+}
+
 impl Family {
     pub fn of(net: &IpNet) -> Family {
         match net {
