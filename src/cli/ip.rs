@@ -55,6 +55,10 @@ pub struct HolderArgs {
     vlan: Option<i32>,
     #[arg(long)]
     customer: Option<String>,
+    /// The device it is for (e.g. a BMC address: --device srv-1 --purpose management);
+    /// with --pool, only pools at the device's location are used.
+    #[arg(long)]
+    device: Option<String>,
     /// What the address is for, e.g. primary or management (management survives re-provisioning).
     #[arg(long)]
     purpose: Option<String>,
@@ -69,6 +73,8 @@ impl From<HolderArgs> for Holder {
     fn from(a: HolderArgs) -> Holder {
         Holder {
             customer: a.customer,
+            device: a.device,
+            service: None,
             vlan: a.vlan,
             purpose: a.purpose,
             rdns: a.rdns,

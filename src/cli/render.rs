@@ -71,6 +71,7 @@ pub fn subnet_detail(s: &SubnetView) -> Vec<(&'static str, String)> {
     rows.push(("location", location_text(s)));
     rows.push(("vlan", cell(&s.vlan)));
     rows.push(("customer", cell(&s.customer.as_deref().map(clean))));
+    held_for(&mut rows, s.device.as_deref(), s.service);
     if let Some(d) = &s.description {
         rows.push(("description", clean(d)));
     }
@@ -135,10 +136,21 @@ pub fn ip_detail(ip: &IpView) -> Vec<(&'static str, String)> {
         ("purpose", cell(&ip.purpose.as_deref().map(clean))),
         ("rdns", cell(&ip.rdns.as_deref().map(clean))),
     ];
+    held_for(&mut rows, ip.device.as_deref(), ip.service);
     if let Some(reason) = &ip.parked_reason {
         rows.push(("parked for", clean(reason)));
     }
     rows
+}
+
+/// The device and service rows, when the space is held for them.
+fn held_for(rows: &mut Vec<(&'static str, String)>, device: Option<&str>, service: Option<i64>) {
+    if let Some(device) = device {
+        rows.push(("device", clean(device)));
+    }
+    if let Some(service) = service {
+        rows.push(("service", format!("#{service}")));
+    }
 }
 
 /// One line per journal event: `split 203.0.113.0/24 -> .0/25 + .128/25`.

@@ -114,6 +114,9 @@ pub struct AllocateArgs {
     vlan: Option<i32>,
     #[arg(long)]
     customer: Option<String>,
+    /// The device the space is for.
+    #[arg(long)]
+    device: Option<String>,
     #[arg(long)]
     description: Option<String>,
     #[arg(long)]
@@ -299,6 +302,8 @@ fn allocate_request(args: AllocateArgs) -> Result<SubnetRequest> {
         status: SubnetStatus::Allocated,
         vlan: args.vlan,
         customer: args.customer,
+        device: args.device,
+        service: None,
         description: args.description,
         purpose: args.purpose,
         dry_run: args.dry_run,

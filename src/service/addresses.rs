@@ -10,6 +10,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use super::resolve;
 use super::tx::{journal_if_failed, retrying};
 use super::view::IpView;
+use crate::engine::Family;
 use crate::engine::address::usable_range;
 use crate::engine::dns::normalize_hostname;
 use crate::engine::prefix::addr_at;
@@ -18,6 +19,7 @@ use crate::store::addresses::{self, IpFields};
 use crate::store::carving;
 use crate::store::journal::{self, Event};
 use crate::store::rows::{IpRecord, Subnet};
+use crate::store::services::Device;
 use crate::store::{Db, db_error, tree};
 
 /// Where to take an address from: one pool subnet, or any pool inside a CIDR.
@@ -32,6 +34,11 @@ pub enum Source {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Holder {
     pub customer: Option<String>,
+    /// With a pool range as the source, only pools at the device's location qualify.
+    pub device: Option<String>,
+    /// The service the address is for (set by provisioning, never typed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<i64>,
     pub vlan: Option<i32>,
     pub purpose: Option<String>,
     pub rdns: Option<String>,
@@ -53,9 +60,25 @@ pub async fn allocate(db: &Db, source: &Source, holder: &Holder) -> Result<IpOut
 
 async fn allocate_once(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
-    let pools = candidate_pools(&mut tx, source, holder.vlan).await?;
+    let outcome = allocate_in(&mut tx, source, holder).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(outcome)
+}
+
+/// One address inside the caller's transaction, journaled there; the caller commits
+/// (provisioning takes several in one transaction).
+pub(crate) async fn allocate_in(
+    tx: &mut PgConnection,
+    source: &Source,
+    holder: &Holder,
+) -> Result<IpOutcome> {
+    let device = resolve::device(&mut *tx, holder.device.as_deref()).await?;
+    let location = device
+        .as_ref()
+        .and_then(|d| d.location_id.map(|id| (id, d)));
+    let pools = candidate_pools(&mut *tx, source, holder.vlan, location).await?;
     for pool in pools {
-        let pool = carving::lock_scope(&mut tx, &pool.cidr).await?;
+        let pool = carving::lock_scope(&mut *tx, &pool.cidr).await?;
         if pool.hidden || !pool.is_pool {
             continue;
         }
@@ -64,21 +87,22 @@ async fn allocate_once(db: &Db, source: &Source, holder: &Holder) -> Result<IpOu
             continue;
         };
         let Some(address) =
-            addresses::first_gap(&mut tx, addr_at(&pool.cidr, lo), addr_at(&pool.cidr, hi)).await?
+            addresses::first_gap(&mut *tx, addr_at(&pool.cidr, lo), addr_at(&pool.cidr, hi))
+                .await?
         else {
             continue;
         };
-        let fields = fields(&mut tx, holder, &pool).await?;
-        let record = addresses::insert(&mut tx, &pool, address, &fields, None).await?;
+        let fields = fields(&mut *tx, holder, &pool).await?;
+        let record = addresses::insert(&mut *tx, &pool, address, &fields, None).await?;
         let event = Event::new(
             "ipam_allocate_ip",
             json!({"address": address, "subnet": pool.cidr, "vlan": holder.vlan, "purpose": holder.purpose,
-                   "customer": holder.customer, "allocation_id": record.allocation_id}),
+                   "customer": holder.customer, "device": holder.device, "service": holder.service,
+                   "allocation_id": record.allocation_id}),
         )
         .address(IpNet::from(address))
         .cidr(pool.cidr);
-        journal::record(&mut tx, &event).await?;
-        tx.commit().await.map_err(db_error)?;
+        journal::record(&mut *tx, &event).await?;
         return Ok(IpOutcome {
             ip: record.into(),
             events: vec![event],
@@ -89,14 +113,31 @@ async fn allocate_once(db: &Db, source: &Source, holder: &Holder) -> Result<IpOu
         Source::Pool(c) => ("pool inside", c),
     };
     Err(Error::exhausted(format!(
-        "no free address in {what} {cidr}"
+        "no free address in {what} {cidr}{}",
+        at_device(location)
     )))
 }
 
+/// ` at FRA1 (device srv-1)`, or nothing.
+fn at_device(location: Option<(i64, &Device)>) -> String {
+    location
+        .map(|(_, d)| {
+            format!(
+                " at {} (device {})",
+                d.location.as_deref().unwrap_or_default(),
+                d.name
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The pools `source` names; a pool range at a device's location gives only the pools
+/// there, on the VLAN if one is asked for.
 async fn candidate_pools(
     conn: &mut PgConnection,
     source: &Source,
     vlan: Option<i32>,
+    location: Option<(i64, &Device)>,
 ) -> Result<Vec<Subnet>> {
     match source {
         Source::Subnet(cidr) => {
@@ -116,11 +157,17 @@ async fn candidate_pools(
             Ok(vec![subnet])
         }
         Source::Pool(cidr) => {
-            let pools = tree::pools_within(conn, cidr, vlan).await?;
+            let pools = tree::pools_within(conn, cidr, vlan, location.map(|l| l.0)).await?;
             if pools.is_empty() {
                 let vlan = vlan.map(|v| format!(" on VLAN {v}")).unwrap_or_default();
+                let inside = if cidr.prefix_len() == 0 {
+                    format!("no unparked {} pool", Family::of(cidr))
+                } else {
+                    format!("no unparked pool subnet inside {cidr}")
+                };
                 return Err(Error::not_found(format!(
-                    "no unparked pool subnet inside {cidr}{vlan}"
+                    "{inside}{vlan}{}",
+                    at_device(location)
                 )));
             }
             Ok(pools)
@@ -143,8 +190,11 @@ async fn fields(conn: &mut PgConnection, holder: &Holder, pool: &Subnet) -> Resu
         &pool.cidr.to_string(),
     )
     .await?;
+    let device = resolve::device(conn, holder.device.as_deref()).await?;
     Ok(IpFields {
         customer_id: resolve::customer(conn, holder.customer.as_deref()).await?,
+        device_id: device.map(|d| d.id),
+        service_id: holder.service,
         vlan_id: vlan.map(|v| v.id),
         purpose: holder.purpose.clone(),
         rdns,

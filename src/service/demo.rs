@@ -97,7 +97,7 @@ async fn fill(db: &Db) -> Result<()> {
             vlan: Some(102),
             purpose: Some(purpose.into()),
             rdns: Some(rdns.into()),
-            description: None,
+            ..Holder::default()
         };
         addresses::allocate(db, &pool, &holder).await?;
     }

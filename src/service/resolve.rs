@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 use crate::error::{Error, Result};
 use crate::store::catalog::{self, Catalog};
 use crate::store::rows::Vlan;
+use crate::store::services::{self, Device};
 
 pub async fn location(conn: &mut PgConnection, name: Option<&str>) -> Result<Option<i64>> {
     match name {
@@ -62,4 +63,19 @@ pub async fn vlan(
             )))
         }
     }
+}
+
+/// The device called `name`, or an error that names it and says how to add it.
+pub async fn device(conn: &mut PgConnection, name: Option<&str>) -> Result<Option<Device>> {
+    let Some(name) = name else { return Ok(None) };
+    match services::device_by_name(conn, name, false).await? {
+        Some(device) => Ok(Some(device)),
+        None => Err(unknown_device(name)),
+    }
+}
+
+pub fn unknown_device(name: &str) -> Error {
+    Error::not_found(format!(
+        "unknown device {name:?} (add it with: carve device add {name} --location LOC)"
+    ))
 }

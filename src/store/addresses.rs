@@ -69,6 +69,8 @@ pub async fn first_gap(conn: &mut PgConnection, lo: IpAddr, hi: IpAddr) -> Resul
 #[derive(Debug, Clone, Default)]
 pub struct IpFields {
     pub customer_id: Option<i64>,
+    pub device_id: Option<i64>,
+    pub service_id: Option<i64>,
     pub vlan_id: Option<i64>,
     pub purpose: Option<String>,
     pub rdns: Option<String>,
@@ -86,9 +88,11 @@ pub async fn insert(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden, customer_id,
                                    vlan_id, purpose, rdns, rdns_updated_at, description,
-                                   is_unavailable, unavailable_reason, allocation_id)
+                                   is_unavailable, unavailable_reason, allocation_id,
+                                   device_id, service_id)
          SELECT $1, s.id, s.cidr, s.hidden, $3, $4, $5, $6, CASE WHEN $6 IS NOT NULL THEN now() END,
-                $7, $8 IS NOT NULL, NULLIF($8, ''), CASE WHEN $8 IS NULL THEN gen_random_uuid() END
+                $7, $8 IS NOT NULL, NULLIF($8, ''), CASE WHEN $8 IS NULL THEN gen_random_uuid() END,
+                $9, $10
          FROM subnets s WHERE s.id = $2
          RETURNING id",
     )
@@ -100,6 +104,8 @@ pub async fn insert(
     .bind(&fields.rdns)
     .bind(&fields.description)
     .bind(parked)
+    .bind(fields.device_id)
+    .bind(fields.service_id)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| match violated_constraint(&e).as_deref() {
@@ -124,7 +130,8 @@ pub async fn update(conn: &mut PgConnection, id: i64, fields: &IpFields) -> Resu
                 vlan_id = coalesce($3, vlan_id), purpose = coalesce($4, purpose),
                 rdns = coalesce($5, rdns),
                 rdns_updated_at = CASE WHEN $5 IS NOT NULL THEN now() ELSE rdns_updated_at END,
-                description = coalesce($6, description), updated_at = now()
+                description = coalesce($6, description),
+                device_id = coalesce($7, device_id), updated_at = now()
          WHERE id = $1",
     )
     .bind(id)
@@ -133,6 +140,7 @@ pub async fn update(conn: &mut PgConnection, id: i64, fields: &IpFields) -> Resu
     .bind(&fields.purpose)
     .bind(&fields.rdns)
     .bind(&fields.description)
+    .bind(fields.device_id)
     .execute(&mut *conn)
     .await
     .map_err(db_error)?;

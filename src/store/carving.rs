@@ -217,16 +217,36 @@ pub async fn set_status(conn: &mut PgConnection, id: i64, status: SubnetStatus) 
 #[derive(Debug, Clone, Default)]
 pub struct Holder {
     pub customer_id: Option<i64>,
+    pub device_id: Option<i64>,
+    pub service_id: Option<i64>,
     pub vlan_id: Option<i64>,
     pub description: Option<String>,
     pub purpose: Option<String>,
 }
 
-/// The columns an allocation or reservation sets: $1 status, $2..$5 the holder.
+/// The columns an allocation or reservation sets: $1 status, $2..$7 the holder.
 const TAKE: &str = "UPDATE subnets SET allocation_status = $1, customer_id = $2,
         vlan_id = coalesce($3, vlan_id), effective_vlan_id = coalesce($3, effective_vlan_id),
-        description = coalesce($4, description),
-        purpose = $5, allocation_id = gen_random_uuid(), updated_at = now()";
+        description = coalesce($4, description), purpose = $5, device_id = $6,
+        service_id = $7, allocation_id = gen_random_uuid(), updated_at = now()";
+
+impl Holder {
+    /// Binds the status and the holder as $1..$7 of [`TAKE`].
+    fn bind<'q, O>(
+        &self,
+        query: QueryAs<'q, Postgres, O, PgArguments>,
+        status: SubnetStatus,
+    ) -> QueryAs<'q, Postgres, O, PgArguments> {
+        query
+            .bind(status.as_str())
+            .bind(self.customer_id)
+            .bind(self.vlan_id)
+            .bind(self.description.clone())
+            .bind(self.purpose.clone())
+            .bind(self.device_id)
+            .bind(self.service_id)
+    }
+}
 
 /// Marks a leaf allocated or reserved for `holder`; returns the new allocation id.
 pub async fn take(
@@ -235,18 +255,16 @@ pub async fn take(
     status: SubnetStatus,
     holder: &Holder,
 ) -> Result<String> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "{TAKE} WHERE id = $6 RETURNING allocation_id::text"
-    )))
-    .bind(status.as_str())
-    .bind(holder.customer_id)
-    .bind(holder.vlan_id)
-    .bind(&holder.description)
-    .bind(&holder.purpose)
-    .bind(id)
-    .fetch_one(conn)
-    .await
-    .map_err(db_error)
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TAKE} WHERE id = $8 RETURNING allocation_id::text"
+    )));
+    let (allocation_id,): (String,) = holder
+        .bind(query, status)
+        .bind(id)
+        .fetch_one(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(allocation_id)
 }
 
 /// The exact strategy in one statement: takes the lowest free leaf of the search's
@@ -261,19 +279,14 @@ pub async fn take_exact(
         "{TAKE} WHERE id = (
              SELECT id FROM subnets
              WHERE allocation_status = 'unallocated' AND NOT hidden
-               AND family = $6 AND masklen(cidr) = $7 AND cidr >= $8 AND cidr <= $9
-               AND ($10::bigint IS NULL OR effective_location_id = $10)
-               AND ($11::bigint IS NULL OR effective_vlan_id IS NULL OR effective_vlan_id = $11)
+               AND family = $8 AND masklen(cidr) = $9 AND cidr >= $10 AND cidr <= $11
+               AND ($12::bigint IS NULL OR effective_location_id = $12)
+               AND ($13::bigint IS NULL OR effective_vlan_id IS NULL OR effective_vlan_id = $13)
              ORDER BY cidr LIMIT 1)
          RETURNING id, cidr, allocation_id::text"
-    )))
-    .bind(status.as_str())
-    .bind(holder.customer_id)
-    .bind(holder.vlan_id)
-    .bind(&holder.description)
-    .bind(&holder.purpose);
+    )));
     search
-        .bind(query)
+        .bind(holder.bind(query, status))
         .fetch_optional(conn)
         .await
         .map_err(db_error)
@@ -283,7 +296,8 @@ pub async fn take_exact(
 pub async fn release(conn: &mut PgConnection, id: i64) -> Result<()> {
     sqlx::query(
         "UPDATE subnets SET allocation_status = 'unallocated', customer_id = NULL,
-                purpose = NULL, allocation_id = NULL, updated_at = now()
+                device_id = NULL, service_id = NULL, purpose = NULL, allocation_id = NULL,
+                updated_at = now()
          WHERE id = $1",
     )
     .bind(id)

@@ -74,6 +74,16 @@ pub async fn named_id(conn: &mut PgConnection, catalog: Catalog, name: &str) -> 
         })
 }
 
+/// The name behind an id, if it exists.
+pub async fn name_of(conn: &mut PgConnection, catalog: Catalog, id: i64) -> Result<Option<String>> {
+    let sql = format!("SELECT name FROM {} WHERE id = $1", catalog.table());
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)
+}
+
 const VLAN_SELECT: &str = "SELECT v.id, l.name AS location, v.vid, v.name, v.enabled
     FROM vlans v JOIN locations l ON l.id = v.location_id";
 

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod local;
 mod migrate;
 pub mod rows;
+pub mod services;
 pub mod tree;
 
 pub use connect::{Db, connect_options_from_url, describe_options};

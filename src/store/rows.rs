@@ -58,6 +58,8 @@ pub struct Subnet {
     pub vlan: Option<i32>,
     pub customer_id: Option<i64>,
     pub customer: Option<String>,
+    pub device: Option<String>,
+    pub service_id: Option<i64>,
     pub description: Option<String>,
     pub purpose: Option<String>,
     pub allocation_id: Option<String>,
@@ -91,13 +93,14 @@ pub const SUBNET_SELECT: &str = "SELECT s.id, s.cidr, s.parent_id, s.allocation_
         s.is_unavailable, s.unavailable_reason, s.hidden,
         s.location_id, l.name AS location, s.effective_location_id, el.name AS effective_location,
         s.vlan_id, v.vid AS vlan, s.customer_id, c.name AS customer,
-        s.description, s.purpose, s.allocation_id::text AS allocation_id,
+        dev.name AS device, s.service_id, s.description, s.purpose, s.allocation_id::text AS allocation_id,
         s.is_pool, s.pool_reserved_first
     FROM subnets s
     LEFT JOIN locations l ON l.id = s.location_id
     LEFT JOIN locations el ON el.id = s.effective_location_id
     LEFT JOIN vlans v ON v.id = s.vlan_id
-    LEFT JOIN customers c ON c.id = s.customer_id";
+    LEFT JOIN customers c ON c.id = s.customer_id
+    LEFT JOIN devices dev ON dev.id = s.device_id";
 
 /// A single address record.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -108,6 +111,8 @@ pub struct IpRecord {
     pub subnet: IpNet,
     pub subnet_hidden: bool,
     pub customer: Option<String>,
+    pub device: Option<String>,
+    pub service_id: Option<i64>,
     pub vlan: Option<i32>,
     pub purpose: Option<String>,
     pub rdns: Option<String>,
@@ -119,12 +124,13 @@ pub struct IpRecord {
 }
 
 pub const IP_SELECT: &str = "SELECT a.id, a.address, a.subnet_id, a.subnet_cidr AS subnet,
-        a.subnet_hidden, c.name AS customer, v.vid AS vlan, a.purpose, a.rdns,
+        a.subnet_hidden, c.name AS customer, dev.name AS device, a.service_id, v.vid AS vlan, a.purpose, a.rdns,
         to_char(a.rdns_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS rdns_updated_at,
         a.is_unavailable, a.unavailable_reason, a.description, a.allocation_id::text AS allocation_id
     FROM ip_addresses a
     LEFT JOIN customers c ON c.id = a.customer_id
-    LEFT JOIN vlans v ON v.id = a.vlan_id";
+    LEFT JOIN vlans v ON v.id = a.vlan_id
+    LEFT JOIN devices dev ON dev.id = a.device_id";
 
 /// A named thing (location, customer) with its id.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]

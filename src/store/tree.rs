@@ -150,19 +150,24 @@ pub async fn merge_blocker(conn: &mut PgConnection, net: &IpNet) -> Result<Optio
     .map_err(db_error)
 }
 
-/// Unparked pool subnets inside (or equal to) `net`, optionally on one VLAN id.
+/// Unparked pool subnets inside (or equal to) `net`, optionally on one VLAN id (own or
+/// inherited) and at one effective location.
 pub async fn pools_within(
     conn: &mut PgConnection,
     net: &IpNet,
     vid: Option<i32>,
+    location_id: Option<i64>,
 ) -> Result<Vec<Subnet>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SUBNET_SELECT} WHERE s.cidr >= $1 AND s.cidr <= cidr_last($1::cidr) AND s.is_pool AND NOT s.hidden
-           AND ($2::int IS NULL OR v.vid = $2)
+           AND family(s.cidr) = family($1::cidr)
+           AND ($2::int IS NULL OR s.effective_vlan_id IN (SELECT id FROM vlans WHERE vid = $2))
+           AND ($3::bigint IS NULL OR s.effective_location_id = $3)
          ORDER BY s.cidr"
     )))
     .bind(net)
     .bind(vid)
+    .bind(location_id)
     .fetch_all(conn)
     .await
     .map_err(db_error)

@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use crate::engine::{Family, Strategy};
 use crate::error::{Error, Result};
 use crate::store::carving::{self, Search};
+use crate::store::catalog::{self, Catalog};
 use crate::store::rows::{Subnet, SubnetStatus};
 use crate::store::tree;
 
@@ -104,9 +105,7 @@ async fn no_space(conn: &mut PgConnection, search: &Search, strategy: Strategy) 
         message.push_str(&format!(" of {}", search.family));
     }
     if let Some(id) = search.location_id {
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM locations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
+        let name = catalog::name_of(conn, Catalog::Location, id)
             .await
             .ok()
             .flatten();

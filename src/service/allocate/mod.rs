@@ -4,6 +4,7 @@
 use ipnet::IpNet;
 use serde::Serialize;
 use serde_json::json;
+use sqlx::PgConnection;
 
 mod choice;
 
@@ -40,6 +41,11 @@ pub struct SubnetRequest {
     pub status: SubnetStatus,
     pub vlan: Option<i32>,
     pub customer: Option<String>,
+    /// The device the space is for; provisioning sets it.
+    pub device: Option<String>,
+    /// The service the space is for (set by provisioning, never typed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<i64>,
     pub description: Option<String>,
     pub purpose: Option<String>,
     pub dry_run: bool,
@@ -69,6 +75,8 @@ impl SubnetRequest {
             status: SubnetStatus::Allocated,
             vlan: None,
             customer: None,
+            device: None,
+            service: None,
             description: None,
             purpose: None,
             dry_run: false,
@@ -87,23 +95,43 @@ pub struct Allocation {
     pub events: Vec<Event>,
 }
 
+impl SubnetRequest {
+    /// The journal event of this request: an allocation or a reservation.
+    fn event(&self) -> &'static str {
+        match self.status {
+            SubnetStatus::Reserved => "ipam_reserve_subnet",
+            _ => "ipam_allocate_subnet",
+        }
+    }
+}
+
 pub async fn allocate_subnet(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
     let result = retrying!(attempt(db, request));
     if let Err(error) = &result
         && !request.dry_run
     {
-        let event = match request.status {
-            SubnetStatus::Reserved => "ipam_reserve_subnet",
-            _ => "ipam_allocate_subnet",
-        };
-        journal_failure(db, event, error, json!(request)).await;
+        journal_failure(db, request.event(), error, json!(request)).await;
     }
     result
 }
 
 async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
-    let customer_id = resolve::customer(&mut tx, request.customer.as_deref()).await?;
+    let allocation = allocate_in(&mut tx, request).await?;
+    finish(tx, request.dry_run).await?;
+    Ok(allocation)
+}
+
+/// One allocation inside the caller's transaction, journaled there; the caller commits
+/// (provisioning makes several in one transaction).
+pub(crate) async fn allocate_in(
+    tx: &mut PgConnection,
+    request: &SubnetRequest,
+) -> Result<Allocation> {
+    let customer_id = resolve::customer(&mut *tx, request.customer.as_deref()).await?;
+    let device_id = resolve::device(&mut *tx, request.device.as_deref())
+        .await?
+        .map(|d| d.id);
     // With a location the VLAN is known before the search, so it filters the search too;
     // otherwise it is looked up at the scope's location once the scope is known.
     let (scope, mut search, early_vlan) = match &request.target {
@@ -115,10 +143,10 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
         } => {
             let family = family_of(*family)?;
             check_length(family, *len)?;
-            let location_id = resolve::location(&mut tx, location.as_deref()).await?;
+            let location_id = resolve::location(&mut *tx, location.as_deref()).await?;
             let early_vlan = match location_id {
                 Some(_) => {
-                    Some(resolve::vlan(&mut tx, request.vlan, location_id, "the request").await?)
+                    Some(resolve::vlan(&mut *tx, request.vlan, location_id, "the request").await?)
                 }
                 None => None,
             };
@@ -129,20 +157,20 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
                 location_id,
                 vlan_id: early_vlan.as_ref().and_then(|v| v.as_ref().map(|v| v.id)),
             };
-            let scope = length_scope(&mut tx, &search, pool.as_ref(), request.strategy).await?;
+            let scope = length_scope(&mut *tx, &search, pool.as_ref(), request.strategy).await?;
             search.within = pool.unwrap_or(scope.cidr);
             (scope, Some(search), early_vlan)
         }
         Target::Cidr(cidr) => {
-            let node = exact_scope(&mut tx, cidr).await?;
-            (carving::lock_scope(&mut tx, &node.cidr).await?, None, None)
+            let node = exact_scope(&mut *tx, cidr).await?;
+            (carving::lock_scope(&mut *tx, &node.cidr).await?, None, None)
         }
     };
     let vlan = match early_vlan {
         Some(vlan) => vlan,
         None => {
             resolve::vlan(
-                &mut tx,
+                &mut *tx,
                 request.vlan,
                 scope.effective_location_id,
                 &scope.cidr.to_string(),
@@ -155,6 +183,8 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
     }
     let holder = Holder {
         customer_id,
+        device_id,
+        service_id: request.service,
         vlan_id: vlan.as_ref().map(|v| v.id),
         description: request.description.clone(),
         purpose: request.purpose.clone(),
@@ -163,7 +193,7 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
     // The common case in one statement: a free leaf of exactly the length.
     if let Some(search) = &search
         && let Some((id, cidr, allocation_id)) =
-            carving::take_exact(&mut tx, search, request.status, &holder).await?
+            carving::take_exact(&mut *tx, search, request.status, &holder).await?
     {
         let taken = Taken {
             id,
@@ -171,11 +201,13 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
             strategy: Strategy::Exact,
             allocation_id,
         };
-        return journal_and_finish(tx, request, taken, events).await;
+        return journal(tx, request, taken, events).await;
     }
     let (strategy, block_id, block) = match (&search, &request.target) {
-        (Some(search), _) => choose(&mut tx, search, request.strategy, false).await?,
-        (None, Target::Cidr(cidr)) => exact_choice(&mut tx, &scope, cidr, request.strategy).await?,
+        (Some(search), _) => choose(&mut *tx, search, request.strategy, false).await?,
+        (None, Target::Cidr(cidr)) => {
+            exact_choice(&mut *tx, &scope, cidr, request.strategy).await?
+        }
         (None, Target::Length { .. }) => {
             return Err(Error::internal("a length request without a search"));
         }
@@ -189,7 +221,7 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
     let taken_id = match strategy {
         Strategy::Exact => block_id,
         Strategy::Merge => {
-            carving::merge(&mut tx, block_id, &block).await?;
+            carving::merge(&mut *tx, block_id, &block).await?;
             events.push(Event::new("ipam_subnet_merge", json!({"cidr": block})).cidr(block));
             block_id
         }
@@ -200,17 +232,17 @@ async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
                 let detail = json!({"source": step.source, "children": [step.lower, step.upper]});
                 events.push(Event::new("ipam_subnet_split", detail).cidr(step.source));
             }
-            carving::split(&mut tx, block_id, &target, &steps).await?
+            carving::split(&mut *tx, block_id, &target, &steps).await?
         }
     };
-    let allocation_id = carving::take(&mut tx, taken_id, request.status, &holder).await?;
+    let allocation_id = carving::take(&mut *tx, taken_id, request.status, &holder).await?;
     let taken = Taken {
         id: taken_id,
         cidr: target,
         strategy,
         allocation_id,
     };
-    journal_and_finish(tx, request, taken, events).await
+    journal(tx, request, taken, events).await
 }
 
 /// The block an allocation took.
@@ -221,10 +253,9 @@ struct Taken {
     allocation_id: String,
 }
 
-/// Journals the carving events and the allocation itself, then commits (or rolls back a
-/// dry run).
-async fn journal_and_finish(
-    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+/// Journals the carving events and the allocation itself.
+async fn journal(
+    tx: &mut PgConnection,
     request: &SubnetRequest,
     taken: Taken,
     mut events: Vec<Event>,
@@ -233,18 +264,14 @@ async fn journal_and_finish(
         Target::Length { pool, .. } => *pool,
         Target::Cidr(_) => None,
     };
-    let name = match request.status {
-        SubnetStatus::Reserved => "ipam_reserve_subnet",
-        _ => "ipam_allocate_subnet",
-    };
     let detail = json!({"cidr": taken.cidr, "pool": pool, "vlan": request.vlan, "purpose": request.purpose,
-                        "customer": request.customer, "allocation_id": taken.allocation_id,
+                        "customer": request.customer, "device": request.device, "service": request.service,
+                        "allocation_id": taken.allocation_id,
                         "strategy": taken.strategy, "description": request.description});
-    events.push(Event::new(name, detail).cidr(taken.cidr));
+    events.push(Event::new(request.event(), detail).cidr(taken.cidr));
     for event in &events {
-        journal::record(&mut tx, event).await?;
+        journal::record(&mut *tx, event).await?;
     }
-    finish(tx, request.dry_run).await?;
     Ok(Allocation {
         cidr: taken.cidr,
         id: taken.id,
