@@ -209,10 +209,16 @@ async fn begin_on(
     address: IpAddr,
 ) -> Result<(Transaction<'static, Postgres>, Subnet, Option<IpRecord>)> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
-    let pool = pool_of(&mut tx, address).await?;
-    let pool = carving::lock_scope(&mut tx, &pool.cidr).await?;
-    let record = addresses::find(&mut tx, address).await?;
+    let (pool, record) = locate(&mut tx, address).await?;
     Ok((tx, pool, record))
+}
+
+/// Locks the pool that `address` belongs to; returns it and the address's record.
+async fn locate(conn: &mut PgConnection, address: IpAddr) -> Result<(Subnet, Option<IpRecord>)> {
+    let pool = pool_of(&mut *conn, address).await?;
+    let pool = carving::lock_scope(&mut *conn, &pool.cidr).await?;
+    let record = addresses::find(conn, address).await?;
+    Ok((pool, record))
 }
 
 /// Journals `event` for the address and commits.
@@ -222,18 +228,23 @@ async fn end_on(
     event: &'static str,
     ip: IpView,
 ) -> Result<IpOutcome> {
-    let entry = Event::new(
-        event,
-        json!({"address": ip.address, "subnet": pool.cidr, "customer": ip.customer}),
-    )
-    .address(IpNet::from(ip.address))
-    .cidr(pool.cidr);
+    let entry = address_event(event, pool, &ip);
     journal::record(&mut tx, &entry).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(IpOutcome {
         ip,
         events: vec![entry],
     })
+}
+
+fn address_event(event: &'static str, pool: &Subnet, ip: &IpView) -> Event {
+    Event::new(
+        event,
+        json!({"address": ip.address, "subnet": pool.cidr, "customer": ip.customer,
+               "device": ip.device, "service": ip.service}),
+    )
+    .address(IpNet::from(ip.address))
+    .cidr(pool.cidr)
 }
 
 /// The pool subnet an address belongs to (the longest-match subnet that is a pool).
@@ -331,10 +342,27 @@ pub async fn release(db: &Db, address: IpAddr) -> Result<IpOutcome> {
 }
 
 async fn release_once(db: &Db, address: IpAddr) -> Result<IpOutcome> {
-    let (mut tx, pool, record) = begin_on(db, address).await?;
+    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    let outcome = release_in(&mut tx, address).await?;
+    for event in &outcome.events {
+        journal::record(&mut tx, event).await?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(outcome)
+}
+
+/// Releases an address inside the caller's transaction; the `release` event is left
+/// for the caller to journal.
+pub(crate) async fn release_in(conn: &mut PgConnection, address: IpAddr) -> Result<IpOutcome> {
+    let (pool, record) = locate(&mut *conn, address).await?;
     let record = record.ok_or_else(|| no_record(address))?;
-    addresses::delete(&mut tx, record.id).await?;
-    end_on(tx, &pool, "release", freed(record)).await
+    addresses::delete(conn, record.id).await?;
+    let ip = freed(record);
+    let event = address_event("release", &pool, &ip);
+    Ok(IpOutcome {
+        ip,
+        events: vec![event],
+    })
 }
 
 /// How a record looks once deleted: the address is free.

@@ -7,6 +7,8 @@ pub mod catalog;
 pub mod database;
 pub mod demo;
 pub mod lookup;
+pub mod products;
+pub mod provision;
 mod resolve;
 pub mod subnets;
 mod tx;

@@ -4,7 +4,7 @@
 use ipnet::IpNet;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::resolve;
 use super::tx::{finish, journal_if_failed, retrying};
@@ -218,6 +218,14 @@ pub async fn release(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
 
 async fn release_once(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
     let (mut tx, leaf) = begin_on(db, cidr).await?;
+    let event = release_in(&mut tx, &leaf).await?;
+    end_on(tx, leaf, vec![event], dry_run).await
+}
+
+/// Releases a locked leaf inside the caller's transaction; returns its `release` event
+/// for the caller to journal.
+pub(crate) async fn release_in(conn: &mut PgConnection, leaf: &Subnet) -> Result<Event> {
+    let cidr = &leaf.cidr;
     let status = leaf.status();
     if !matches!(status, SubnetStatus::Allocated | SubnetStatus::Reserved) {
         return Err(Error::conflict(format!(
@@ -225,17 +233,17 @@ async fn release_once(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
             status.as_str()
         )));
     }
-    let held = addresses::count_within(&mut tx, cidr).await?;
+    let held = addresses::count_within(&mut *conn, cidr).await?;
     if held > 0 {
         return Err(Error::conflict(format!(
             "{cidr} still holds {held} address record(s): release them first (carve subnet show {cidr})"
         )));
     }
-    carving::release(&mut tx, leaf.id).await?;
+    carving::release(&mut *conn, leaf.id).await?;
     let detail = json!({"cidr": cidr, "was": status.as_str(), "customer": leaf.customer,
+                        "device": leaf.device, "service": leaf.service_id,
                         "allocation_id": leaf.allocation_id});
-    let events = vec![Event::new("release", detail).cidr(*cidr)];
-    end_on(tx, leaf, events, dry_run).await
+    Ok(Event::new("release", detail).cidr(*cidr))
 }
 
 /// Parks (`reason` given) or unparks a subnet and, through the database, its subtree.

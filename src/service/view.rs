@@ -101,6 +101,7 @@ pub struct IpView {
     pub rdns: Option<String>,
     pub rdns_updated_at: Option<String>,
     pub description: Option<String>,
+    pub allocation_id: Option<String>,
 }
 
 impl From<IpRecord> for IpView {
@@ -123,6 +124,7 @@ impl From<IpRecord> for IpView {
             rdns: r.rdns,
             rdns_updated_at: r.rdns_updated_at,
             description: r.description,
+            allocation_id: r.allocation_id,
         }
     }
 }

@@ -68,7 +68,8 @@ impl SubnetRequest {
         SubnetRequest::new(Target::Cidr(cidr))
     }
 
-    fn new(target: Target) -> SubnetRequest {
+    /// A plain allocation of `target`: split allowed, no holder.
+    pub fn new(target: Target) -> SubnetRequest {
         SubnetRequest {
             target,
             strategy: Strategy::Split,
