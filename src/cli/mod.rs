@@ -7,6 +7,7 @@ mod ip;
 mod lookup;
 mod output;
 mod render;
+mod service;
 mod subnet;
 
 use std::path::PathBuf;
@@ -84,6 +85,21 @@ pub enum Command {
         #[command(subcommand)]
         command: catalog::NamedCommand,
     },
+    /// Devices (servers, switches) that services run on.
+    Device {
+        #[command(subcommand)]
+        command: service::DeviceCommand,
+    },
+    /// Products and their allocation rules (ipam_config).
+    Product {
+        #[command(subcommand)]
+        command: service::ProductCommand,
+    },
+    /// Services: provision, re-provision, cancel; their space comes from the product's rules.
+    Service {
+        #[command(subcommand)]
+        command: service::ServiceCommand,
+    },
     /// (Re)create the example database carve_demo in the embedded cluster and show it.
     Demo,
     /// Database: the embedded cluster and schema migrations.
@@ -120,6 +136,9 @@ pub async fn run(command: Command, settings: &Settings, out: &Output) -> Result<
             .await
         }
         Command::Vlan { command } => catalog::vlan(command, settings, out).await,
+        Command::Device { command } => service::device(command, settings, out).await,
+        Command::Product { command } => service::product(command, settings, out).await,
+        Command::Service { command } => service::service(command, settings, out).await,
         Command::Demo => {
             let db = crate::service::demo::create(settings).await?;
             let forest = crate::service::lookup::forest(&db).await?;
