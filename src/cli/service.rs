@@ -160,11 +160,10 @@ fn read_config(source: &str) -> Result<serde_json::Value> {
     };
     let name = if source == "-" { "stdin" } else { source };
     serde_json::from_str(&text).map_err(|e| {
-        Error::validation(format!(
-            "{name}:{}:{}: not valid JSON: {e}",
-            e.line(),
-            e.column()
-        ))
+        let (line, column) = (e.line(), e.column());
+        let what = e.to_string();
+        let what = what.trim_end_matches(&format!(" at line {line} column {column}"));
+        Error::validation(format!("{name}:{line}:{column}: not valid JSON: {what}"))
     })
 }
 

@@ -114,7 +114,7 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<Vec<SubnetView>> {
 pub enum LookupResult {
     Address {
         address: IpAddr,
-        record: Option<IpView>,
+        record: Option<Box<IpView>>,
         /// The longest-match subnet first, then the chain up to the root.
         subnets: Vec<SubnetView>,
     },
@@ -133,7 +133,9 @@ pub async fn lookup(db: &Db, query: &str) -> Result<LookupResult> {
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
     let query = query.trim();
     if let Ok(address) = query.parse::<IpAddr>() {
-        let record = addresses::find(&mut conn, address).await?.map(IpView::from);
+        let record = addresses::find(&mut conn, address)
+            .await?
+            .map(|r| Box::new(IpView::from(r)));
         let subnets = chain_views(&mut conn, &IpNet::from(address)).await?;
         return Ok(LookupResult::Address {
             address,
