@@ -460,3 +460,38 @@ async fn a_bad_ipam_config_is_refused_with_the_json_path_of_every_fault() {
     .await;
     assert!(refused.is_err());
 }
+
+#[tokio::test]
+async fn manual_allocations_for_a_device_stay_at_its_location() {
+    let t = support::test_db().await;
+    let db = site(&t).await;
+    let mut request = carve::service::allocate::SubnetRequest::length(6, 64, None);
+    request.device = Some("srv-1".into());
+    let taken = carve::service::allocate::allocate_subnet(&db, &request)
+        .await
+        .unwrap();
+    assert_eq!(taken.cidr, net("2001:db8:1::/64"));
+    let device: Option<String> =
+        sqlx::query_scalar("SELECT d.name FROM subnets s JOIN devices d ON d.id = s.device_id WHERE s.cidr = '2001:db8:1::/64'")
+            .fetch_one(&t.pool)
+            .await
+            .unwrap();
+    assert_eq!(device.as_deref(), Some("srv-1"));
+    let before = t.snapshot().await;
+    request.device = Some("srv-ams".into());
+    let error = carve::service::allocate::allocate_subnet(&db, &request)
+        .await
+        .unwrap_err();
+    assert_eq!(error.message, "no free /64 of IPv6 at AMS1 (nothing free)");
+    let any = Source::Pool(net("203.0.113.0/24"));
+    let ams = Holder {
+        device: Some("srv-ams".into()),
+        ..Holder::default()
+    };
+    let error = addresses::allocate(&db, &any, &ams).await.unwrap_err();
+    assert_eq!(
+        error.message,
+        "no unparked pool subnet inside 203.0.113.0/24 at AMS1 (device srv-ams)"
+    );
+    assert_eq!(t.snapshot().await, before);
+}

@@ -353,9 +353,14 @@ fn service_table(services: &[Service]) -> String {
 fn outcome_text(verb: &str, o: &ServiceOutcome) -> String {
     let s = &o.service;
     let prefix = if o.dry_run { "would have " } else { "" };
+    // A dry run's service number is only reserved, never used: do not show it.
+    let which = if o.dry_run && verb == "provisioned" {
+        "a new service".to_owned()
+    } else {
+        format!("service #{}", s.id)
+    };
     let mut text = format!(
-        "{prefix}{verb} service #{} ({} / {} on {})\n",
-        s.id,
+        "{prefix}{verb} {which} ({} / {} on {})\n",
         clean(&s.customer),
         clean(&s.product),
         clean(&s.device)

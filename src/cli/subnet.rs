@@ -114,7 +114,8 @@ pub struct AllocateArgs {
     vlan: Option<i32>,
     #[arg(long)]
     customer: Option<String>,
-    /// The device the space is for.
+    /// The device the space is for; without --location, only space at the device's
+    /// location is used.
     #[arg(long)]
     device: Option<String>,
     #[arg(long)]

@@ -130,9 +130,7 @@ pub(crate) async fn allocate_in(
     request: &SubnetRequest,
 ) -> Result<Allocation> {
     let customer_id = resolve::customer(&mut *tx, request.customer.as_deref()).await?;
-    let device_id = resolve::device(&mut *tx, request.device.as_deref())
-        .await?
-        .map(|d| d.id);
+    let device = resolve::device(&mut *tx, request.device.as_deref()).await?;
     // With a location the VLAN is known before the search, so it filters the search too;
     // otherwise it is looked up at the scope's location once the scope is known.
     let (scope, mut search, early_vlan) = match &request.target {
@@ -144,7 +142,11 @@ pub(crate) async fn allocate_in(
         } => {
             let family = family_of(*family)?;
             check_length(family, *len)?;
-            let location_id = resolve::location(&mut *tx, location.as_deref()).await?;
+            // Space for a device comes from the device's location unless told otherwise.
+            let location_id = match (location, &device) {
+                (None, Some(device)) => device.location_id,
+                _ => resolve::location(&mut *tx, location.as_deref()).await?,
+            };
             let early_vlan = match location_id {
                 Some(_) => {
                     Some(resolve::vlan(&mut *tx, request.vlan, location_id, "the request").await?)
@@ -184,7 +186,7 @@ pub(crate) async fn allocate_in(
     }
     let holder = Holder {
         customer_id,
-        device_id,
+        device_id: device.as_ref().map(|d| d.id),
         service_id: request.service,
         vlan_id: vlan.as_ref().map(|v| v.id),
         description: request.description.clone(),
