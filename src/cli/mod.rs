@@ -6,6 +6,7 @@ mod db;
 mod ip;
 mod lookup;
 mod output;
+mod product;
 mod render;
 mod service;
 mod subnet;
@@ -88,12 +89,12 @@ pub enum Command {
     /// Devices (servers, switches) that services run on.
     Device {
         #[command(subcommand)]
-        command: service::DeviceCommand,
+        command: product::DeviceCommand,
     },
     /// Products and their allocation rules (ipam_config).
     Product {
         #[command(subcommand)]
-        command: service::ProductCommand,
+        command: product::ProductCommand,
     },
     /// Services: provision, re-provision, cancel; their space comes from the product's rules.
     Service {
@@ -136,8 +137,8 @@ pub async fn run(command: Command, settings: &Settings, out: &Output) -> Result<
             .await
         }
         Command::Vlan { command } => catalog::vlan(command, settings, out).await,
-        Command::Device { command } => service::device(command, settings, out).await,
-        Command::Product { command } => service::product(command, settings, out).await,
+        Command::Device { command } => product::device(command, settings, out).await,
+        Command::Product { command } => product::product(command, settings, out).await,
         Command::Service { command } => service::service(command, settings, out).await,
         Command::Demo => {
             let db = crate::service::demo::create(settings).await?;

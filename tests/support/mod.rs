@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 mod cluster;
+pub mod site;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
