@@ -270,7 +270,7 @@ impl Holding {
 /// `$1` device (wipe) or NULL, `$2` service, `$3` skip management space.
 const HELD: &str = "(CASE WHEN $1::bigint IS NULL THEN service_id = $2
          ELSE device_id = $1 AND (service_id = $2 OR service_id IS NULL) END)
-    AND NOT ($3 AND purpose IS NOT DISTINCT FROM 'management')";
+    AND NOT ($3 AND lower(purpose) IS NOT DISTINCT FROM 'management')";
 
 /// Ids and CIDRs of the subnets held as `holding` says, in address order.
 pub async fn held_subnets(conn: &mut PgConnection, holding: Holding) -> Result<Vec<(i64, IpNet)>> {
@@ -294,7 +294,7 @@ pub async fn detach_management(conn: &mut PgConnection, service_id: i64) -> Resu
     for table in ["subnets", "ip_addresses"] {
         let sql = format!(
             "UPDATE {table} SET service_id = NULL, updated_at = now()
-             WHERE service_id = $1 AND purpose = 'management'"
+             WHERE service_id = $1 AND lower(purpose) = 'management'"
         );
         detached += sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(service_id)
