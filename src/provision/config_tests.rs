@@ -120,3 +120,11 @@ fn the_top_level_shape_is_checked() {
         vec!["mode: \"FULL\" is not \"full\" or \"disabled\""]
     );
 }
+
+#[test]
+fn the_bundled_example_product_reads() {
+    let value = serde_json::from_str(crate::service::demo::DEDICATED_SERVER).unwrap();
+    let config = parse(&value).unwrap();
+    assert_eq!(config.rules.len(), 3);
+    assert_eq!(config.rules[1].purpose.as_deref(), Some("management"));
+}

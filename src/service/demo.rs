@@ -7,6 +7,8 @@ use super::addresses::{self, Holder, Source};
 use super::allocate::{SubnetRequest, allocate_subnet};
 use super::catalog::{self, Kind};
 use super::database::local_cluster;
+use super::products;
+use super::provision::{self, ProvisionRequest};
 use super::subnets::{self, Changes};
 use crate::config::Settings;
 use crate::engine::parse_cidr;
@@ -101,5 +103,30 @@ async fn fill(db: &Db) -> Result<()> {
         };
         addresses::allocate(db, &pool, &holder).await?;
     }
-    Ok(())
+    provisioned_server(db).await
 }
+
+/// A server pool, a device and a product, and one service provisioned from them.
+async fn provisioned_server(db: &Db) -> Result<()> {
+    take(db, "203.0.113.128/28", None, Some(102)).await?;
+    let changes = Changes {
+        pool: Some(true),
+        description: Some(Some("dedicated servers".into())),
+        ..Changes::default()
+    };
+    subnets::set(db, &net("203.0.113.128/28")?, &changes).await?;
+    products::add_device(db, "srv-7422", "EU-FRA", Some("server")).await?;
+    let config = serde_json::from_str(DEDICATED_SERVER)
+        .map_err(|e| Error::internal(format!("the bundled product example: {e}")))?;
+    products::save(db, "dedicated-server", &config, false).await?;
+    let order = ProvisionRequest {
+        customer: "cust-7422".into(),
+        product: "dedicated-server".into(),
+        device: "srv-7422".into(),
+        dry_run: false,
+    };
+    provision::provision(db, &order).await.map(drop)
+}
+
+/// The example product of the README, also used by the demo.
+pub const DEDICATED_SERVER: &str = include_str!("../../examples/dedicated-server.json");
