@@ -140,3 +140,92 @@ async fn sixteen_concurrent_provisionings_from_shared_pools_never_overlap() {
     let unique: HashSet<_> = taken.iter().collect();
     assert_eq!(unique.len(), taken.len());
 }
+
+/// Rules that name a pool and rules that take "anywhere" under the same roots, and
+/// re-provisions (which wipe first) racing new provisionings: none deadlocks, all finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reprovisions_racing_provisionings_with_pool_less_rules_all_finish() {
+    let t = support::test_db().await;
+    t.exec(
+        "INSERT INTO locations (name) VALUES ('FRA1');
+         INSERT INTO customers (name) VALUES ('cust-7422');",
+    )
+    .await;
+    let db = t.db();
+    for (cidr, pool) in [("198.51.100.0/24", true), ("192.0.2.0/24", false)] {
+        let net = parse_cidr(cidr).unwrap();
+        subnets::add_root(&db, &net, Some("FRA1"), None, None, pool)
+            .await
+            .unwrap();
+    }
+    for i in 0..8 {
+        products::add_device(&db, &format!("srv-{i}"), "FRA1", None)
+            .await
+            .unwrap();
+    }
+    let mixed = json!({ "mode": "full", "rules": [
+        { "kind": "ip", "family": 4, "pools": ["198.51.100.0/24"] },
+        { "kind": "subnet", "family": 4, "prefix_length": 30 } ] });
+    products::save(&db, "mixed", &mixed, false).await.unwrap();
+    let order = |i: usize| ProvisionRequest {
+        customer: "cust-7422".into(),
+        product: "mixed".into(),
+        device: format!("srv-{}", i % 8),
+        dry_run: false,
+    };
+    let started = std::time::Instant::now();
+    let mut first = Vec::new();
+    for i in 0..12 {
+        let (db, request) = (t.db(), order(i));
+        first.push(tokio::spawn(async move {
+            provision::provision(&db, &request).await
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in first {
+        ids.push(
+            task.await
+                .unwrap()
+                .expect("room for every order")
+                .service
+                .id,
+        );
+    }
+    let mut race = Vec::new();
+    for (i, id) in ids.iter().take(6).enumerate() {
+        let (db, id) = (t.db(), *id);
+        race.push(tokio::spawn(async move {
+            provision::reprovision(&db, id, false).await
+        }));
+        let (db, request) = (t.db(), order(i + 12));
+        race.push(tokio::spawn(async move {
+            provision::provision(&db, &request).await
+        }));
+    }
+    for task in race {
+        task.await.unwrap().expect("no deadlock, no exhaustion");
+    }
+    eprintln!(
+        "12 provisionings, then 6 re-provisions racing 6 provisionings: {:?}",
+        started.elapsed()
+    );
+    t.assert_tree_is_sound().await;
+    let shapes: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM subnets s WHERE s.service_id = v.id),
+                (SELECT count(*) FROM ip_addresses a WHERE a.service_id = v.id)
+         FROM services v",
+    )
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(shapes.len(), 18);
+    assert!(shapes.iter().all(|s| *s == (1, 1)), "{shapes:?}");
+    let stray: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM subnets WHERE allocation_status = 'allocated' AND service_id IS NULL)
+              + (SELECT count(*) FROM ip_addresses WHERE service_id IS NULL)",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(stray, 0);
+}

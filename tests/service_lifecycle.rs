@@ -202,3 +202,111 @@ async fn a_bad_ipam_config_is_refused_with_the_json_path_of_every_fault() {
     .await;
     assert!(refused.is_err());
 }
+
+#[tokio::test]
+async fn space_released_by_a_cancel_loses_the_allocations_vlan_and_merges_back() {
+    let t = support::test_db().await;
+    let db = site(&t).await;
+    product(
+        &db,
+        "tagged",
+        json!({ "mode": "full", "rules": [
+        { "kind": "subnet", "family": 6, "prefix_length": 64, "vlans": [102] } ] }),
+    )
+    .await;
+    let service = provision::provision(&db, &order("tagged", "srv-1"))
+        .await
+        .unwrap()
+        .service;
+    let tagged = count(
+        &t,
+        "SELECT count(*) FROM subnets WHERE cidr = '2001:db8:1::/64' AND vlan_id IS NOT NULL",
+    )
+    .await;
+    assert_eq!(tagged, 1);
+    provision::cancel(&db, service.id, false).await.unwrap();
+    let untagged = count(&t, "SELECT count(*) FROM subnets WHERE cidr = '2001:db8:1::/64'
+                               AND vlan_id IS NULL AND effective_vlan_id IS NULL AND NOT vlan_from_allocation").await;
+    assert_eq!(untagged, 1);
+    carve::service::subnets::merge(&db, &net("2001:db8:1::/48"), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        t.leaves().await,
+        ["203.0.113.64/26:unallocated", "2001:db8:1::/48:unallocated"]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_reprovision_keeps_what_the_wipe_would_have_released() {
+    let t = support::test_db().await;
+    let db = site(&t).await;
+    product(&db, "dedicated", dedicated()).await;
+    let service = provision::provision(&db, &order("dedicated", "srv-1"))
+        .await
+        .unwrap()
+        .service;
+    // The product now asks for more addresses than the pool has.
+    let mut greedy = dedicated();
+    greedy["rules"][0]["count"] = json!(100);
+    products::save(&db, "dedicated", &greedy, true)
+        .await
+        .unwrap();
+    let before = (t.snapshot().await, t.journal().await);
+    let error = provision::reprovision(&db, service.id, false)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Exhausted);
+    assert_eq!(
+        t.snapshot().await,
+        before.0,
+        "the wipe rolled back with the rest"
+    );
+    assert_eq!(
+        t.journal().await[before.1.len()..],
+        ["service_reprovision/failed"]
+    );
+    // Dry runs of re-provision and cancel change nothing either.
+    products::save(&db, "dedicated", &dedicated(), true)
+        .await
+        .unwrap();
+    let before = (t.snapshot().await, t.journal().await.len());
+    let plan = provision::reprovision(&db, service.id, true).await.unwrap();
+    assert_eq!((plan.released.len(), plan.allocations.len()), (2, 2));
+    let plan = provision::cancel(&db, service.id, true).await.unwrap();
+    assert_eq!(plan.released.len(), 2);
+    assert_eq!((t.snapshot().await, t.journal().await.len()), before);
+    let active = count(
+        &t,
+        &format!(
+            "SELECT count(*) FROM services WHERE id = {} AND status = 'active'",
+            service.id
+        ),
+    )
+    .await;
+    assert_eq!(active, 1);
+}
+
+#[tokio::test]
+async fn a_parked_address_stays_parked_when_its_service_is_cancelled() {
+    let t = support::test_db().await;
+    let db = site(&t).await;
+    product(&db, "dedicated", dedicated()).await;
+    let service = provision::provision(&db, &order("dedicated", "srv-1"))
+        .await
+        .unwrap()
+        .service;
+    let address = "203.0.113.65".parse().unwrap();
+    addresses::park(&db, address, true, Some("abuse report".into()))
+        .await
+        .unwrap();
+    let cancelled = provision::cancel(&db, service.id, false).await.unwrap();
+    assert!(
+        cancelled.released.iter().all(|h| h.address.is_none()),
+        "{:?}",
+        cancelled.released
+    );
+    let parked = addresses::show(&db, address).await.unwrap();
+    assert_eq!((parked.parked, parked.service), (true, None));
+    assert_eq!(parked.parked_reason.as_deref(), Some("abuse report"));
+}

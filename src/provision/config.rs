@@ -248,6 +248,12 @@ fn read_rule(path: &str, value: &Value, faults: &mut Faults) -> Option<Rule> {
         }
         Ok(pool)
     });
+    if let Some(vlans) = &vlans {
+        repeated(&at("vlans"), vlans, faults);
+    }
+    if let Some(pools) = &pools {
+        repeated(&at("pools"), pools, faults);
+    }
     let strategy = match object.get("strategy") {
         None => Some(Strategy::Split),
         Some(v) => match v.as_str().map(str::parse::<Strategy>) {
@@ -315,6 +321,15 @@ fn read_prefix_length(
                 }
                 _ => Some(Some(len)),
             }
+        }
+    }
+}
+
+/// Reports an item listed twice (an allow-list is tried in order, so a repeat is a typo).
+fn repeated<T: PartialEq + fmt::Display>(path: &str, items: &[T], faults: &mut Faults) {
+    for (i, item) in items.iter().enumerate() {
+        if items[..i].contains(item) {
+            faults.add(&format!("{path}[{i}]"), format!("{item} is listed twice"));
         }
     }
 }

@@ -128,3 +128,16 @@ fn the_bundled_example_product_reads() {
     assert_eq!(config.rules.len(), 3);
     assert_eq!(config.rules[1].purpose.as_deref(), Some("management"));
 }
+
+#[test]
+fn an_allow_list_entry_given_twice_is_a_fault() {
+    let found = faults(json!({ "mode": "full", "rules": [
+        { "kind": "ip", "family": 4, "vlans": [102, 103, 102], "pools": ["203.0.113.0/24", "203.0.113.0/24"] } ] }));
+    assert_eq!(
+        found,
+        vec![
+            "rules[0].vlans[2]: 102 is listed twice",
+            "rules[0].pools[1]: 203.0.113.0/24 is listed twice"
+        ]
+    );
+}

@@ -343,6 +343,12 @@ fn check_free_leaf(subnet: &Subnet, verb: &str) -> Result<()> {
             "cannot {verb} {cidr}: it is parked"
         )));
     }
+    if subnet.is_pool {
+        return Err(Error::conflict(format!(
+            "cannot {verb} {cidr}: it is a pool that hands out single addresses \
+             (carve subnet set {cidr} --no-pool first)"
+        )));
+    }
     match subnet.status() {
         SubnetStatus::Unallocated => Ok(()),
         SubnetStatus::Subdivided => Err(Error::conflict(format!("{cidr} is already subdivided"))),

@@ -151,6 +151,7 @@ pub async fn set_fields(
     sqlx::query(
         "UPDATE subnets SET
              vlan_id = CASE WHEN $2 THEN $3 ELSE vlan_id END,
+             vlan_from_allocation = vlan_from_allocation AND NOT $2,
              description = CASE WHEN $4 THEN $5 ELSE description END,
              is_pool = coalesce($6, is_pool),
              pool_reserved_first = coalesce($7, pool_reserved_first),

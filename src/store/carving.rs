@@ -76,7 +76,9 @@ impl Search {
     }
 }
 
-const FREE_LEAF: &str = "allocation_status = 'unallocated' AND NOT hidden
+/// A free leaf the subnet allocator may take: unallocated, not parked, not a pool (a
+/// pool hands out single addresses and is never carved).
+const FREE_LEAF: &str = "allocation_status = 'unallocated' AND NOT hidden AND NOT is_pool
     AND family = $1 AND cidr >= $3 AND cidr <= $4
     AND ($5::bigint IS NULL OR effective_location_id = $5)
     AND ($6::bigint IS NULL OR effective_vlan_id IS NULL OR effective_vlan_id = $6)";
@@ -226,6 +228,7 @@ pub struct Holder {
 
 /// The columns an allocation or reservation sets: $1 status, $2..$7 the holder.
 const TAKE: &str = "UPDATE subnets SET allocation_status = $1, customer_id = $2,
+        vlan_from_allocation = ($3::bigint IS NOT NULL AND vlan_id IS NULL),
         vlan_id = coalesce($3, vlan_id), effective_vlan_id = coalesce($3, effective_vlan_id),
         description = coalesce($4, description), purpose = $5, device_id = $6,
         service_id = $7, allocation_id = gen_random_uuid(), updated_at = now()";
@@ -278,7 +281,7 @@ pub async fn take_exact(
     let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TAKE} WHERE id = (
              SELECT id FROM subnets
-             WHERE allocation_status = 'unallocated' AND NOT hidden
+             WHERE allocation_status = 'unallocated' AND NOT hidden AND NOT is_pool
                AND family = $8 AND masklen(cidr) = $9 AND cidr >= $10 AND cidr <= $11
                AND ($12::bigint IS NULL OR effective_location_id = $12)
                AND ($13::bigint IS NULL OR effective_vlan_id IS NULL OR effective_vlan_id = $13)
@@ -292,13 +295,18 @@ pub async fn take_exact(
         .map_err(db_error)
 }
 
-/// Returns a leaf to free space: the holder's links go, the space's own attributes stay.
+/// Returns a leaf to free space: the holder's links go (and a VLAN the allocation set,
+/// falling back to the inherited one); the space's own attributes stay.
 pub async fn release(conn: &mut PgConnection, id: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE subnets SET allocation_status = 'unallocated', customer_id = NULL,
+        "UPDATE subnets s SET allocation_status = 'unallocated', customer_id = NULL,
                 device_id = NULL, service_id = NULL, purpose = NULL, allocation_id = NULL,
-                updated_at = now()
-         WHERE id = $1",
+                vlan_id = CASE WHEN s.vlan_from_allocation THEN NULL ELSE s.vlan_id END,
+                effective_vlan_id = CASE WHEN s.vlan_from_allocation
+                    THEN (SELECT p.effective_vlan_id FROM subnets p WHERE p.id = s.parent_id)
+                    ELSE s.effective_vlan_id END,
+                vlan_from_allocation = false, updated_at = now()
+         WHERE s.id = $1",
     )
     .bind(id)
     .execute(conn)

@@ -83,8 +83,9 @@ impl Subnet {
             && !self.is_unavailable
     }
 
+    /// Free space the subnet allocator may take (a pool is never carved).
     pub fn is_free_leaf(&self) -> bool {
-        self.status() == SubnetStatus::Unallocated && !self.hidden
+        self.status() == SubnetStatus::Unallocated && !self.hidden && !self.is_pool
     }
 }
 

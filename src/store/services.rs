@@ -71,7 +71,9 @@ pub async fn device_by_name(
     name: &str,
     lock: bool,
 ) -> Result<Option<Device>> {
-    let lock = if lock { " FOR UPDATE OF d" } else { "" };
+    // NO KEY UPDATE: does not conflict with rows that merely reference the device
+    // (an address allocated for it elsewhere), only with other provisionings.
+    let lock = if lock { " FOR NO KEY UPDATE OF d" } else { "" };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{DEVICE_SELECT} WHERE d.name = $1{lock}"
     )))
@@ -79,6 +81,22 @@ pub async fn device_by_name(
     .fetch_optional(conn)
     .await
     .map_err(db_error)
+}
+
+/// Serialises provisioning, re-provisioning and cancelling at one location until the
+/// transaction ends. They lock several pools and roots in an order that depends on the
+/// product's rules and on what a wipe releases; one at a time per location they cannot
+/// deadlock each other, while other locations and plain allocations go on in parallel.
+pub async fn serialize_provisioning(
+    conn: &mut PgConnection,
+    location_id: Option<i64>,
+) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('carve provisioning', $1))")
+        .bind(location_id.unwrap_or(0))
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
@@ -283,18 +301,28 @@ pub async fn held_addresses(
     conn: &mut PgConnection,
     holding: Holding,
 ) -> Result<Vec<(i64, IpNet)>> {
-    let sql = format!("SELECT id, address FROM ip_addresses WHERE {HELD} ORDER BY address");
+    // A parked address keeps its record (and its park) when its holder lets go.
+    let sql = format!(
+        "SELECT id, address FROM ip_addresses WHERE {HELD} AND NOT ($3 AND is_unavailable)
+         ORDER BY address"
+    );
     holding.bind(sql).fetch_all(conn).await.map_err(db_error)
 }
 
-/// Management space stays on the device when its service is cancelled: only the link
-/// to the service goes.
-pub async fn detach_management(conn: &mut PgConnection, service_id: i64) -> Result<u64> {
+/// What a cancel does not release stays where it is, without the link to the service:
+/// management space (on the device) and parked addresses (parked).
+pub async fn detach_kept(conn: &mut PgConnection, service_id: i64) -> Result<u64> {
     let mut detached = 0;
-    for table in ["subnets", "ip_addresses"] {
+    for (table, kept) in [
+        ("subnets", "lower(purpose) = 'management'"),
+        (
+            "ip_addresses",
+            "(lower(purpose) = 'management' OR is_unavailable)",
+        ),
+    ] {
         let sql = format!(
             "UPDATE {table} SET service_id = NULL, updated_at = now()
-             WHERE service_id = $1 AND lower(purpose) = 'management'"
+             WHERE service_id = $1 AND {kept}"
         );
         detached += sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(service_id)

@@ -93,11 +93,12 @@ pub(super) async fn choose(
     {
         return Ok((Strategy::Split, id, cidr));
     }
-    Err(no_space(conn, search, strategy).await)
+    Err(no_space(conn, search, strategy).await?)
 }
 
-/// `no free /29 in 203.0.113.0/24 at EU-FRA (largest free: /30)`.
-async fn no_space(conn: &mut PgConnection, search: &Search, strategy: Strategy) -> Error {
+/// `no free /29 in 203.0.113.0/24 at EU-FRA (largest free: /30)`. A database error
+/// while finding the words is returned as such, never hidden behind "exhausted".
+async fn no_space(conn: &mut PgConnection, search: &Search, strategy: Strategy) -> Result<Error> {
     let mut message = format!("no free /{}", search.len);
     if search.within.prefix_len() > 0 {
         message.push_str(&format!(" in {}", search.within));
@@ -105,21 +106,17 @@ async fn no_space(conn: &mut PgConnection, search: &Search, strategy: Strategy) 
         message.push_str(&format!(" of {}", search.family));
     }
     if let Some(id) = search.location_id {
-        let name = catalog::name_of(conn, Catalog::Location, id)
-            .await
-            .ok()
-            .flatten();
+        let name = catalog::name_of(conn, Catalog::Location, id).await?;
         message.push_str(&format!(" at {}", name.unwrap_or_default()));
     }
-    match carving::largest_free(conn, search).await {
-        Ok(Some(len)) => message.push_str(&format!(" (largest free: /{len})")),
-        Ok(None) => message.push_str(" (nothing free)"),
-        Err(_) => {}
+    match carving::largest_free(conn, search).await? {
+        Some(len) => message.push_str(&format!(" (largest free: /{len})")),
+        None => message.push_str(" (nothing free)"),
     }
     if strategy < Strategy::Split {
         message.push_str(&format!(" with strategy {strategy}"));
     }
-    Error::exhausted(message)
+    Ok(Error::exhausted(message))
 }
 
 /// The node an exact-CIDR request works on: the CIDR itself, or the leaf it lies in.
@@ -148,6 +145,12 @@ pub(super) async fn exact_choice(
         .map(|c| format!(" to {c}"))
         .unwrap_or_default();
     if node.cidr != *cidr {
+        if node.is_pool {
+            return Err(Error::conflict(format!(
+                "{cidr} lies inside pool {}, which hands out single addresses",
+                node.cidr
+            )));
+        }
         if status != SubnetStatus::Unallocated {
             return Err(Error::conflict(format!(
                 "{cidr} lies inside {}, which is {}{holder}",

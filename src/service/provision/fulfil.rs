@@ -118,7 +118,6 @@ pub async fn fulfil(
             device.name
         )));
     }
-    lock_pools(conn, config).await?;
     for (i, rule) in config.rules.iter().enumerate() {
         *failed = Some((i, rule.clone()));
         for _ in 0..rule.count {
@@ -131,24 +130,6 @@ pub async fn fulfil(
     }
     *failed = None;
     Ok(done)
-}
-
-/// Locks every pool the rules name, in address order, before any allocation: two
-/// products that draw on the same pools in a different rule order then queue behind
-/// each other instead of deadlocking (a deadlock costs a second of detection, then a
-/// retry). A pool carve does not know is left to the rule to report.
-async fn lock_pools(conn: &mut PgConnection, config: &IpamConfig) -> Result<()> {
-    let mut pools: Vec<IpNet> = config
-        .rules
-        .iter()
-        .flat_map(|r| r.pools.iter().copied())
-        .collect();
-    pools.sort();
-    pools.dedup();
-    for pool in &pools {
-        carving::try_lock_scope(&mut *conn, pool).await?;
-    }
-    Ok(())
 }
 
 /// `rules[1] (subnet /64 of IPv6): no free /64 in 2001:db8:1::/48 at FRA1 (nothing free)`.

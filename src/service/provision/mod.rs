@@ -70,6 +70,7 @@ async fn provision_once(
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     // The device row lock keeps two provisionings of one device from interleaving.
     let device = lock_device(&mut tx, &request.device).await?;
+    services::serialize_provisioning(&mut tx, device.location_id).await?;
     let customer_id = resolve::customer(&mut tx, Some(&request.customer))
         .await?
         .ok_or_else(|| Error::internal("a named customer without an id"))?;
@@ -164,6 +165,7 @@ async fn reprovision_once(
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let service = lock_active(&mut tx, id).await?;
     let device = lock_device(&mut tx, &service.device).await?;
+    services::serialize_provisioning(&mut tx, device.location_id).await?;
     let product = products::load(&mut tx, &service.product).await?;
     let mut wiped = Done::default();
     if product.rules.mode == crate::provision::Mode::Full {
@@ -205,11 +207,13 @@ pub async fn cancel(db: &Db, id: i64, dry_run: bool) -> Result<ServiceOutcome> {
 async fn cancel_once(db: &Db, id: i64, dry_run: bool) -> Result<ServiceOutcome> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let service = lock_active(&mut tx, id).await?;
+    let device = lock_device(&mut tx, &service.device).await?;
+    services::serialize_provisioning(&mut tx, device.location_id).await?;
     let released = fulfil::release(&mut tx, Holding::Cancel(id)).await?;
     for event in &released.events {
         journal::record(&mut tx, event).await?;
     }
-    services::detach_management(&mut tx, id).await?;
+    services::detach_kept(&mut tx, id).await?;
     services::mark_service(&mut tx, id, true).await?;
     let service = services::service_by_id(&mut tx, id, false)
         .await?
