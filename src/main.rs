@@ -25,7 +25,7 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(|e| carve::error::Error::internal(format!("cannot start the runtime: {e}")))?;
-        runtime.block_on(cli::run(cli.command, &settings, &out))
+        runtime.block_on(cli::run(cli, &settings, &out))
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ mod product;
 mod render;
 mod service;
 mod subnet;
+mod ui;
 
 use std::path::PathBuf;
 
@@ -43,8 +44,24 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Without a command, carve opens its terminal UI.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The global options again as arguments, so the UI's command palette reaches the
+    /// same database and configuration.
+    pub fn global_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(config) = &self.config {
+            args.extend(["--config".to_owned(), config.display().to_string()]);
+        }
+        if let Some(url) = &self.database_url {
+            args.extend(["--database-url".to_owned(), url.clone()]);
+        }
+        args
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,7 +118,8 @@ pub enum Command {
         #[command(subcommand)]
         command: service::ServiceCommand,
     },
-    /// (Re)create the example database carve_demo in the embedded cluster and show it.
+    /// (Re)create the example database carve_demo in the embedded cluster and open it
+    /// (printed as a tree when stdout is not a terminal).
     Demo,
     /// Database: the embedded cluster and schema migrations.
     Db {
@@ -110,8 +128,14 @@ pub enum Command {
     },
 }
 
-/// Runs one parsed command; the caller prints the error and picks the exit code.
-pub async fn run(command: Command, settings: &Settings, out: &Output) -> Result<()> {
+/// Runs one parsed command (the UI when there is none); the caller prints the error
+/// and picks the exit code.
+pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
+    let global_args = cli.global_args();
+    let Some(command) = cli.command else {
+        let (db, _) = crate::service::database::open(settings).await?;
+        return ui::open(db, settings, global_args).await;
+    };
     match command {
         Command::Db { command } => db::run(command, settings, out).await,
         Command::Subnet { command } => subnet::run(command, settings, out).await,
@@ -142,6 +166,14 @@ pub async fn run(command: Command, settings: &Settings, out: &Output) -> Result<
         Command::Service { command } => service::service(command, settings, out).await,
         Command::Demo => {
             let db = crate::service::demo::create(settings).await?;
+            if !out.json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                // The palette must reach the demo database, not the configured one.
+                let url = vec![
+                    "--database-url".to_owned(),
+                    crate::service::demo::url(settings)?,
+                ];
+                return ui::open(db, settings, url).await;
+            }
             let forest = crate::service::lookup::forest(&db).await?;
             out.emit(&forest, |f| {
                 format!(

@@ -1,10 +1,8 @@
 //! Human text for the shapes the service layer returns. Every state has a word (never
 //! colour alone); text from the database is stripped of control characters.
 
-use ipnet::IpNet;
-
 use crate::engine::view::Node;
-use crate::service::view::{IpView, SubnetView};
+use crate::service::view::{IpView, SubnetView, event_lines};
 use crate::store::journal::Event;
 
 use super::output::{cell, clean, table};
@@ -157,60 +155,10 @@ fn held_for(rows: &mut Vec<(&'static str, String)>, device: Option<&str>, servic
 
 /// One line per journal event: `split 203.0.113.0/24 -> .0/25 + .128/25`.
 pub fn events(events: &[Event]) -> String {
-    let mut text = String::new();
-    let mut i = 0;
-    while i < events.len() {
-        let run = split_run(&events[i..]);
-        if run > 2 {
-            // A long walk down (a /48 to a /64 is 16 steps) reads better as one line.
-            let (first, last) = (&events[i], &events[i + run - 1]);
-            let len = children(last).map_or(0, |c| c.0.prefix_len());
-            text.push_str(&format!(
-                "  {:<22} {} down to /{len} ({run} steps, the other halves stay free)\n",
-                first.event,
-                target(first.address, first.cidr)
-            ));
-            i += run;
-            continue;
-        }
-        let e = &events[i];
-        let target = target(e.address, e.cidr);
-        text.push_str(&match children(e) {
-            Some((lower, upper)) => format!("  {:<22} {target} -> {lower} + {upper}\n", e.event),
-            None => format!("  {:<22} {target}\n", e.event),
-        });
-        i += 1;
-    }
-    text
-}
-
-/// The two halves of a split event.
-fn children(e: &Event) -> Option<(IpNet, IpNet)> {
-    let c = e.detail.get("children")?.as_array()?;
-    let half = |v: &serde_json::Value| v.as_str()?.parse::<IpNet>().ok();
-    match c.as_slice() {
-        [lower, upper] => Some((half(lower)?, half(upper)?)),
-        _ => None,
-    }
-}
-
-/// How many split events from the start form one walk down, each splitting a half of
-/// the one before.
-fn split_run(events: &[Event]) -> usize {
-    let mut run = 0;
-    let mut halves: Option<(IpNet, IpNet)> = None;
-    for e in events {
-        let Some(next) = children(e) else { break };
-        if let Some((lower, upper)) = halves
-            && e.cidr != Some(lower)
-            && e.cidr != Some(upper)
-        {
-            break;
-        }
-        halves = Some(next);
-        run += 1;
-    }
-    run
+    event_lines(events)
+        .into_iter()
+        .map(|(name, what)| format!("  {name:<22} {what}\n"))
+        .collect()
 }
 
 /// The forest as an indented tree, one subnet a line.

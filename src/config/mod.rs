@@ -3,6 +3,7 @@
 //! holds an unknown key is an error naming file, line, column and key: never a silent
 //! default.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +14,8 @@ use crate::os::{Secret, running_as_root};
 
 mod toml_errors;
 use toml_errors::describe_toml_error;
+mod ui;
+use ui::{KeyList, UiSection};
 
 /// The file as written by the user. Every key is documented in `config.example.toml`.
 #[derive(Debug, Default, Deserialize)]
@@ -21,6 +24,8 @@ struct FileConfig {
     database: DatabaseSection,
     local: LocalSection,
     log: LogSection,
+    ui: UiSection,
+    keys: BTreeMap<String, KeyList>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,6 +91,11 @@ pub struct Settings {
     pub bin_dir: Option<PathBuf>,
     pub log_level: String,
     pub log_file: PathBuf,
+    /// The TUI theme: a bundled theme's name or an absolute path to a theme file, for
+    /// `tui::theme::Theme::load` (which checks that it exists).
+    pub theme: String,
+    /// `[keys]`: action name -> the keys bound to it, checked by the TUI's keymap.
+    pub keys: BTreeMap<String, Vec<String>>,
 }
 
 impl Settings {
@@ -177,6 +187,12 @@ fn resolve(
         Some(path) => absolute("log.file", path)?,
         None => data_dir.join("carve.log"),
     };
+    let theme = file.ui.theme()?;
+    let keys = file
+        .keys
+        .into_iter()
+        .map(|(k, v)| (k, v.into_vec()))
+        .collect();
 
     Ok(Settings {
         config_file,
@@ -188,6 +204,8 @@ fn resolve(
         bin_dir,
         log_level,
         log_file,
+        theme,
+        keys,
     })
 }
 

@@ -58,6 +58,14 @@ pub async fn allocate(db: &Db, source: &Source, holder: &Holder) -> Result<IpOut
     journal_if_failed(db, "ipam_allocate_ip", request, false, result).await
 }
 
+/// The address [`allocate`] would take now, and its events, without taking it.
+pub async fn preview(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
+    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    let outcome = allocate_in(&mut tx, source, holder).await?;
+    tx.rollback().await.map_err(db_error)?;
+    Ok(outcome)
+}
+
 async fn allocate_once(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let outcome = allocate_in(&mut tx, source, holder).await?;

@@ -33,6 +33,11 @@ pub async fn create(settings: &Settings) -> Result<Db> {
     Ok(db)
 }
 
+/// A URL that reaches the demo database (for the UI's command palette).
+pub fn url(settings: &Settings) -> Result<String> {
+    Ok(local_cluster(settings)?.url(DEMO_DATABASE))
+}
+
 fn net(text: &str) -> Result<IpNet> {
     parse_cidr(text).map_err(|e| Error::internal(e.to_string()))
 }
@@ -46,7 +51,8 @@ async fn take(db: &Db, cidr: &str, customer: Option<&str>, vlan: Option<i32>) ->
     allocate_subnet(db, &request).await.map(drop)
 }
 
-async fn fill(db: &Db) -> Result<()> {
+/// Fills `db` with the example data (also the TUI snapshot tests' fixture).
+pub async fn fill(db: &Db) -> Result<()> {
     catalog::add(db, Kind::Location, "EU-FRA").await?;
     catalog::add_vlan(db, "EU-FRA", 102, Some("customers")).await?;
     for customer in ["cust-7421", "cust-7422"] {

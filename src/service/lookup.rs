@@ -100,6 +100,7 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<Vec<SubnetView>> {
         status: status.map(|s| s.as_str().to_owned()),
         location_id: resolve::location(&mut conn, query.location.as_deref()).await?,
         customer_id: resolve::customer(&mut conn, query.customer.as_deref()).await?,
+        vlan: None,
     };
     let mut out = Vec::new();
     for subnet in tree::list(&mut conn, &filter).await? {

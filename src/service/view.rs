@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use crate::engine::Family;
 use crate::engine::view::Utilization;
 use crate::error::Result;
+use crate::store::journal::Event;
 use crate::store::rows::{IpRecord, Subnet, SubnetStatus};
 use crate::store::tree;
 
@@ -31,6 +32,9 @@ pub struct SubnetView {
     pub purpose: Option<String>,
     pub pool: bool,
     pub utilization: Utilization,
+    /// False when `utilization` was not computed (see [`SubnetView::shallow`]).
+    #[serde(skip)]
+    pub usage_known: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<SubnetView>>,
 }
@@ -51,6 +55,21 @@ impl SubnetView {
         Ok(Self::with_utilization(subnet, utilization))
     }
 
+    /// The view without a query: a leaf's usage is known from its status; a subdivided
+    /// node's needs a scan of its subtree, so it is left at zero with `usage_known` false.
+    pub fn shallow(subnet: Subnet) -> SubnetView {
+        let free: &[(u8, u64)] = if subnet.is_free_leaf() {
+            &[(subnet.cidr.prefix_len(), 1)]
+        } else {
+            &[]
+        };
+        let known = subnet.status() != SubnetStatus::Subdivided;
+        let utilization = Utilization::from_counts(&subnet.cidr, free);
+        let mut view = Self::with_utilization(subnet, utilization);
+        view.usage_known = known;
+        view
+    }
+
     fn with_utilization(subnet: Subnet, utilization: Utilization) -> SubnetView {
         SubnetView {
             family: Family::of(&subnet.cidr).number(),
@@ -69,6 +88,7 @@ impl SubnetView {
             purpose: subnet.purpose,
             pool: subnet.is_pool,
             utilization,
+            usage_known: true,
             children: None,
         }
     }
@@ -127,4 +147,74 @@ impl From<IpRecord> for IpView {
             allocation_id: r.allocation_id,
         }
     }
+}
+
+/// One line per event, as (event, what happened), a long walk of splits folded into one:
+/// `ipam_subnet_split`, `2001:db8:1::/48 down to /64 (16 steps, the other halves stay free)`.
+pub fn event_lines(events: &[Event]) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < events.len() {
+        let run = split_run(&events[i..]);
+        if run > 2 {
+            // A long walk down (a /48 to a /64 is 16 steps) reads better as one line.
+            let (first, last) = (&events[i], &events[i + run - 1]);
+            let len = children(last).map_or(0, |c| c.0.prefix_len());
+            let what = format!(
+                "{} down to /{len} ({run} steps, the other halves stay free)",
+                event_target(first)
+            );
+            lines.push((first.event, what));
+            i += run;
+            continue;
+        }
+        let e = &events[i];
+        let target = event_target(e);
+        lines.push((
+            e.event,
+            match children(e) {
+                Some((lower, upper)) => format!("{target} -> {lower} + {upper}"),
+                None => target,
+            },
+        ));
+        i += 1;
+    }
+    lines
+}
+
+/// The two halves of a split event.
+fn children(e: &Event) -> Option<(IpNet, IpNet)> {
+    let c = e.detail.get("children")?.as_array()?;
+    let half = |v: &serde_json::Value| v.as_str()?.parse::<IpNet>().ok();
+    match c.as_slice() {
+        [lower, upper] => Some((half(lower)?, half(upper)?)),
+        _ => None,
+    }
+}
+
+/// How many split events from the start form one walk down, each splitting a half of
+/// the one before.
+fn split_run(events: &[Event]) -> usize {
+    let mut run = 0;
+    let mut halves: Option<(IpNet, IpNet)> = None;
+    for e in events {
+        let Some(next) = children(e) else { break };
+        if let Some((lower, upper)) = halves
+            && e.cidr != Some(lower)
+            && e.cidr != Some(upper)
+        {
+            break;
+        }
+        halves = Some(next);
+        run += 1;
+    }
+    run
+}
+
+/// The address an event is about, else its CIDR.
+fn event_target(e: &Event) -> String {
+    e.address
+        .map(|a| a.addr().to_string())
+        .or(e.cidr.map(|c| c.to_string()))
+        .unwrap_or_default()
 }

@@ -35,6 +35,22 @@ pub async fn within(conn: &mut PgConnection, net: &IpNet) -> Result<Vec<IpRecord
     .map_err(db_error)
 }
 
+/// The first `limit` address records inside `net`, in address order.
+pub async fn within_limited(
+    conn: &mut PgConnection,
+    net: &IpNet,
+    limit: i64,
+) -> Result<Vec<IpRecord>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{IP_SELECT} WHERE a.address >= $1 AND a.address <= cidr_last($1::cidr) ORDER BY a.address LIMIT $2"
+    )))
+    .bind(net)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
 pub async fn count_within(conn: &mut PgConnection, net: &IpNet) -> Result<i64> {
     sqlx::query_scalar(
         "SELECT count(*) FROM ip_addresses WHERE address >= $1 AND address <= cidr_last($1::cidr)",

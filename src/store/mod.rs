@@ -5,6 +5,7 @@ pub mod addresses;
 pub mod attributes;
 pub mod carving;
 pub mod catalog;
+pub mod changes;
 mod connect;
 mod errors;
 pub mod journal;

@@ -91,6 +91,8 @@ pub struct ListFilter {
     pub status: Option<String>,
     pub location_id: Option<i64>,
     pub customer_id: Option<i64>,
+    /// A VLAN id set on the subnet itself.
+    pub vlan: Option<i32>,
 }
 
 /// Every subnet that is not structural, in address order.
@@ -102,12 +104,14 @@ pub async fn list(conn: &mut PgConnection, filter: &ListFilter) -> Result<Vec<Su
            AND ($2::text IS NULL OR s.allocation_status = $2)
            AND ($3::bigint IS NULL OR s.effective_location_id = $3)
            AND ($4::bigint IS NULL OR s.customer_id = $4)
+           AND ($5::int IS NULL OR v.vid = $5)
          ORDER BY s.family, s.cidr"
     )))
     .bind(filter.family.map(i16::from))
     .bind(&filter.status)
     .bind(filter.location_id)
     .bind(filter.customer_id)
+    .bind(filter.vlan)
     .fetch_all(conn)
     .await
     .map_err(db_error)
@@ -118,7 +122,7 @@ pub async fn free_leaf_counts(conn: &mut PgConnection, net: &IpNet) -> Result<Ve
     let (lo, hi) = range_of(net);
     let rows: Vec<(i32, i64)> = sqlx::query_as(
         "SELECT masklen(cidr), count(*) FROM subnets
-         WHERE allocation_status = 'unallocated' AND NOT hidden
+         WHERE allocation_status = 'unallocated' AND NOT hidden AND NOT is_pool
            AND family = $1 AND cidr >= $2 AND cidr <= $3
          GROUP BY 1",
     )

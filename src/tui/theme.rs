@@ -1,8 +1,11 @@
-//! Themes: bundled TOML files mapping semantic slots (allocated, free, parked, ...) to
-//! ratatui styles. A theme that fails to parse is an error naming the theme and the key,
-//! never a silent fallback. `NO_COLOR` keeps modifiers and drops every colour.
+//! Themes: TOML files mapping semantic slots (allocated, free, parked, ...) to ratatui
+//! styles. Four are bundled (`dark`, the default, `light`, `high-contrast`, `mono`); a
+//! user theme is a file in the same format. A theme that fails to load is an error naming
+//! the theme and the key, never a silent fallback. `NO_COLOR` keeps modifiers and drops
+//! every colour.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::str::FromStr;
 
 use ratatui::style::{Color, Modifier, Style};
@@ -11,8 +14,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// Every slot a view may ask for. A theme must define each one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Slot {
     Allocated,
     Free,
@@ -24,9 +26,17 @@ pub enum Slot {
     StatusBar,
     Title,
     Border,
+    /// Search matches.
+    Highlight,
+    /// Secondary text: inherited values, hints.
+    Muted,
+    /// Key names in the help overlay and in dialog hints.
+    Key,
+    /// The body of a dialog (plan, confirm, edit form).
+    Dialog,
 }
 
-const ALL_SLOTS: [Slot; 10] = [
+pub const ALL_SLOTS: [Slot; 14] = [
     Slot::Allocated,
     Slot::Free,
     Slot::Parked,
@@ -37,13 +47,64 @@ const ALL_SLOTS: [Slot; 10] = [
     Slot::StatusBar,
     Slot::Title,
     Slot::Border,
+    Slot::Highlight,
+    Slot::Muted,
+    Slot::Key,
+    Slot::Dialog,
 ];
 
+impl Slot {
+    /// The key naming this slot in a theme file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Slot::Allocated => "allocated",
+            Slot::Free => "free",
+            Slot::Parked => "parked",
+            Slot::Reserved => "reserved",
+            Slot::Subdivided => "subdivided",
+            Slot::Selected => "selected",
+            Slot::Error => "error",
+            Slot::StatusBar => "status_bar",
+            Slot::Title => "title",
+            Slot::Border => "border",
+            Slot::Highlight => "highlight",
+            Slot::Muted => "muted",
+            Slot::Key => "key",
+            Slot::Dialog => "dialog",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Slot> {
+        ALL_SLOTS.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// The theme used when none is configured.
+pub const DEFAULT_THEME: &str = "dark";
+
 /// Themes shipped inside the binary.
-pub const BUNDLED: [(&str, &str); 2] = [
-    ("default", include_str!("../../themes/default.toml")),
+pub const BUNDLED: [(&str, &str); 4] = [
+    ("dark", include_str!("../../themes/dark.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("mono", include_str!("../../themes/mono.toml")),
 ];
+
+/// Other names accepted for bundled themes: (alias, theme).
+const ALIASES: [(&str, &str); 1] = [("default", "dark")];
+
+/// The names of the bundled themes, default first.
+pub fn bundled_names() -> Vec<&'static str> {
+    BUNDLED.iter().map(|(n, _)| *n).collect()
+}
+
+/// Whether a theme spec names a file rather than a bundled theme.
+pub fn is_path_spec(spec: &str) -> bool {
+    spec.contains('/') || spec.ends_with(".toml")
+}
 
 #[derive(Debug, Clone)]
 pub struct Theme {
@@ -55,7 +116,7 @@ pub struct Theme {
 #[serde(deny_unknown_fields)]
 struct ThemeFile {
     name: String,
-    slots: BTreeMap<Slot, SlotFile>,
+    slots: toml::Table,
 }
 
 #[derive(Deserialize)]
@@ -68,31 +129,60 @@ struct SlotFile {
 }
 
 impl Theme {
-    /// A bundled theme by name; `no_color` as from the `NO_COLOR` convention.
+    /// A bundled theme by name, or a user theme file when `spec` contains `/` or ends in
+    /// `.toml`. `no_color` as from [`no_color_from_env`].
+    pub fn load(spec: &str, no_color: bool) -> Result<Theme> {
+        if !is_path_spec(spec) {
+            return Theme::bundled(spec, no_color);
+        }
+        let path = Path::new(spec);
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("theme {}: cannot read: {e}", path.display())))?;
+        Theme::parse(&path.display().to_string(), &text, no_color)
+    }
+
+    /// A bundled theme by name (or alias, such as `default`).
     pub fn bundled(name: &str, no_color: bool) -> Result<Theme> {
+        let name = ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == name)
+            .map_or(name, |(_, target)| *target);
         let (_, text) = BUNDLED.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            let names: Vec<&str> = BUNDLED.iter().map(|(n, _)| *n).collect();
             Error::config(format!(
-                "theme {name:?} does not exist (bundled: {})",
-                names.join(", ")
+                "theme {name:?} does not exist (bundled: {}; or a path to a .toml file)",
+                bundled_names().join(", ")
             ))
         })?;
         Theme::parse(name, text, no_color)
     }
 
+    /// Parses theme text; `origin` (a name or path) starts every error message.
     pub fn parse(origin: &str, text: &str, no_color: bool) -> Result<Theme> {
         let fail = |msg: String| Error::config(format!("theme {origin}: {msg}"));
-        let file: ThemeFile = toml::from_str(text).map_err(|e| fail(e.message().to_owned()))?;
+        let file: ThemeFile = toml::from_str(text).map_err(|e| fail(toml_error(text, &e)))?;
         let mut styles = BTreeMap::new();
-        for (slot, spec) in file.slots {
-            let key = format!("slots.{}", slot_name(slot));
+        for (key, value) in file.slots {
+            let slot = Slot::from_name(&key).ok_or_else(|| {
+                let names: Vec<&str> = ALL_SLOTS.iter().map(|s| s.name()).collect();
+                fail(format!(
+                    "slots.{key}: not a slot (slots: {})",
+                    names.join(", ")
+                ))
+            })?;
+            if !value.is_table() {
+                let example = "{ fg = \"green\", modifiers = [\"bold\"] }";
+                return Err(fail(format!("slots.{key}: must be a table like {example}")));
+            }
+            let spec: SlotFile = value
+                .try_into()
+                .map_err(|e: toml::de::Error| fail(format!("slots.{key}: {}", e.message())))?;
             let style = spec
                 .to_style(no_color)
-                .map_err(|m| fail(format!("{key}: {m}")))?;
+                .map_err(|m| fail(format!("slots.{key}.{m}")))?;
             styles.insert(slot, style);
         }
         if let Some(missing) = ALL_SLOTS.iter().find(|s| !styles.contains_key(s)) {
-            return Err(fail(format!("slots.{} is missing", slot_name(*missing))));
+            return Err(fail(format!("slots.{} is missing", missing.name())));
         }
         Ok(Theme {
             name: file.name,
@@ -110,41 +200,53 @@ pub fn no_color_requested(value: Option<&str>) -> bool {
     value.is_some_and(|v| !v.is_empty())
 }
 
-fn slot_name(slot: Slot) -> String {
-    format!("{slot:?}")
-        .chars()
-        .enumerate()
-        .flat_map(|(i, c)| {
-            let sep = (i > 0 && c.is_ascii_uppercase()).then_some('_');
-            sep.into_iter()
-                .chain(std::iter::once(c.to_ascii_lowercase()))
-        })
-        .collect()
+/// [`no_color_requested`] for this process's `NO_COLOR`.
+pub fn no_color_from_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// `LINE:COLUMN: message` for a toml error in `text`.
+fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end();
+    let Some(span) = error.span() else {
+        return message.to_owned();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("{line}:{column}: {message}")
 }
 
 impl SlotFile {
+    /// The style; an error starts with the key (`fg: ...`) to follow `slots.<slot>.`.
     fn to_style(&self, no_color: bool) -> std::result::Result<Style, String> {
         let mut style = Style::default();
-        let colour = |v: &String| {
-            Color::from_str(v).map_err(|_| format!("{v:?} is not a colour name or #rrggbb"))
-        };
         if let Some(fg) = &self.fg {
-            let c = colour(fg)?;
+            let c = colour(fg).map_err(|m| format!("fg: {m}"))?;
             if !no_color {
                 style = style.fg(c);
             }
         }
         if let Some(bg) = &self.bg {
-            let c = colour(bg)?;
+            let c = colour(bg).map_err(|m| format!("bg: {m}"))?;
             if !no_color {
                 style = style.bg(c);
             }
         }
         for name in &self.modifiers {
-            style = style.add_modifier(modifier(name)?);
+            style = style.add_modifier(modifier(name).map_err(|m| format!("modifiers: {m}"))?);
         }
         Ok(style)
     }
+}
+
+fn colour(value: &str) -> std::result::Result<Color, String> {
+    Color::from_str(value).map_err(|_| {
+        format!(
+            "{value:?} is not a colour (a name such as \"light_blue\", \"reset\", \
+             \"#rrggbb\" or an index 0-255)"
+        )
+    })
 }
 
 fn modifier(name: &str) -> std::result::Result<Modifier, String> {
@@ -163,55 +265,4 @@ fn modifier(name: &str) -> std::result::Result<Modifier, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_bundled_theme_defines_every_slot() {
-        for (name, _) in BUNDLED {
-            let theme = Theme::bundled(name, false).unwrap();
-            assert_eq!(theme.name, name);
-        }
-        let default = Theme::bundled("default", false).unwrap();
-        assert_eq!(default.style(Slot::Allocated).fg, Some(Color::Green));
-        assert!(
-            default
-                .style(Slot::Selected)
-                .add_modifier
-                .contains(Modifier::REVERSED)
-        );
-    }
-
-    #[test]
-    fn no_color_drops_colours_and_keeps_modifiers() {
-        let theme = Theme::bundled("default", true).unwrap();
-        let error = theme.style(Slot::Error);
-        assert_eq!(error.fg, None);
-        assert!(error.add_modifier.contains(Modifier::BOLD));
-        assert!(no_color_requested(Some("1")));
-        assert!(!no_color_requested(Some("")));
-        assert!(!no_color_requested(None));
-    }
-
-    #[test]
-    fn bad_themes_name_the_key() {
-        let base = BUNDLED[0].1;
-        let bad_colour = base.replace("fg = \"green\"", "fg = \"greeen\"");
-        let err = Theme::parse("t.toml", &bad_colour, false).unwrap_err();
-        assert!(err.message.contains("slots.allocated"), "{err}");
-        assert!(err.message.contains("greeen"), "{err}");
-
-        let missing = base.replace("border     = { fg = \"gray\" }", "");
-        let err = Theme::parse("t.toml", &missing, false).unwrap_err();
-        assert!(err.message.contains("slots.border is missing"), "{err}");
-
-        let unknown = format!("{base}\nsparkle = {{}}\n");
-        assert!(Theme::parse("t.toml", &unknown, false).is_err());
-        assert!(
-            Theme::bundled("neon", false)
-                .unwrap_err()
-                .message
-                .contains("bundled: default, mono")
-        );
-    }
-}
+mod tests;

@@ -9,6 +9,7 @@
 
 mod cluster;
 pub mod site;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

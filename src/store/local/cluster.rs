@@ -141,6 +141,16 @@ impl LocalCluster {
             .database(database)
     }
 
+    /// A URL for `database` in this cluster (for a child carve process): the socket
+    /// directory as the host. It holds no password: the socket is reachable by its
+    /// owner only.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgresql://{SUPERUSER}@localhost/{database}?host={}",
+            self.socket_dir.display()
+        )
+    }
+
     fn prepare_data_dir(&self) -> Result<()> {
         if let Some(user) = &self.run_as {
             user.check_can_reach(&self.pgdata)?;

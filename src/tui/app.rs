@@ -1,0 +1,572 @@
+//! The UI state and its pure `update`: a message in, state changed, effects out. Nothing
+//! here touches the database or the terminal, so every flow is testable as plain data.
+
+use std::collections::HashSet;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ipnet::IpNet;
+
+use super::dialog::{Dialog, Edited, Prompt, PromptKind, split_args};
+use super::forms;
+use super::keymap::{Action, Keymap};
+use super::ops::{Effect, Msg, Op, Outcome};
+use super::tree::{Entry, Key, Kids, Tree};
+use crate::error::Error;
+use crate::service::browse::{Detail, Hit, Level};
+
+/// The side pane shown when the screen is too short for all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Detail,
+    Vlans,
+    Rdns,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+pub struct App {
+    pub tree: Tree,
+    pub keymap: Keymap,
+    /// The full buddy tree instead of the compact view.
+    pub full: bool,
+    pub detail: Option<Detail>,
+    pub dialog: Option<Dialog>,
+    pub prompt: Option<Prompt>,
+    pub pane: Pane,
+    pub status: Status,
+    /// Where the data comes from, for the status bar.
+    pub database: String,
+    pub size: (u16, u16),
+    pub hits: Vec<Hit>,
+    pub hit: usize,
+    /// Requests in flight, for the spinner.
+    pub pending: usize,
+    pub spinner: usize,
+    pub quit: bool,
+    next_id: u64,
+    detail_id: u64,
+    search_id: u64,
+    /// After a change: the key to find (its path unfolded) once the roots are back.
+    locate: Option<Key>,
+    locate_id: u64,
+    /// Keys to unfold again as a reload brings them back, and what to select then.
+    reopen: HashSet<Key>,
+    reselect: Option<Key>,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, database: String, size: (u16, u16)) -> App {
+        App {
+            tree: Tree::default(),
+            keymap,
+            full: false,
+            detail: None,
+            dialog: None,
+            prompt: None,
+            pane: Pane::Detail,
+            status: Status::default(),
+            database,
+            size,
+            hits: Vec::new(),
+            hit: 0,
+            pending: 0,
+            spinner: 0,
+            quit: false,
+            next_id: 0,
+            detail_id: 0,
+            search_id: 0,
+            locate: None,
+            locate_id: 0,
+            reopen: HashSet::new(),
+            reselect: None,
+        }
+    }
+
+    /// The first effects: load the roots.
+    pub fn start(&mut self) -> Vec<Effect> {
+        self.reload()
+    }
+
+    pub fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Rows of the tree pane (the screen less the status bar and borders).
+    pub fn tree_height(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(3))
+    }
+
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.status = Status {
+            text: text.into(),
+            error: false,
+        };
+    }
+
+    pub fn fail(&mut self, error: &Error) {
+        self.status = Status {
+            text: error.message.clone(),
+            error: true,
+        };
+    }
+
+    /// Sends `effect`, counting the answers it will bring (one per usage figure).
+    fn effect(&mut self, effect: Effect) -> Vec<Effect> {
+        self.pending += match &effect {
+            Effect::LoadUsage(cidrs) => cidrs.len(),
+            _ => 1,
+        };
+        vec![effect]
+    }
+
+    /// Reloads from the roots, keeping what was unfolded and selected.
+    pub fn reload(&mut self) -> Vec<Effect> {
+        let open = self.tree.clear();
+        self.reopen.extend(open);
+        self.reselect = self.reselect.or(self.tree.selected_key());
+        self.effect(Effect::LoadLevel {
+            parent: None,
+            full: self.full,
+        })
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => self.key(key),
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                Vec::new()
+            }
+            Msg::Tick => {
+                self.spinner = self.spinner.wrapping_add(1);
+                Vec::new()
+            }
+            Msg::External => {
+                if self.pending == 0 {
+                    self.reload()
+                } else {
+                    Vec::new()
+                }
+            }
+            other => {
+                self.pending = self.pending.saturating_sub(1);
+                self.answer(other)
+            }
+        }
+    }
+
+    /// An answer from the controller.
+    fn answer(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Level { parent, result } => match result {
+                Ok(level) => self.loaded(parent, level),
+                Err(e) => {
+                    self.fail(&e);
+                    Vec::new()
+                }
+            },
+            Msg::Usage { cidr, usage } => {
+                if let Some(usage) = usage {
+                    self.tree.set_usage(&cidr, usage);
+                }
+                Vec::new()
+            }
+            Msg::Detail { id, result } if id == self.detail_id => {
+                match result {
+                    Ok(detail) => self.detail = Some(*detail),
+                    Err(e) => self.fail(&e),
+                }
+                Vec::new()
+            }
+            Msg::Searched { id, result } if id == self.locate_id => match result {
+                Ok(hits) if !hits.is_empty() => self.reveal_hit(hits[0].clone(), id),
+                _ => Vec::new(),
+            },
+            Msg::Searched { id, result } if id == self.search_id => match result {
+                Ok(hits) => {
+                    self.say(format!(
+                        "{} match{}",
+                        hits.len(),
+                        if hits.len() == 1 { "" } else { "es" }
+                    ));
+                    self.hits = hits;
+                    self.hit = 0;
+                    self.reveal()
+                }
+                Err(e) => {
+                    self.fail(&e);
+                    Vec::new()
+                }
+            },
+            Msg::Revealed {
+                id,
+                hit,
+                levels,
+                error,
+            } if id == self.search_id || id == self.locate_id => {
+                for (parent, level) in levels {
+                    // A level that arrived meanwhile (a reload unfolding it) stays.
+                    let known = parent
+                        .as_ref()
+                        .and_then(|p| self.tree.node(p))
+                        .map(|n| &n.kids);
+                    if !matches!(known, Some(Kids::Loaded(_))) {
+                        self.tree.insert(parent.as_ref(), level);
+                    }
+                }
+                let open = match hit.address {
+                    Some(_) => hit.path.len(),
+                    None => hit.path.len().saturating_sub(1),
+                };
+                for cidr in &hit.path[..open] {
+                    self.tree.expand(&Key::Subnet(*cidr));
+                }
+                if let Some(e) = error {
+                    self.fail(&e);
+                }
+                let target = match (hit.address, hit.path.last()) {
+                    (Some(a), _) => Some(Key::Address(a)),
+                    (None, Some(c)) => Some(Key::Subnet(*c)),
+                    _ => None,
+                };
+                if let Some(target) = target {
+                    self.tree.select(&target);
+                }
+                self.selection_changed()
+            }
+            Msg::Done { result, op, .. } => self.done(op, result),
+            Msg::Palette { ok, output, .. } => {
+                let title = if ok { "carve" } else { "carve (failed)" };
+                self.dialog = Some(Dialog::Text {
+                    title: title.to_owned(),
+                    text: output,
+                });
+                self.reload()
+            }
+            // Superseded answers (an older detail or search) are dropped.
+            _ => Vec::new(),
+        }
+    }
+
+    fn loaded(&mut self, parent: Option<Key>, level: Level) -> Vec<Effect> {
+        let Some(added) = self.tree.insert(parent.as_ref(), level) else {
+            return Vec::new();
+        };
+        let mut effects = Vec::new();
+        // Unfold again what was open before a reload, as each level arrives.
+        for key in added {
+            if self.reopen.remove(&key) && self.tree.expand(&key) {
+                effects.extend(self.effect(Effect::LoadLevel {
+                    parent: Some(key),
+                    full: self.full,
+                }));
+            }
+        }
+        if let Some(key) = self.reselect
+            && self.tree.select(&key)
+        {
+            self.reselect = None;
+        }
+        // With the roots back, find what the last change made (it may lie folded away).
+        if parent.is_none()
+            && let Some(key) = self.locate.take()
+        {
+            self.locate_id = self.id();
+            let query = match key {
+                Key::Subnet(c) => c.to_string(),
+                Key::Address(a) => a.to_string(),
+            };
+            let (id, full) = (self.locate_id, self.full);
+            effects.extend(self.effect(Effect::Search { id, query, full }));
+        }
+        effects.extend(self.selection_changed());
+        effects
+    }
+
+    /// After the cursor moved or the tree changed: keep the cursor on screen, fetch the
+    /// detail of a new selection (the newest request wins) and usage figures on screen.
+    pub fn selection_changed(&mut self) -> Vec<Effect> {
+        let height = self.tree_height();
+        self.tree.scroll_into_view(height);
+        let mut effects = Vec::new();
+        let unknown = self.tree.ask_usage(self.tree.offset, height);
+        if !unknown.is_empty() {
+            effects.extend(self.effect(Effect::LoadUsage(unknown)));
+        }
+        let target = match self.tree.selected().map(|n| &n.entry) {
+            Some(Entry::Subnet(s)) => Some((s.cidr, None)),
+            Some(Entry::Address(a)) => Some((a.subnet, Some(a.address))),
+            None => None,
+        };
+        let shown = self
+            .detail
+            .as_ref()
+            .map(|d| (d.subnet.cidr, d.address.as_ref().map(|a| a.address)));
+        if let Some((cidr, address)) = target
+            && shown != Some((cidr, address))
+        {
+            self.detail_id = self.id();
+            let id = self.detail_id;
+            effects.extend(self.effect(Effect::LoadDetail { id, cidr, address }));
+        }
+        effects
+    }
+
+    /// Loads what the current hit's path lacks, then (on the answer) unfolds the path
+    /// and selects the hit.
+    fn reveal(&mut self) -> Vec<Effect> {
+        let Some(hit) = self.hits.get(self.hit).cloned() else {
+            return Vec::new();
+        };
+        let id = self.search_id;
+        self.reveal_hit(hit, id)
+    }
+
+    fn reveal_hit(&mut self, hit: Hit, id: u64) -> Vec<Effect> {
+        // The path's last subnet is unfolded only to show an address inside it.
+        let open = match hit.address {
+            Some(_) => &hit.path[..],
+            None => &hit.path[..hit.path.len().saturating_sub(1)],
+        };
+        let mut missing: Vec<Option<IpNet>> = Vec::new();
+        if self.tree.is_empty() {
+            missing.push(None);
+        }
+        let loaded =
+            |key: &Key| matches!(self.tree.node(key).map(|n| &n.kids), Some(Kids::Loaded(_)));
+        missing.extend(
+            open.iter()
+                .filter(|c| !loaded(&Key::Subnet(**c)))
+                .map(|c| Some(*c)),
+        );
+        self.effect(Effect::Reveal {
+            id,
+            hit,
+            missing,
+            full: self.full,
+        })
+    }
+
+    fn done(&mut self, op: Op, result: Result<Outcome, Error>) -> Vec<Effect> {
+        match result {
+            Ok(outcome) if op.is_dry_run() => {
+                let lines = outcome
+                    .events
+                    .into_iter()
+                    .map(|(event, what)| (event.to_owned(), what))
+                    .collect();
+                self.dialog = Some(Dialog::Plan {
+                    title: outcome.summary,
+                    lines,
+                    confirm: op.confirmed(),
+                });
+                Vec::new()
+            }
+            Ok(outcome) => {
+                self.dialog = None;
+                self.say(outcome.summary);
+                self.reselect = outcome.select;
+                self.locate = outcome.select;
+                self.detail = None;
+                self.reload()
+            }
+            Err(e) => {
+                match &mut self.dialog {
+                    Some(Dialog::Form(form)) => form.error = Some(e.message.clone()),
+                    _ => self.dialog = None,
+                }
+                self.fail(&e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return Vec::new();
+        }
+        if let Some(prompt) = &mut self.prompt {
+            return match prompt.key(&key) {
+                Edited::Submit => {
+                    let prompt = self.prompt.take().expect("a prompt");
+                    self.submit_prompt(prompt)
+                }
+                Edited::Cancel => {
+                    self.prompt = None;
+                    Vec::new()
+                }
+                Edited::Changed => Vec::new(),
+            };
+        }
+        if self.dialog.is_some() {
+            return self.dialog_key(key);
+        }
+        match self.keymap.action(&key) {
+            Some(action) => self.act(action),
+            None => Vec::new(),
+        }
+    }
+
+    fn submit_prompt(&mut self, prompt: Prompt) -> Vec<Effect> {
+        match prompt.kind {
+            PromptKind::Search => {
+                self.search_id = self.id();
+                let id = self.search_id;
+                self.effect(Effect::Search {
+                    id,
+                    query: prompt.line,
+                    full: self.full,
+                })
+            }
+            PromptKind::Palette => match split_args(&prompt.line) {
+                Ok(args) if args.is_empty() => Vec::new(),
+                Ok(args) => {
+                    let id = self.id();
+                    self.say(format!("running carve {}", prompt.line.trim()));
+                    self.effect(Effect::Palette { id, args })
+                }
+                Err(e) => {
+                    self.fail(&Error::validation(format!(":{}: {e}", prompt.line)));
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    fn dialog_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(dialog) = self.dialog.take() else {
+            return Vec::new();
+        };
+        match dialog {
+            Dialog::Form(mut form) => match form.key(&key) {
+                Edited::Cancel => Vec::new(),
+                Edited::Changed => {
+                    self.dialog = Some(Dialog::Form(form));
+                    Vec::new()
+                }
+                Edited::Submit => forms::submit(self, form),
+            },
+            Dialog::Plan {
+                title,
+                lines,
+                confirm,
+            } => match key.code {
+                KeyCode::Enter | KeyCode::Char('y') => {
+                    let id = self.id();
+                    self.say("working...");
+                    self.effect(Effect::Run { id, op: confirm })
+                }
+                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
+                    self.say("cancelled: nothing was changed");
+                    Vec::new()
+                }
+                _ => {
+                    self.dialog = Some(Dialog::Plan {
+                        title,
+                        lines,
+                        confirm,
+                    });
+                    Vec::new()
+                }
+            },
+            Dialog::Text { .. } | Dialog::Help => Vec::new(),
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Effect> {
+        let page = isize::try_from(self.tree_height().max(1)).unwrap_or(1);
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                return Vec::new();
+            }
+            Action::Up => self.tree.move_by(-1),
+            Action::Down => self.tree.move_by(1),
+            Action::PageUp => self.tree.move_by(-page),
+            Action::PageDown => self.tree.move_by(page),
+            Action::Top => self.tree.move_to(0),
+            Action::Bottom => self.tree.move_to(usize::MAX),
+            Action::Expand | Action::Collapse | Action::Toggle => return self.fold(action),
+            Action::ToggleFull => {
+                self.full = !self.full;
+                self.say(if self.full {
+                    "full buddy tree"
+                } else {
+                    "compact view"
+                });
+                return self.reload();
+            }
+            Action::Refresh => return self.reload(),
+            Action::Search => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Search,
+                    line: String::new(),
+                })
+            }
+            Action::Palette => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Palette,
+                    line: String::new(),
+                })
+            }
+            Action::NextMatch | Action::PrevMatch if !self.hits.is_empty() => {
+                let n = self.hits.len();
+                self.hit = if action == Action::NextMatch {
+                    (self.hit + 1) % n
+                } else {
+                    (self.hit + n - 1) % n
+                };
+                self.say(format!("match {} of {n}", self.hit + 1));
+                return self.reveal();
+            }
+            Action::NextMatch | Action::PrevMatch => self.say("no search yet: / to search"),
+            Action::Help => self.dialog = Some(Dialog::Help),
+            Action::NextPane => {
+                self.pane = match self.pane {
+                    Pane::Detail => Pane::Vlans,
+                    Pane::Vlans => Pane::Rdns,
+                    Pane::Rdns => Pane::Detail,
+                }
+            }
+            _ => return forms::open(self, action),
+        }
+        self.selection_changed()
+    }
+
+    fn fold(&mut self, action: Action) -> Vec<Effect> {
+        let Some(node) = self.tree.selected() else {
+            return Vec::new();
+        };
+        let key = node.entry.key();
+        let (expanded, expandable) = (node.expanded, node.expandable());
+        match (action, expanded) {
+            (Action::Collapse, true) | (Action::Toggle, true) => self.tree.collapse(&key),
+            (Action::Collapse, false) => {
+                if let Some(parent) = self.tree.parent_key(&key) {
+                    self.tree.select(&parent);
+                }
+            }
+            (Action::Expand, true) => self.tree.move_by(1),
+            _ if expandable && self.tree.expand(&key) => {
+                let mut effects = self.effect(Effect::LoadLevel {
+                    parent: Some(key),
+                    full: self.full,
+                });
+                effects.extend(self.selection_changed());
+                return effects;
+            }
+            _ => {}
+        }
+        self.selection_changed()
+    }
+}
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

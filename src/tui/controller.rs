@@ -1,0 +1,287 @@
+//! The controller: runs the UI's effects against the service layer on tokio tasks, off
+//! the UI thread, and sends each answer back as a message tagged with its request id
+//! (the app drops answers a newer request superseded). It also listens for changes made
+//! elsewhere (PostgreSQL LISTEN/NOTIFY on the journal).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::ops::{Effect, Msg, Op, Outcome};
+use super::tree::Key;
+use crate::error::Result;
+use crate::service::view::event_lines;
+use crate::service::{addresses, allocate, browse, subnets};
+use crate::store::Db;
+use crate::store::changes::ChangeListener;
+use crate::store::journal::Event;
+
+#[derive(Clone)]
+pub struct Controller {
+    db: Db,
+    tx: UnboundedSender<Msg>,
+    /// The newest detail request: older ones still queued are skipped, not run.
+    latest_detail: Arc<AtomicU64>,
+    /// How the palette starts carve again: this binary, with the global options the UI
+    /// was started with (so it reaches the same database).
+    exe: PathBuf,
+    global_args: Vec<String>,
+}
+
+impl Controller {
+    pub fn new(db: Db, tx: UnboundedSender<Msg>, global_args: Vec<String>) -> Controller {
+        Controller {
+            db,
+            tx,
+            latest_detail: Arc::new(AtomicU64::new(0)),
+            exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("carve")),
+            global_args,
+        }
+    }
+
+    pub fn run(&self, effect: Effect) {
+        if let Effect::LoadDetail { id, .. } = &effect {
+            self.latest_detail.fetch_max(*id, Ordering::SeqCst);
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            for msg in this.answer(effect).await {
+                // The UI has quit when the receiver is gone: nothing left to tell.
+                let _ = this.tx.send(msg);
+            }
+        });
+    }
+
+    async fn answer(&self, effect: Effect) -> Vec<Msg> {
+        let db = &self.db;
+        match effect {
+            Effect::LoadLevel { parent, full } => {
+                let cidr = match &parent {
+                    Some(Key::Subnet(c)) => Some(*c),
+                    _ => None,
+                };
+                let result = browse::level(db, cidr.as_ref(), full).await;
+                vec![Msg::Level { parent, result }]
+            }
+            Effect::LoadUsage(cidrs) => {
+                let mut msgs = Vec::new();
+                for cidr in cidrs {
+                    let usage = browse::usage(db, &cidr).await.ok();
+                    msgs.push(Msg::Usage { cidr, usage });
+                }
+                msgs
+            }
+            Effect::LoadDetail { id, cidr, address } => {
+                if self.latest_detail.load(Ordering::SeqCst) > id {
+                    let superseded = Err(crate::error::Error::internal("superseded"));
+                    return vec![Msg::Detail {
+                        id,
+                        result: superseded,
+                    }];
+                }
+                vec![Msg::Detail {
+                    id,
+                    result: browse::detail(db, &cidr, address).await.map(Box::new),
+                }]
+            }
+            Effect::Search { id, query, full } => {
+                vec![Msg::Searched {
+                    id,
+                    result: browse::search(db, &query, full).await,
+                }]
+            }
+            Effect::Reveal {
+                id,
+                hit,
+                missing,
+                full,
+            } => {
+                let mut levels = Vec::new();
+                let mut error = None;
+                for parent in missing {
+                    match browse::level(db, parent.as_ref(), full).await {
+                        Ok(level) => levels.push((parent.map(Key::Subnet), level)),
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                vec![Msg::Revealed {
+                    id,
+                    hit,
+                    levels,
+                    error,
+                }]
+            }
+            Effect::Run { id, op } => {
+                let result = self.operate(&op).await;
+                vec![Msg::Done { id, op, result }]
+            }
+            Effect::Palette { id, args } => vec![self.palette(id, args).await],
+        }
+    }
+
+    async fn operate(&self, op: &Op) -> Result<Outcome> {
+        let db = &self.db;
+        let dry = op.is_dry_run();
+        let verb = |done: &str, plan: &str| {
+            if dry {
+                plan.to_owned()
+            } else {
+                done.to_owned()
+            }
+        };
+        let outcome = |summary: String, events: &[Event], select: Option<Key>| Outcome {
+            summary,
+            events: event_lines(events),
+            select,
+        };
+        Ok(match op {
+            Op::Allocate(request) => {
+                let a = allocate::allocate_subnet(db, request).await?;
+                let what = if a.status == crate::store::rows::SubnetStatus::Reserved {
+                    "reserve"
+                } else {
+                    "allocate"
+                };
+                let summary = format!(
+                    "{} {} (strategy {})",
+                    verb(&format!("{what}d"), what),
+                    a.cidr,
+                    a.strategy
+                );
+                outcome(summary, &a.events, Some(Key::Subnet(a.cidr)))
+            }
+            Op::AllocateIp {
+                pool,
+                holder,
+                dry_run,
+            } => {
+                let source = addresses::Source::Subnet(*pool);
+                let done = if *dry_run {
+                    addresses::preview(db, &source, holder).await?
+                } else {
+                    addresses::allocate(db, &source, holder).await?
+                };
+                let summary = format!(
+                    "{} {} in {pool}",
+                    verb("allocated", "allocate"),
+                    done.ip.address
+                );
+                outcome(summary, &done.events, Some(Key::Address(done.ip.address)))
+            }
+            Op::Split { cidr, to, dry_run } => {
+                let done = subnets::split(db, cidr, Some(*to), *dry_run).await?;
+                outcome(
+                    format!("{} {cidr} into /{to}s", verb("split", "split")),
+                    &done.events,
+                    Some(Key::Subnet(*cidr)),
+                )
+            }
+            Op::Merge { cidr, dry_run } => {
+                let done = subnets::merge(db, cidr, *dry_run).await?;
+                outcome(
+                    format!("{} {cidr}", verb("merged", "merge")),
+                    &done.events,
+                    Some(Key::Subnet(*cidr)),
+                )
+            }
+            Op::Release { cidr, dry_run } => {
+                let done = subnets::release(db, cidr, *dry_run).await?;
+                outcome(
+                    format!("{} {cidr}", verb("released", "release")),
+                    &done.events,
+                    Some(Key::Subnet(*cidr)),
+                )
+            }
+            Op::ReleaseIp(address) => {
+                let done = addresses::release(db, *address).await?;
+                outcome(
+                    format!("released {address}"),
+                    &done.events,
+                    Some(Key::Subnet(done.ip.subnet)),
+                )
+            }
+            Op::Park { cidr, park, reason } => {
+                let done = subnets::park(db, cidr, *park, reason.clone()).await?;
+                let summary = format!("{} {cidr}", if *park { "parked" } else { "unparked" });
+                outcome(summary, &done.events, Some(Key::Subnet(*cidr)))
+            }
+            Op::ParkIp {
+                address,
+                park,
+                reason,
+            } => {
+                let done = addresses::park(db, *address, *park, reason.clone()).await?;
+                let summary = format!("{} {address}", if *park { "parked" } else { "unparked" });
+                outcome(summary, &done.events, Some(Key::Address(*address)))
+            }
+            Op::Edit { cidr, changes } => {
+                let done = subnets::set(db, cidr, changes).await?;
+                outcome(
+                    format!("updated {cidr}"),
+                    &done.events,
+                    Some(Key::Subnet(*cidr)),
+                )
+            }
+            Op::SetIp { address, holder } => {
+                let done = addresses::set(db, *address, holder).await?;
+                outcome(
+                    format!("updated {address}"),
+                    &done.events,
+                    Some(Key::Address(*address)),
+                )
+            }
+        })
+    }
+
+    /// Runs `carve ARGS` (the same binary, same database) and returns what it printed.
+    async fn palette(&self, id: u64, args: Vec<String>) -> Msg {
+        let output = tokio::process::Command::new(&self.exe)
+            .args(&self.global_args)
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await;
+        match output {
+            Ok(out) => {
+                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+                text.push_str(&String::from_utf8_lossy(&out.stderr));
+                Msg::Palette {
+                    id,
+                    ok: out.status.success(),
+                    output: text,
+                }
+            }
+            Err(e) => Msg::Palette {
+                id,
+                ok: false,
+                output: format!("cannot start {}: {e}", self.exe.display()),
+            },
+        }
+    }
+}
+
+/// Forwards every change journaled by anyone as a message, until the UI goes away;
+/// listens again after a lost connection.
+pub async fn listen(db: Db, tx: UnboundedSender<Msg>) {
+    while !tx.is_closed() {
+        let outcome = async {
+            let mut changes = ChangeListener::start(&db).await?;
+            loop {
+                changes.next().await?;
+                if tx.send(Msg::External).is_err() {
+                    return Ok(());
+                }
+            }
+        };
+        let result: Result<()> = outcome.await;
+        if let Err(e) = result {
+            tracing::warn!("change listener: {}; listening again shortly", e.message);
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! The mutating actions: which dialog each opens for the selection, and how a submitted
+//! form becomes an operation. Operations with a plan run as a dry run first; the plan is
+//! shown and Enter confirms it (DESIGN.md section 6).
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::app::App;
+use super::dialog::{Dialog, Form, FormKind};
+use super::keymap::Action;
+use super::ops::{Effect, Op};
+use super::tree::Entry;
+use crate::engine::{Family, Strategy, parse_cidr};
+use crate::error::{Error, Result};
+use crate::service::addresses::Holder;
+use crate::service::allocate::{SubnetRequest, Target};
+use crate::service::subnets::Changes;
+use crate::service::view::{IpView, SubnetView};
+
+/// Opens the dialog (or starts the dry run) of a mutating action on the selection.
+pub fn open(app: &mut App, action: Action) -> Vec<Effect> {
+    let (subnet, address) = match app.tree.selected().map(|n| n.entry.clone()) {
+        Some(Entry::Subnet(s)) => (Some(*s), None),
+        Some(Entry::Address(a)) => (app.tree.selected_subnet().cloned(), Some(*a)),
+        None => (None, None),
+    };
+    let result = match (action, subnet, address) {
+        (Action::FilterLocation, _, _) => {
+            let current = app.tree.location().unwrap_or_default().to_owned();
+            let fields = vec![("location", current, "empty shows every location")];
+            Ok(form(
+                app,
+                FormKind::Location,
+                "Show one location".into(),
+                fields,
+            ))
+        }
+        (_, None, _) => Err(Error::validation("select a subnet first")),
+        (Action::Release, _, Some(ip)) => Ok(plan_release_ip(app, &ip)),
+        (Action::Park, _, Some(ip)) => Ok(park_ip(app, &ip)),
+        (Action::EditRdns, _, Some(ip)) => {
+            let fields = vec![(
+                "rdns",
+                ip.rdns.clone().unwrap_or_default(),
+                "e.g. web1.example.net",
+            )];
+            Ok(form(
+                app,
+                FormKind::Rdns,
+                format!("rDNS of {}", ip.address),
+                fields,
+            ))
+        }
+        (Action::EditRdns, _, None) => Err(Error::validation(
+            "select an address (unfold a pool) to edit its rDNS",
+        )),
+        (action, Some(s), _) => subnet_action(app, action, &s),
+    };
+    match result {
+        Ok(effects) => effects,
+        Err(e) => {
+            app.fail(&e);
+            Vec::new()
+        }
+    }
+}
+
+fn subnet_action(app: &mut App, action: Action, s: &SubnetView) -> Result<Vec<Effect>> {
+    let cidr = s.cidr;
+    let next = (cidr.prefix_len() + 1).min(cidr.max_prefix_len());
+    Ok(match action {
+        Action::Allocate => {
+            let family = Family::of(&cidr).number().to_string();
+            let fields = vec![
+                ("length", next.to_string(), "prefix length, e.g. 29"),
+                ("family", family, "4 or 6"),
+                (
+                    "pool",
+                    cidr.to_string(),
+                    "inside this CIDR (empty: anywhere)",
+                ),
+                ("customer", String::new(), "optional"),
+                ("vlan", String::new(), "optional VLAN id"),
+                ("strategy", "split".into(), "exact, merge or split"),
+            ];
+            form(app, FormKind::Allocate, "Allocate a subnet".into(), fields)
+        }
+        Action::AllocateIp if s.pool => {
+            let fields = vec![
+                ("customer", String::new(), "optional"),
+                ("purpose", String::new(), "e.g. primary, management"),
+                ("rdns", String::new(), "optional PTR name"),
+            ];
+            form(
+                app,
+                FormKind::AllocateIp,
+                format!("Next free address in {cidr}"),
+                fields,
+            )
+        }
+        Action::AllocateIp => {
+            return Err(Error::validation(format!(
+                "{cidr} is not a pool (e to make it one)"
+            )));
+        }
+        Action::Split => {
+            let fields = vec![("to", next.to_string(), "split into pieces of this length")];
+            form(app, FormKind::Split, format!("Split {cidr}"), fields)
+        }
+        Action::Merge => run(
+            app,
+            Op::Merge {
+                cidr,
+                dry_run: true,
+            },
+        ),
+        Action::Release => run(
+            app,
+            Op::Release {
+                cidr,
+                dry_run: true,
+            },
+        ),
+        Action::Reserve => {
+            let mut request = SubnetRequest::cidr(cidr);
+            request.status = crate::store::rows::SubnetStatus::Reserved;
+            request.dry_run = true;
+            run(app, Op::Allocate(request))
+        }
+        Action::Park if s.parked => plan(
+            app,
+            format!("Unpark {cidr} and its subtree?"),
+            Op::Park {
+                cidr,
+                park: false,
+                reason: None,
+            },
+        ),
+        Action::Park if s.parked_above => {
+            return Err(Error::validation(format!(
+                "{cidr} is parked through an ancestor: unpark that one"
+            )));
+        }
+        Action::Park => {
+            let fields = vec![("reason", String::new(), "why (shown to everyone)")];
+            form(
+                app,
+                FormKind::Park,
+                format!("Park {cidr} and its whole subtree"),
+                fields,
+            )
+        }
+        Action::Edit => {
+            let fields = vec![
+                (
+                    "location",
+                    s.location.clone().unwrap_or_default(),
+                    "empty clears it",
+                ),
+                (
+                    "vlan",
+                    s.vlan.map(|v| v.to_string()).unwrap_or_default(),
+                    "empty clears it",
+                ),
+                ("description", s.description.clone().unwrap_or_default(), ""),
+                (
+                    "pool",
+                    if s.pool { "yes" } else { "no" }.into(),
+                    "yes: hands out single addresses",
+                ),
+            ];
+            form(app, FormKind::Edit, format!("Edit {cidr}"), fields)
+        }
+        _ => Vec::new(),
+    })
+}
+
+fn form(
+    app: &mut App,
+    kind: FormKind,
+    title: String,
+    fields: Vec<(&'static str, String, &'static str)>,
+) -> Vec<Effect> {
+    app.dialog = Some(Dialog::Form(Form::new(kind, title, fields)));
+    Vec::new()
+}
+
+/// A plan known without asking the database; Enter runs `op`.
+fn plan(app: &mut App, title: String, op: Op) -> Vec<Effect> {
+    app.dialog = Some(Dialog::Plan {
+        title,
+        lines: Vec::new(),
+        confirm: op,
+    });
+    Vec::new()
+}
+
+fn run(app: &mut App, op: Op) -> Vec<Effect> {
+    let id = app.id();
+    app.say(if op.is_dry_run() {
+        "planning..."
+    } else {
+        "working..."
+    });
+    app.pending += 1;
+    vec![Effect::Run { id, op }]
+}
+
+fn plan_release_ip(app: &mut App, ip: &IpView) -> Vec<Effect> {
+    let holder = [ip.customer.as_deref(), ip.purpose.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    plan(
+        app,
+        format!("Release {} ({holder})?", ip.address),
+        Op::ReleaseIp(ip.address),
+    )
+}
+
+fn park_ip(app: &mut App, ip: &IpView) -> Vec<Effect> {
+    let op = Op::ParkIp {
+        address: ip.address,
+        park: !ip.parked,
+        reason: None,
+    };
+    let verb = if ip.parked { "Unpark" } else { "Park" };
+    plan(app, format!("{verb} {}?", ip.address), op)
+}
+
+/// A submitted form: its operation (dry run first where there is a plan), or the form
+/// again with what is wrong.
+pub fn submit(app: &mut App, mut form: Form) -> Vec<Effect> {
+    let subnet = app.tree.selected_subnet().map(|s| s.cidr);
+    let address = match app.tree.selected().map(|n| &n.entry) {
+        Some(Entry::Address(a)) => Some(a.address),
+        _ => None,
+    };
+    if form.kind == FormKind::Location {
+        let location = form.value("location").map(str::to_owned);
+        app.say(match &location {
+            Some(l) => format!("showing {l} only"),
+            None => "showing every location".to_owned(),
+        });
+        app.tree.set_location(location);
+        return app.selection_changed();
+    }
+    match operation(&form, subnet, address) {
+        Ok(op) => {
+            app.dialog = Some(Dialog::Form(form));
+            run(app, op)
+        }
+        Err(e) => {
+            form.error = Some(e.message);
+            app.dialog = Some(Dialog::Form(form));
+            Vec::new()
+        }
+    }
+}
+
+fn operation(form: &Form, subnet: Option<IpNet>, address: Option<IpAddr>) -> Result<Op> {
+    let cidr = subnet.ok_or_else(|| Error::validation("the selection went away"))?;
+    let text = |label: &str| form.value(label).map(str::to_owned);
+    Ok(match form.kind {
+        FormKind::Allocate => {
+            let len = number::<u8>(form, "length")?
+                .ok_or_else(|| Error::validation("length: give a prefix length"))?;
+            let family = number::<u8>(form, "family")?.unwrap_or(4);
+            let pool = form
+                .value("pool")
+                .map(|p| parse_cidr(p).map_err(|e| Error::validation(format!("pool: {e}"))))
+                .transpose()?;
+            let strategy = form
+                .value("strategy")
+                .unwrap_or("split")
+                .parse::<Strategy>()
+                .map_err(Error::validation)?;
+            let mut request = SubnetRequest::new(Target::Length {
+                family,
+                len,
+                pool,
+                location: None,
+            });
+            request.strategy = strategy;
+            request.customer = text("customer");
+            request.vlan = number(form, "vlan")?;
+            request.dry_run = true;
+            Op::Allocate(request)
+        }
+        FormKind::AllocateIp => {
+            let holder = Holder {
+                customer: text("customer"),
+                purpose: text("purpose"),
+                rdns: text("rdns"),
+                ..Holder::default()
+            };
+            Op::AllocateIp {
+                pool: cidr,
+                holder,
+                dry_run: true,
+            }
+        }
+        FormKind::Split => {
+            let to = number::<u8>(form, "to")?
+                .ok_or_else(|| Error::validation("to: give a prefix length"))?;
+            Op::Split {
+                cidr,
+                to,
+                dry_run: true,
+            }
+        }
+        FormKind::Park => match address {
+            Some(address) => Op::ParkIp {
+                address,
+                park: true,
+                reason: text("reason"),
+            },
+            None => Op::Park {
+                cidr,
+                park: true,
+                reason: text("reason"),
+            },
+        },
+        FormKind::Edit => {
+            let pool = match form
+                .value("pool")
+                .unwrap_or("no")
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "yes" | "y" | "true" => true,
+                "no" | "n" | "false" => false,
+                other => {
+                    return Err(Error::validation(format!(
+                        "pool: {other:?} is not yes or no"
+                    )));
+                }
+            };
+            let changes = Changes {
+                location: Some(text("location")),
+                vlan: Some(number(form, "vlan")?),
+                description: Some(text("description")),
+                pool: Some(pool),
+                pool_reserved_first: None,
+            };
+            Op::Edit { cidr, changes }
+        }
+        FormKind::Rdns => {
+            let address = address.ok_or_else(|| Error::validation("the selection went away"))?;
+            let rdns = text("rdns").ok_or_else(|| Error::validation("rdns: give a name"))?;
+            let holder = Holder {
+                rdns: Some(rdns),
+                ..Holder::default()
+            };
+            Op::SetIp { address, holder }
+        }
+        FormKind::Location => return Err(Error::internal("a location filter is not an operation")),
+    })
+}
+
+/// A whole number from a field, None when empty; an error naming the field otherwise.
+fn number<T: std::str::FromStr>(form: &Form, label: &str) -> Result<Option<T>> {
+    form.value(label)
+        .map(|v| {
+            v.trim_start_matches('/')
+                .parse::<T>()
+                .map_err(|_| Error::validation(format!("{label}: {v:?} is not a number")))
+        })
+        .transpose()
+}

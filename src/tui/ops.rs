@@ -1,0 +1,176 @@
+//! What the UI asks the controller to do (effects) and what comes back (messages). The
+//! app's `update` is pure: it turns messages into state and effects; the controller runs
+//! the effects against the service layer.
+
+use std::net::IpAddr;
+
+use crossterm::event::KeyEvent;
+use ipnet::IpNet;
+
+use super::tree::Key;
+use crate::engine::view::Utilization;
+use crate::error::Error;
+use crate::service::addresses::Holder;
+use crate::service::allocate::SubnetRequest;
+use crate::service::browse::{Detail, Hit, Level};
+use crate::service::subnets::Changes;
+
+/// A change to the tree, run by the controller through the service layer. Those with a
+/// plan run once as a dry run (shown, then confirmed) and once for real.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Allocate(SubnetRequest),
+    AllocateIp {
+        pool: IpNet,
+        holder: Holder,
+        dry_run: bool,
+    },
+    Split {
+        cidr: IpNet,
+        to: u8,
+        dry_run: bool,
+    },
+    Merge {
+        cidr: IpNet,
+        dry_run: bool,
+    },
+    Release {
+        cidr: IpNet,
+        dry_run: bool,
+    },
+    ReleaseIp(IpAddr),
+    Park {
+        cidr: IpNet,
+        park: bool,
+        reason: Option<String>,
+    },
+    ParkIp {
+        address: IpAddr,
+        park: bool,
+        reason: Option<String>,
+    },
+    Edit {
+        cidr: IpNet,
+        changes: Changes,
+    },
+    SetIp {
+        address: IpAddr,
+        holder: Holder,
+    },
+}
+
+impl Op {
+    pub fn is_dry_run(&self) -> bool {
+        match self {
+            Op::Allocate(r) => r.dry_run,
+            Op::AllocateIp { dry_run, .. }
+            | Op::Split { dry_run, .. }
+            | Op::Merge { dry_run, .. }
+            | Op::Release { dry_run, .. } => *dry_run,
+            _ => false,
+        }
+    }
+
+    /// The same operation for real.
+    pub fn confirmed(mut self) -> Op {
+        match &mut self {
+            Op::Allocate(r) => r.dry_run = false,
+            Op::AllocateIp { dry_run, .. }
+            | Op::Split { dry_run, .. }
+            | Op::Merge { dry_run, .. }
+            | Op::Release { dry_run, .. } => *dry_run = false,
+            _ => {}
+        }
+        self
+    }
+}
+
+/// What a finished operation reports back.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// One line: `allocated 203.0.113.104/29`.
+    pub summary: String,
+    /// The journal events, one line each (the plan of a dry run).
+    pub events: Vec<(&'static str, String)>,
+    /// What to select once the tree is reloaded.
+    pub select: Option<Key>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// One level of the tree (the roots when `parent` is None).
+    LoadLevel {
+        parent: Option<Key>,
+        full: bool,
+    },
+    LoadUsage(Vec<IpNet>),
+    LoadDetail {
+        id: u64,
+        cidr: IpNet,
+        address: Option<IpAddr>,
+    },
+    Search {
+        id: u64,
+        query: String,
+        full: bool,
+    },
+    /// Loads the levels a hit's path still lacks (None: the roots).
+    Reveal {
+        id: u64,
+        hit: Hit,
+        missing: Vec<Option<IpNet>>,
+        full: bool,
+    },
+    Run {
+        id: u64,
+        op: Op,
+    },
+    /// A CLI verb line from the palette, run as `carve --json ...`.
+    Palette {
+        id: u64,
+        args: Vec<String>,
+    },
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// Spinner frames while something is pending.
+    Tick,
+    Level {
+        parent: Option<Key>,
+        result: Result<Level, Error>,
+    },
+    /// None when the figure could not be read (the subnet went away, say).
+    Usage {
+        cidr: IpNet,
+        usage: Option<Utilization>,
+    },
+    Detail {
+        id: u64,
+        result: Result<Box<Detail>, Error>,
+    },
+    Searched {
+        id: u64,
+        result: Result<Vec<Hit>, Error>,
+    },
+    Revealed {
+        id: u64,
+        hit: Hit,
+        levels: Vec<(Option<Key>, Level)>,
+        error: Option<Error>,
+    },
+    Done {
+        id: u64,
+        op: Op,
+        result: Result<Outcome, Error>,
+    },
+    Palette {
+        id: u64,
+        ok: bool,
+        output: String,
+    },
+    /// Another carve (or the CLI) changed something (PostgreSQL NOTIFY).
+    External,
+}

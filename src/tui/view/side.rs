@@ -1,0 +1,278 @@
+//! The side panes: the selection's detail (every field, ancestors, its journal), the
+//! VLANs of its location, and the PTR names of its pool. Stacked on a tall screen; on
+//! 80x24 one at a time, Tab switching.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::tree::{state_word, usage_text};
+use super::{block, clean, field, state_style};
+use crate::service::browse::Detail;
+use crate::service::view::{IpView, SubnetView};
+use crate::tui::app::{App, Pane};
+use crate::tui::theme::{Slot, Theme};
+
+/// Below this height the panes take turns.
+const STACK_HEIGHT: u16 = 40;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if area.height >= STACK_HEIGHT {
+        let [detail, vlans, rdns] = Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(9),
+            Constraint::Length(9),
+        ])
+        .areas(area);
+        pane(frame, detail, app, theme, Pane::Detail, " Detail ".into());
+        pane(frame, vlans, app, theme, Pane::Vlans, " VLANs ".into());
+        pane(frame, rdns, app, theme, Pane::Rdns, " rDNS ".into());
+    } else {
+        let tabs = [
+            (Pane::Detail, "Detail"),
+            (Pane::Vlans, "VLANs"),
+            (Pane::Rdns, "rDNS"),
+        ];
+        let spans: Vec<Span> = tabs
+            .iter()
+            .flat_map(|(p, name)| {
+                let style = if *p == app.pane {
+                    theme.style(Slot::Title)
+                } else {
+                    theme.style(Slot::Muted)
+                };
+                [Span::raw(" "), Span::styled(*name, style)]
+            })
+            .chain([Span::styled(" (Tab) ", theme.style(Slot::Muted))])
+            .collect();
+        pane(frame, area, app, theme, app.pane, Line::from(spans));
+    }
+}
+
+fn pane(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    theme: &Theme,
+    which: Pane,
+    title: Line<'static>,
+) {
+    let block = block(title, theme);
+    let lines = match &app.detail {
+        None if app.pending > 0 => vec![Line::styled("loading...", theme.style(Slot::Muted))],
+        None => vec![Line::styled("nothing selected", theme.style(Slot::Muted))],
+        Some(d) => match which {
+            Pane::Detail => detail_lines(d, theme),
+            Pane::Vlans => vlan_lines(d, theme),
+            Pane::Rdns => rdns_lines(d, theme),
+        },
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if let Some(ip) = &d.address {
+        address_lines(ip, theme, &mut lines);
+        lines.push(Line::raw(""));
+    }
+    subnet_lines(&d.subnet, theme, &mut lines);
+    if !d.ancestors.is_empty() {
+        let chain: Vec<String> = d.ancestors.iter().map(|a| a.cidr.to_string()).collect();
+        lines.push(field("inside", chain.join(" > "), theme));
+    }
+    if !d.journal.is_empty() {
+        lines.push(Line::styled("history", theme.style(Slot::Title)));
+        for e in &d.journal {
+            // 2026-11-25T15:29:10.386Z -> 11-25 15:29
+            let when = e.at.get(5..16).unwrap_or(&e.at).replace('T', " ");
+            let event = e.event.strip_prefix("ipam_").unwrap_or(&e.event);
+            let target = e
+                .address
+                .map(|a| a.addr().to_string())
+                .or(e.cidr.map(|c| c.to_string()));
+            let style = if e.outcome == "failed" {
+                theme.style(Slot::Error)
+            } else {
+                theme.style(Slot::Muted)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{when} "), theme.style(Slot::Muted)),
+                Span::styled(clean(event), style),
+                Span::raw(format!(" {}", target.unwrap_or_default())),
+            ]));
+        }
+    }
+    lines
+}
+
+fn subnet_lines(s: &SubnetView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
+    let word = state_word(s);
+    lines.push(Line::from(vec![
+        Span::styled(s.cidr.to_string(), theme.style(Slot::Title)),
+        Span::raw("  "),
+        Span::styled(word, state_style(word, theme)),
+    ]));
+    let u = &s.utilization;
+    let used = match (s.usage_known, u.total_64s, u.free_64s) {
+        (false, _, _) => "…".to_owned(),
+        (true, Some(total), Some(free)) => {
+            format!("{} ({} of {total} /64s free)", usage_text(s), free)
+        }
+        (true, _, _) => format!("{} ({} of {} free)", usage_text(s), u.free, u.total),
+    };
+    lines.push(field("used", used, theme));
+    let location = match (&s.location, &s.effective_location) {
+        (Some(own), _) => own.clone(),
+        (None, Some(inherited)) => format!("{inherited} (inherited)"),
+        (None, None) => "-".to_owned(),
+    };
+    lines.push(field("location", location, theme));
+    lines.push(field(
+        "vlan",
+        s.vlan.map_or("-".to_owned(), |v| v.to_string()),
+        theme,
+    ));
+    lines.push(field(
+        "customer",
+        s.customer.clone().unwrap_or_else(|| "-".into()),
+        theme,
+    ));
+    optional(lines, "device", s.device.clone(), theme);
+    optional(
+        lines,
+        "service",
+        s.service.map(|id| format!("#{id}")),
+        theme,
+    );
+    optional(lines, "purpose", s.purpose.clone(), theme);
+    optional(lines, "descr", s.description.clone(), theme);
+    if s.pool {
+        lines.push(field("pool", "yes: hands out addresses (A)".into(), theme));
+    }
+    if s.parked {
+        let reason = s
+            .parked_reason
+            .clone()
+            .unwrap_or_else(|| "no reason given".into());
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<10}", "parked"), theme.style(Slot::Parked)),
+            Span::raw(clean(&reason)),
+        ]));
+    } else if s.parked_above {
+        lines.push(field("parked", "through a parked ancestor".into(), theme));
+    }
+}
+
+fn address_lines(ip: &IpView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
+    lines.push(Line::from(vec![
+        Span::styled(ip.address.to_string(), theme.style(Slot::Title)),
+        Span::raw("  "),
+        Span::styled(ip.status, state_style(ip.status, theme)),
+    ]));
+    lines.push(field(
+        "customer",
+        ip.customer.clone().unwrap_or_else(|| "-".into()),
+        theme,
+    ));
+    lines.push(field(
+        "vlan",
+        ip.vlan.map_or("-".to_owned(), |v| v.to_string()),
+        theme,
+    ));
+    lines.push(field(
+        "rdns",
+        ip.rdns.clone().unwrap_or_else(|| "-".into()),
+        theme,
+    ));
+    optional(lines, "purpose", ip.purpose.clone(), theme);
+    optional(lines, "device", ip.device.clone(), theme);
+    optional(
+        lines,
+        "service",
+        ip.service.map(|id| format!("#{id}")),
+        theme,
+    );
+    optional(lines, "descr", ip.description.clone(), theme);
+    if let Some(reason) = &ip.parked_reason {
+        lines.push(field("parked", reason.clone(), theme));
+    }
+}
+
+fn optional(
+    lines: &mut Vec<Line<'static>>,
+    label: &'static str,
+    value: Option<String>,
+    theme: &Theme,
+) {
+    if let Some(value) = value {
+        lines.push(field(label, value, theme));
+    }
+}
+
+fn vlan_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(location) = &d.subnet.effective_location else {
+        return vec![Line::styled(
+            "no location: VLANs belong to a location",
+            theme.style(Slot::Muted),
+        )];
+    };
+    let mut lines = vec![Line::styled(
+        format!("at {}", clean(location)),
+        theme.style(Slot::Muted),
+    )];
+    if d.vlans.is_empty() {
+        lines.push(Line::styled(
+            "none (carve vlan add)",
+            theme.style(Slot::Muted),
+        ));
+    }
+    for v in &d.vlans {
+        let (word, slot) = if v.enabled {
+            ("enabled", Slot::Allocated)
+        } else {
+            ("disabled", Slot::Parked)
+        };
+        let mark = if Some(v.vid) == d.subnet.vlan {
+            "*"
+        } else {
+            " "
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{mark}{:>5} ", v.vid)),
+            Span::styled(format!("{word:<9}"), theme.style(slot)),
+            Span::raw(clean(v.name.as_deref().unwrap_or(""))),
+        ]));
+    }
+    lines
+}
+
+fn rdns_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
+    if !d.subnet.pool {
+        return vec![Line::styled(
+            "select a pool to see its PTR names",
+            theme.style(Slot::Muted),
+        )];
+    }
+    if d.ptrs.is_empty() {
+        return vec![Line::styled(
+            "no PTR names in this pool (d edits one)",
+            theme.style(Slot::Muted),
+        )];
+    }
+    d.ptrs
+        .iter()
+        .map(|ip| {
+            Line::from(vec![
+                Span::raw(format!("{:<16}", ip.address)),
+                Span::raw(clean(ip.rdns.as_deref().unwrap_or(""))),
+            ])
+        })
+        .collect()
+}

@@ -1,0 +1,140 @@
+//! The real binary in tmux on the demo data: keys in, screen out, as a NOC engineer
+//! would use it over SSH at 80x24.
+
+mod support;
+
+use std::time::Duration;
+
+use support::tmux::Tmux;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// The demo data in a fresh database, and carve's UI on it.
+async fn open() -> (support::TestDb, tempfile::TempDir, Tmux) {
+    let t = support::test_db().await;
+    carve::service::demo::fill(&t.db()).await.unwrap();
+    let home = support::reachable_tempdir();
+    let mut command = support::carve(home.path());
+    command.args(["--database-url", &t.url]);
+    let ui = Tmux::start(&command, 80, 24);
+    ui.wait_for("203.0.113.0/24", WAIT);
+    (t, home, ui)
+}
+
+fn cli_json(home: &std::path::Path, url: &str, args: &[&str]) -> serde_json::Value {
+    let (code, stdout, stderr) = support::run(
+        support::carve(home)
+            .args(["--json", "--database-url", url])
+            .args(args),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+#[tokio::test]
+async fn searching_an_address_shows_who_holds_it() {
+    let (_t, _home, ui) = open().await;
+    ui.keys("/").text("203.0.113.70").keys("Enter");
+    let screen = ui.wait_for("cust-7422", WAIT);
+    assert!(screen.contains("203.0.113.64/27"), "{screen}");
+    assert!(screen.contains("vlan      102"), "{screen}");
+    assert!(screen.contains("1 match"), "{screen}");
+}
+
+#[tokio::test]
+async fn a_29_allocated_through_the_dialog_is_in_the_tree_and_the_cli() {
+    let (t, home, ui) = open().await;
+    // The root is selected: allocate inside it.
+    ui.keys("a");
+    ui.wait_for("Allocate a subnet", WAIT);
+    ui.keys("BSpace BSpace")
+        .text("29")
+        .keys("Down Down Down")
+        .text("cust-7421");
+    ui.keys("Enter");
+    let plan = ui.wait_for("Enter do it", WAIT);
+    assert!(plan.contains("allocate 203.0.113.104/29"), "{plan}");
+    ui.keys("Enter");
+    let screen = ui.wait_for("allocated 203.0.113.104/29", WAIT);
+    assert!(screen.contains("203.0.113.104/29 alloc"), "{screen}");
+    let list = cli_json(
+        home.path(),
+        &t.url,
+        &["subnet", "list", "--customer", "cust-7421"],
+    );
+    let cidrs: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cidr"].as_str().unwrap())
+        .collect();
+    assert!(cidrs.contains(&"203.0.113.104/29"), "{cidrs:?}");
+}
+
+#[tokio::test]
+async fn park_and_unpark_from_the_keyboard() {
+    let (t, home, ui) = open().await;
+    ui.keys("l");
+    ui.wait_for("203.0.113.104/29", WAIT);
+    ui.keys("/").text("203.0.113.104/29").keys("Enter");
+    ui.wait_for("1 match", WAIT);
+    ui.keys("p");
+    ui.wait_for("Park 203.0.113.104/29", WAIT);
+    ui.text("maintenance").keys("Enter");
+    let screen = ui.wait_for("parked 203.0.113.104/29", WAIT);
+    assert!(screen.contains("203.0.113.104/29 parked"), "{screen}");
+    let shown = cli_json(home.path(), &t.url, &["subnet", "show", "203.0.113.104/29"]);
+    assert_eq!(shown["parked_reason"], "maintenance");
+    ui.keys("p");
+    ui.wait_for("Unpark 203.0.113.104/29", WAIT);
+    ui.keys("Enter");
+    let screen = ui.wait_for("unparked 203.0.113.104/29", WAIT);
+    assert!(screen.contains("203.0.113.104/29 free"), "{screen}");
+}
+
+#[tokio::test]
+async fn a_change_made_elsewhere_shows_up_without_a_refresh() {
+    let (t, home, ui) = open().await;
+    ui.keys("l");
+    ui.wait_for("203.0.113.112/29 free", WAIT);
+    cli_json(
+        home.path(),
+        &t.url,
+        &[
+            "subnet",
+            "allocate",
+            "--cidr",
+            "203.0.113.112/29",
+            "--customer",
+            "cust-7421",
+        ],
+    );
+    let screen = ui.wait_for("203.0.113.112/29 alloc", WAIT);
+    assert!(screen.contains("cust-7421"), "{screen}");
+}
+
+#[tokio::test]
+async fn quitting_leaves_the_terminal_sane() {
+    let (_t, _home, ui) = open().await;
+    ui.keys("?");
+    ui.wait_for("Keys", WAIT);
+    ui.keys("Escape");
+    ui.wait_until(WAIT, |screen| !screen.contains("Keys"));
+    ui.keys("q");
+    assert_eq!(ui.wait_exit(WAIT), 0);
+    assert!(ui.alternate_screen_off(), "still on the alternate screen");
+    assert!(
+        ui.modes_left_on().is_empty(),
+        "left on: {:?}",
+        ui.modes_left_on()
+    );
+}
+
+#[tokio::test]
+async fn a_terminal_smaller_than_80x24_gets_a_notice() {
+    let (_t, _home, ui) = open().await;
+    ui.resize(60, 20);
+    ui.wait_for("carve needs 80x24", WAIT);
+    ui.resize(80, 24);
+    ui.wait_for("203.0.113.0/24", WAIT);
+}

@@ -1,0 +1,110 @@
+//! How long one frame takes with a 100k-row tree unfolded. Only the rows on screen are
+//! formatted, so it should not depend on the tree's size. The figure is printed; the
+//! bound is generous (shared, noisy machines; debug builds) and catches only an
+//! accidental walk over the whole tree per frame.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ipnet::{IpNet, Ipv6Net};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use carve::engine::view::Utilization;
+use carve::service::browse::Level;
+use carve::service::view::SubnetView;
+use carve::tui::app::App;
+use carve::tui::keymap::Keymap;
+use carve::tui::ops::Msg;
+use carve::tui::theme::Theme;
+use carve::tui::tree::Key;
+use carve::tui::view;
+
+fn view_of(cidr: IpNet, status: &'static str) -> SubnetView {
+    SubnetView {
+        cidr,
+        family: 6,
+        status,
+        parked: false,
+        parked_reason: None,
+        parked_above: false,
+        location: None,
+        effective_location: Some("EU-FRA".into()),
+        vlan: Some(102),
+        customer: Some("cust-7422".into()),
+        device: None,
+        service: None,
+        description: None,
+        purpose: None,
+        pool: false,
+        utilization: Utilization::from_counts(&cidr, &[]),
+        usage_known: true,
+        children: None,
+    }
+}
+
+/// p50 and max of `frames` draws after `setup`.
+fn measure(app: &App, theme: &Theme, frames: usize) -> (Duration, Duration) {
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let mut times: Vec<Duration> = (0..frames)
+        .map(|_| {
+            let start = Instant::now();
+            terminal.draw(|f| view::draw(f, app, theme)).unwrap();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    (times[frames / 2], times[frames - 1])
+}
+
+#[test]
+fn one_frame_of_a_100k_row_tree_costs_what_a_short_one_does() {
+    let theme = Theme::load("dark", false).unwrap();
+    let root: IpNet = "2001:db8::/32".parse().unwrap();
+    let mut app = App::new(Keymap::default(), "bench".into(), (160, 48));
+    let _ = app.start();
+    let roots = Level {
+        subnets: vec![view_of(root, "subdivided")],
+        addresses: Vec::new(),
+    };
+    app.update(Msg::Level {
+        parent: None,
+        result: Ok(roots),
+    });
+    let (small_p50, _) = measure(&app, &theme, 50);
+
+    let children: Vec<SubnetView> = Ipv6Net::new("2001:db8::".parse().unwrap(), 32)
+        .unwrap()
+        .subnets(49)
+        .unwrap()
+        .take(100_000)
+        .map(|n| view_of(IpNet::V6(n), "allocated"))
+        .collect();
+    let unfold = Instant::now();
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('l'),
+        KeyModifiers::NONE,
+    )));
+    let level = Level {
+        subnets: children,
+        addresses: Vec::new(),
+    };
+    app.update(Msg::Level {
+        parent: Some(Key::Subnet(root)),
+        result: Ok(level),
+    });
+    let unfolded = unfold.elapsed();
+    assert_eq!(app.tree.visible_len(), 100_001);
+    let (top_p50, top_max) = measure(&app, &theme, 50);
+    // The middle and the end of the tree cost the same as the top.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('G'),
+        KeyModifiers::NONE,
+    )));
+    let (end_p50, _) = measure(&app, &theme, 50);
+    println!(
+        "frame at 160x48: 1 row p50 {small_p50:?}; 100k rows unfolded (insert {unfolded:?}): \
+         top p50 {top_p50:?} max {top_max:?}, end p50 {end_p50:?}"
+    );
+    assert!(top_p50 < Duration::from_millis(250) && end_p50 < Duration::from_millis(250));
+}
