@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use carve::engine::parse_cidr;
 use carve::service::allocate::{SubnetRequest, allocate_subnet};
-use carve::service::{lookup, subnets};
+use carve::service::{browse, lookup, subnets};
 use carve::store::local::LocalCluster;
 use carve::store::{Db, migrate};
 use serde_json::{Value, json};
@@ -103,7 +103,16 @@ async fn main() {
             "  lookup 10.0.3.37: p50 {:.2} ms p99 {:.2} ms (client wall time, an upper bound of database time)",
             lookup.p50, lookup.p99
         );
-        report.push(json!({"subnets": total, "build_secs": build_secs, "runs": runs, "lookup_ms": {"p50": lookup.p50, "p99": lookup.p99}}));
+        let (roots, level) = (
+            time_open(&db, None).await,
+            time_open(&db, Some("11.0.0.0/16")).await,
+        );
+        println!(
+            "  UI open: roots p50 {:.2} ms, one /16 unfolded p50 {:.2} ms",
+            roots.p50, level.p50
+        );
+        report.push(json!({"subnets": total, "build_secs": build_secs, "runs": runs, "lookup_ms": {"p50": lookup.p50, "p99": lookup.p99},
+                           "ui_open_ms": {"roots_p50": roots.p50, "unfold_p50": level.p50}}));
     }
     println!(
         "{}",
@@ -317,6 +326,21 @@ async fn baseline_release(pg: &PgPool, cidr: &str) {
         .execute(pg)
         .await
         .unwrap();
+}
+
+/// What the terminal UI waits for when it opens (the roots) and unfolds a block.
+async fn time_open(db: &Db, parent: Option<&str>) -> Stats {
+    let parent = parent.map(|p| parse_cidr(p).unwrap());
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        browse::level(db, parent.as_ref(), false)
+            .await
+            .expect("a tree level");
+        latencies.push(t.elapsed());
+    }
+    Stats::of(latencies, started.elapsed())
 }
 
 async fn time_lookup(db: &Db) -> Stats {

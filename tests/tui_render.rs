@@ -108,3 +108,37 @@ fn one_frame_of_a_100k_row_tree_costs_what_a_short_one_does() {
     );
     assert!(top_p50 < Duration::from_millis(250) && end_p50 < Duration::from_millis(250));
 }
+
+#[test]
+fn text_from_the_database_reaches_the_screen_without_control_characters() {
+    let theme = Theme::load("dark", false).unwrap();
+    let root: IpNet = "203.0.113.0/24".parse().unwrap();
+    let mut hostile = view_of(root, "allocated");
+    hostile.customer = Some("evil\u{1b}[2J\u{1b}]0;pwned\u{7}corp".into());
+    hostile.description = Some("line\rbreak\u{9b}31m".into());
+    let mut app = App::new(Keymap::default(), "db\u{1b}[5m".into(), (80, 24));
+    let _ = app.start();
+    let roots = Level {
+        subnets: vec![hostile],
+        addresses: Vec::new(),
+    };
+    app.update(Msg::Level {
+        parent: None,
+        result: Ok(roots),
+    });
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view::draw(f, &app, &theme)).unwrap();
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert!(
+            !cell.symbol().chars().any(char::is_control),
+            "{:?} reached the screen",
+            cell.symbol()
+        );
+    }
+    let screen: String = buffer.content().iter().map(|c| c.symbol()).collect();
+    assert!(
+        screen.contains("evil[2J]0;pwn"),
+        "the text stays, only the controls go: {screen}"
+    );
+}
