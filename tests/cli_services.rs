@@ -50,6 +50,12 @@ impl Cli<'_> {
         (code, doc, stderr)
     }
 
+    /// FRA1 and cust-7422, the names every case here uses.
+    fn site(&self) {
+        self.ok(&["location", "add", "FRA1"]);
+        self.ok(&["customer", "add", "cust-7422"]);
+    }
+
     fn ok(&self, args: &[&str]) -> Value {
         let (code, doc, stderr) = self.json(args, None);
         assert_eq!(code, 0, "{args:?}: {stderr}");
@@ -70,8 +76,7 @@ async fn a_service_is_provisioned_reprovisioned_and_cancelled_from_the_command_l
         home: home.path(),
         url: &t.url,
     };
-    cli.ok(&["location", "add", "FRA1"]);
-    cli.ok(&["customer", "add", "cust-7422"]);
+    cli.site();
     cli.ok(&["vlan", "add", "--location", "FRA1", "--vid", "102"]);
     cli.ok(&[
         "subnet",
@@ -164,8 +169,7 @@ async fn bad_input_to_the_service_commands_is_refused_and_changes_nothing() {
         home: home.path(),
         url: &t.url,
     };
-    cli.ok(&["location", "add", "FRA1"]);
-    cli.ok(&["customer", "add", "cust-7422"]);
+    cli.site();
     cli.ok(&["device", "add", "srv-1", "--location", "FRA1"]);
     let before = (t.snapshot().await, t.journal().await.len());
     let broken = home.path().join("broken.json");

@@ -6,9 +6,8 @@ mod support;
 use carve::error::ErrorKind;
 use carve::service::addresses::{self, Holder, Source};
 use carve::service::provision::{self, ProvisionRequest};
-use carve::service::subnets;
 use serde_json::{Value, json};
-use support::site::{count, dedicated, net, order, product, site, space};
+use support::site::{count, dedicated, full_pool, net, order, product, site, space};
 
 #[tokio::test]
 async fn provisioning_fulfils_every_rule_in_one_transaction_with_its_events() {
@@ -61,16 +60,7 @@ async fn provisioning_fulfils_every_rule_in_one_transaction_with_its_events() {
 async fn a_rule_that_cannot_be_met_rolls_back_everything_with_one_failure_event() {
     let t = support::test_db().await;
     let db = site(&t).await;
-    // A /30 pool has two usable addresses; take both.
-    subnets::add_root(&db, &net("198.51.100.0/30"), Some("FRA1"), None, None, true)
-        .await
-        .unwrap();
-    for _ in 0..2 {
-        let source = Source::Subnet(net("198.51.100.0/30"));
-        addresses::allocate(&db, &source, &Holder::default())
-            .await
-            .unwrap();
-    }
+    full_pool(&db).await;
     product(
         &db,
         "two-rules",

@@ -12,17 +12,15 @@ use carve::service::provision::{self, ProvisionRequest};
 use carve::service::{products, subnets};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixteen_concurrent_provisionings_from_shared_pools_never_overlap() {
-    let t = support::test_db().await;
+/// FRA1 with two root blocks (each a pool or not), cust-7422, and servers srv-0..srv-7.
+async fn eight_servers(t: &support::TestDb, roots: [(&str, bool); 2]) -> carve::store::Db {
     t.exec(
         "INSERT INTO locations (name) VALUES ('FRA1');
          INSERT INTO customers (name) VALUES ('cust-7422');",
     )
     .await;
     let db = t.db();
-    // 14 usable IPv4 addresses and 16 /64s; the 16 orders ask for 24 of each.
-    for (cidr, pool) in [("198.51.100.0/28", true), ("2001:db8:2::/60", false)] {
+    for (cidr, pool) in roots {
         let net = parse_cidr(cidr).unwrap();
         subnets::add_root(&db, &net, Some("FRA1"), None, None, pool)
             .await
@@ -33,6 +31,14 @@ async fn sixteen_concurrent_provisionings_from_shared_pools_never_overlap() {
             .await
             .unwrap();
     }
+    db
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_concurrent_provisionings_from_shared_pools_never_overlap() {
+    let t = support::test_db().await;
+    // 14 usable IPv4 addresses and 16 /64s; the 16 orders ask for 24 of each.
+    let db = eight_servers(&t, [("198.51.100.0/28", true), ("2001:db8:2::/60", false)]).await;
     let small = json!({ "mode": "full", "rules": [
         { "kind": "subnet", "family": 6, "prefix_length": 64, "pools": ["2001:db8:2::/60"] },
         { "kind": "ip", "family": 4, "pools": ["198.51.100.0/28"] } ] });
@@ -146,23 +152,7 @@ async fn sixteen_concurrent_provisionings_from_shared_pools_never_overlap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reprovisions_racing_provisionings_with_pool_less_rules_all_finish() {
     let t = support::test_db().await;
-    t.exec(
-        "INSERT INTO locations (name) VALUES ('FRA1');
-         INSERT INTO customers (name) VALUES ('cust-7422');",
-    )
-    .await;
-    let db = t.db();
-    for (cidr, pool) in [("198.51.100.0/24", true), ("192.0.2.0/24", false)] {
-        let net = parse_cidr(cidr).unwrap();
-        subnets::add_root(&db, &net, Some("FRA1"), None, None, pool)
-            .await
-            .unwrap();
-    }
-    for i in 0..8 {
-        products::add_device(&db, &format!("srv-{i}"), "FRA1", None)
-            .await
-            .unwrap();
-    }
+    let db = eight_servers(&t, [("198.51.100.0/24", true), ("192.0.2.0/24", false)]).await;
     let mixed = json!({ "mode": "full", "rules": [
         { "kind": "ip", "family": 4, "pools": ["198.51.100.0/24"] },
         { "kind": "subnet", "family": 4, "prefix_length": 30 } ] });

@@ -9,7 +9,7 @@ use carve::service::allocate::{SubnetRequest, allocate_subnet};
 use carve::service::provision;
 use carve::service::subnets;
 use serde_json::json;
-use support::site::{net, order, product, site, space};
+use support::site::{full_pool, net, order, product, site, space};
 
 #[tokio::test]
 async fn a_pool_is_never_carved_by_a_subnet_allocation() {
@@ -75,15 +75,7 @@ async fn a_pool_is_never_carved_by_a_subnet_allocation() {
 async fn allow_lists_are_tried_in_order() {
     let t = support::test_db().await;
     let db = site(&t).await;
-    subnets::add_root(&db, &net("198.51.100.0/30"), Some("FRA1"), None, None, true)
-        .await
-        .unwrap();
-    for _ in 0..2 {
-        let full = Source::Subnet(net("198.51.100.0/30"));
-        addresses::allocate(&db, &full, &Holder::default())
-            .await
-            .unwrap();
-    }
+    full_pool(&db).await;
     t.exec(
         "INSERT INTO vlans (location_id, vid) SELECT id, 103 FROM locations WHERE name = 'FRA1'",
     )

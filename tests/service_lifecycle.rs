@@ -8,7 +8,7 @@ use carve::service::addresses::{self, Holder, Source};
 use carve::service::products;
 use carve::service::provision;
 use serde_json::json;
-use support::site::{count, dedicated, net, order, product, site, space};
+use support::site::{count, dedicated, net, order, product, provisioned, site, space};
 
 #[tokio::test]
 async fn reprovision_keeps_management_space_and_replaces_the_rest() {
@@ -241,11 +241,7 @@ async fn space_released_by_a_cancel_loses_the_allocations_vlan_and_merges_back()
 async fn a_failed_reprovision_keeps_what_the_wipe_would_have_released() {
     let t = support::test_db().await;
     let db = site(&t).await;
-    product(&db, "dedicated", dedicated()).await;
-    let service = provision::provision(&db, &order("dedicated", "srv-1"))
-        .await
-        .unwrap()
-        .service;
+    let service = provisioned(&db).await;
     // The product now asks for more addresses than the pool has.
     let mut greedy = dedicated();
     greedy["rules"][0]["count"] = json!(100);
@@ -291,11 +287,7 @@ async fn a_failed_reprovision_keeps_what_the_wipe_would_have_released() {
 async fn a_parked_address_stays_parked_when_its_service_is_cancelled() {
     let t = support::test_db().await;
     let db = site(&t).await;
-    product(&db, "dedicated", dedicated()).await;
-    let service = provision::provision(&db, &order("dedicated", "srv-1"))
-        .await
-        .unwrap()
-        .service;
+    let service = provisioned(&db).await;
     let address = "203.0.113.65".parse().unwrap();
     addresses::park(&db, address, true, Some("abuse report".into()))
         .await

@@ -63,11 +63,16 @@ pub async fn children(
     parent: Option<i64>,
     compact: bool,
 ) -> Result<Vec<Subnet>> {
+    // `parent_id = $1` and `parent_id IS NULL` are index probes; `IS NOT DISTINCT FROM`
+    // is not, and scanned the whole table (~100 ms per level at 1M subnets).
+    let of_parent = match parent {
+        Some(_) => "s.parent_id = $1",
+        None => "s.parent_id IS NULL AND $1::bigint IS NULL",
+    };
     let sql = if compact {
         format!(
             "WITH RECURSIVE shown AS (
-                 SELECT s.id, {STRUCTURAL} AS structural FROM subnets s
-                 WHERE s.parent_id IS NOT DISTINCT FROM $1
+                 SELECT s.id, {STRUCTURAL} AS structural FROM subnets s WHERE {of_parent}
                  UNION ALL
                  SELECT s.id, {STRUCTURAL} FROM subnets s JOIN shown p ON s.parent_id = p.id
                  WHERE p.structural)
@@ -75,7 +80,7 @@ pub async fn children(
              WHERE NOT shown.structural ORDER BY s.cidr"
         )
     } else {
-        format!("{SUBNET_SELECT} WHERE s.parent_id IS NOT DISTINCT FROM $1 ORDER BY s.cidr")
+        format!("{SUBNET_SELECT} WHERE {of_parent} ORDER BY s.cidr")
     };
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(parent)

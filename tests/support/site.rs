@@ -2,10 +2,12 @@
 //! IPv6 block, a device there and one at AMS1; a product like the example.
 
 use carve::engine::parse_cidr;
+use carve::service::addresses::{self, Holder, Source};
 use carve::service::products;
-use carve::service::provision::{ProvisionRequest, ServiceOutcome};
+use carve::service::provision::{self, ProvisionRequest, ServiceOutcome};
 use carve::service::subnets;
 use carve::store::Db;
+use carve::store::services::Service;
 use serde_json::{Value, json};
 
 use super::TestDb;
@@ -62,6 +64,29 @@ pub fn dedicated() -> Value {
 
 pub async fn product(db: &Db, name: &str, config: Value) {
     products::save(db, name, &config, false).await.unwrap();
+}
+
+/// The `dedicated` product, provisioned for cust-7422 on srv-1.
+pub async fn provisioned(db: &Db) -> Service {
+    product(db, "dedicated", dedicated()).await;
+    provision::provision(db, &order("dedicated", "srv-1"))
+        .await
+        .unwrap()
+        .service
+}
+
+/// A /30 pool at FRA1 with both of its addresses taken.
+pub async fn full_pool(db: &Db) -> ipnet::IpNet {
+    let pool = net("198.51.100.0/30");
+    subnets::add_root(db, &pool, Some("FRA1"), None, None, true)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        addresses::allocate(db, &Source::Subnet(pool), &Holder::default())
+            .await
+            .unwrap();
+    }
+    pool
 }
 
 pub fn order(product: &str, device: &str) -> ProvisionRequest {

@@ -149,6 +149,17 @@ fn is_miss(error: &Error) -> bool {
     matches!(error.kind, ErrorKind::Exhausted | ErrorKind::NotFound)
 }
 
+/// One candidate for a rule's allocation: the rule, one allowed pool and one allowed
+/// VLAN (None: any), and whom it is for.
+struct Candidate<'a> {
+    index: usize,
+    rule: &'a Rule,
+    pool: Option<IpNet>,
+    vlan: Option<i32>,
+    service: &'a Service,
+    device: &'a Device,
+}
+
 /// One allocation for a rule: the allowed pools in order, within each the allowed VLANs
 /// in order, the first that has room.
 async fn take(
@@ -171,13 +182,17 @@ async fn take(
     let mut misses: Vec<String> = Vec::new();
     for pool in &pools {
         for vlan in &vlans {
+            let candidate = Candidate {
+                index,
+                rule,
+                pool: *pool,
+                vlan: *vlan,
+                service,
+                device,
+            };
             let taken = match rule.kind {
-                RuleKind::Subnet => {
-                    take_subnet(conn, index, rule, *pool, *vlan, service, device).await
-                }
-                RuleKind::Ip => {
-                    take_address(conn, index, rule, *pool, *vlan, service, device).await
-                }
+                RuleKind::Subnet => take_subnet(conn, &candidate).await,
+                RuleKind::Ip => take_address(conn, &candidate).await,
             };
             match taken {
                 Err(e) if is_miss(&e) => {
@@ -192,55 +207,40 @@ async fn take(
     Err(Error::exhausted(misses.join("; ")))
 }
 
-async fn take_subnet(
-    conn: &mut PgConnection,
-    index: usize,
-    rule: &Rule,
-    pool: Option<IpNet>,
-    vlan: Option<i32>,
-    service: &Service,
-    device: &Device,
-) -> Result<(Held, Vec<Event>)> {
-    let len = rule
+async fn take_subnet(conn: &mut PgConnection, c: &Candidate<'_>) -> Result<(Held, Vec<Event>)> {
+    let len = c
+        .rule
         .prefix_length
         .ok_or_else(|| Error::internal("a subnet rule without a prefix length"))?;
     let mut request = SubnetRequest::new(Target::Length {
-        family: rule.family.number(),
+        family: c.rule.family.number(),
         len,
-        pool,
-        location: device.location.clone(),
+        pool: c.pool,
+        location: c.device.location.clone(),
     });
-    request.strategy = rule.strategy;
-    request.vlan = vlan;
-    request.customer = Some(service.customer.clone());
-    request.device = Some(device.name.clone());
-    request.service = Some(service.id);
-    request.purpose = rule.purpose.clone();
+    request.strategy = c.rule.strategy;
+    request.vlan = c.vlan;
+    request.customer = Some(c.service.customer.clone());
+    request.device = Some(c.device.name.clone());
+    request.service = Some(c.service.id);
+    request.purpose = c.rule.purpose.clone();
     let allocation = allocate_in(conn, &request).await?;
-    let held = Held::subnet(Some(index), &allocation, rule.purpose.clone(), vlan);
+    let held = Held::subnet(Some(c.index), &allocation, c.rule.purpose.clone(), c.vlan);
     Ok((held, allocation.events))
 }
 
-async fn take_address(
-    conn: &mut PgConnection,
-    index: usize,
-    rule: &Rule,
-    pool: Option<IpNet>,
-    vlan: Option<i32>,
-    service: &Service,
-    device: &Device,
-) -> Result<(Held, Vec<Event>)> {
-    let source = Source::Pool(pool.unwrap_or(rule.family.everything()));
+async fn take_address(conn: &mut PgConnection, c: &Candidate<'_>) -> Result<(Held, Vec<Event>)> {
+    let source = Source::Pool(c.pool.unwrap_or(c.rule.family.everything()));
     let holder = Holder {
-        customer: Some(service.customer.clone()),
-        device: Some(device.name.clone()),
-        service: Some(service.id),
-        vlan,
-        purpose: rule.purpose.clone(),
+        customer: Some(c.service.customer.clone()),
+        device: Some(c.device.name.clone()),
+        service: Some(c.service.id),
+        vlan: c.vlan,
+        purpose: c.rule.purpose.clone(),
         ..Holder::default()
     };
     let outcome = addresses::allocate_in(conn, &source, &holder).await?;
-    Ok((Held::address(Some(index), &outcome), outcome.events))
+    Ok((Held::address(Some(c.index), &outcome), outcome.events))
 }
 
 /// Releases what `holding` selects: addresses first (a subnet that still holds records
