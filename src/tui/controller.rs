@@ -57,13 +57,21 @@ impl Controller {
     async fn answer(&self, effect: Effect) -> Vec<Msg> {
         let db = &self.db;
         match effect {
-            Effect::LoadLevel { parent, full } => {
+            Effect::LoadLevel {
+                parent,
+                full,
+                generation,
+            } => {
                 let cidr = match &parent {
                     Some(Key::Subnet(c)) => Some(*c),
                     _ => None,
                 };
                 let result = browse::level(db, cidr.as_ref(), full).await;
-                vec![Msg::Level { parent, result }]
+                vec![Msg::Level {
+                    parent,
+                    generation,
+                    result,
+                }]
             }
             Effect::LoadUsage(cidrs) => {
                 let mut msgs = Vec::new();

@@ -143,10 +143,11 @@ pub enum Dialog {
         lines: Vec<(String, String)>,
         confirm: Op,
     },
-    /// Text to read (palette output); any key closes.
+    /// Text to read (palette output): j/k and PageUp/PageDown scroll, other keys close.
     Text {
         title: String,
         text: String,
+        scroll: u16,
     },
     Help,
 }

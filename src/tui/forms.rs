@@ -52,6 +52,15 @@ pub fn open(app: &mut App, action: Action) -> Vec<Effect> {
                 fields,
             ))
         }
+        (
+            Action::Allocate | Action::Split | Action::Merge | Action::Reserve | Action::Edit,
+            _,
+            Some(ip),
+        ) => Err(Error::validation(format!(
+            "{} is an address: r releases it, p parks it, d edits its rDNS (select a subnet for {})",
+            ip.address,
+            action.name()
+        ))),
         (Action::EditRdns, _, None) => Err(Error::validation(
             "select an address (unfold a pool) to edit its rDNS",
         )),
@@ -198,11 +207,12 @@ fn plan(app: &mut App, title: String, op: Op) -> Vec<Effect> {
 
 fn run(app: &mut App, op: Op) -> Vec<Effect> {
     let id = app.id();
-    app.say(if op.is_dry_run() {
-        "planning..."
+    if op.is_dry_run() {
+        app.expect_plan(id);
+        app.say("planning...");
     } else {
-        "working..."
-    });
+        app.say("working...");
+    }
     app.pending += 1;
     vec![Effect::Run { id, op }]
 }

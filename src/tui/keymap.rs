@@ -44,7 +44,7 @@ actions! {
     Collapse "collapse" ["Left", "h"] "fold / step out";
     Toggle "toggle" ["Enter", "Space"] "fold or unfold";
     ToggleFull "toggle_full" ["f"] "compact / full tree";
-    Search "search" ["/"] "find addr/CIDR/cust/vlan";
+    Search "search" ["/"] "find IP/CIDR/cust/vlan";
     NextMatch "next_match" ["n"] "next match";
     PrevMatch "prev_match" ["N"] "previous match";
     Allocate "allocate" ["a"] "allocate a subnet";
@@ -61,7 +61,8 @@ actions! {
     Help "help" ["?"] "this help";
     Palette "palette" [":"] "run a carve command";
     NextPane "next_pane" ["Tab"] "next side pane";
-    Quit "quit" ["q", "Esc"] "quit";
+    Back "back" ["Esc"] "clear search and filter";
+    Quit "quit" ["q"] "quit";
 }
 
 /// A key as written in config and help: `a`, `A`, `C-r`, `F5`, `Enter`, `Space`, `Up`.

@@ -57,9 +57,12 @@ type Screen = Terminal<CrosstermBackend<Stdout>>;
 
 fn enter() -> Result<Screen> {
     let hook = std::panic::take_hook();
+    // A panic anywhere (a controller task too) is a bug: restore the terminal, print it,
+    // and end the process, rather than go on in a half-restored terminal.
     std::panic::set_hook(Box::new(move |info| {
         leave();
         hook(info);
+        std::process::exit(101);
     }));
     let fail = |e: std::io::Error| Error::internal(format!("cannot set up the terminal: {e}"));
     enable_raw_mode().map_err(fail)?;

@@ -99,9 +99,11 @@ pub struct Outcome {
 #[derive(Debug, Clone)]
 pub enum Effect {
     /// One level of the tree (the roots when `parent` is None).
+    /// For the tree of reload `generation`: an answer for an older tree is dropped.
     LoadLevel {
         parent: Option<Key>,
         full: bool,
+        generation: u64,
     },
     LoadUsage(Vec<IpNet>),
     LoadDetail {
@@ -140,6 +142,7 @@ pub enum Msg {
     Tick,
     Level {
         parent: Option<Key>,
+        generation: u64,
         result: Result<Level, Error>,
     },
     /// None when the figure could not be read (the subnet went away, say).

@@ -194,6 +194,15 @@ impl Tree {
         load
     }
 
+    /// A level that failed to load: folded again, to be loaded on the next unfold.
+    pub fn load_failed(&mut self, key: &Key) {
+        if let Some(&i) = self.index.get(key) {
+            self.nodes[i].kids = Kids::Unloaded;
+            self.nodes[i].expanded = false;
+            self.rebuild();
+        }
+    }
+
     pub fn collapse(&mut self, key: &Key) {
         if let Some(&i) = self.index.get(key) {
             self.nodes[i].expanded = false;
@@ -206,8 +215,10 @@ impl Tree {
         self.nodes[i].parent.map(|p| self.nodes[p].entry.key())
     }
 
-    pub fn set_usage(&mut self, cidr: &IpNet, usage: Utilization) {
-        if let Some(&i) = self.index.get(&Key::Subnet(*cidr))
+    /// Stores a usage figure; None (unreadable) lets it be asked for again.
+    pub fn set_usage(&mut self, cidr: &IpNet, usage: Option<Utilization>) {
+        if let Some(usage) = usage
+            && let Some(&i) = self.index.get(&Key::Subnet(*cidr))
             && let Entry::Subnet(s) = &mut self.nodes[i].entry
         {
             s.utilization = usage;
@@ -267,6 +278,8 @@ impl Tree {
     /// Keeps the cursor on screen for a pane `height` rows tall.
     pub fn scroll_into_view(&mut self, height: usize) {
         let height = height.max(1);
+        // No blank rows below the last one while there is more above.
+        self.offset = self.offset.min(self.visible.len().saturating_sub(height));
         if self.cursor < self.offset {
             self.offset = self.cursor;
         } else if self.cursor >= self.offset + height {
@@ -276,9 +289,10 @@ impl Tree {
 
     fn shown(&self, i: usize) -> bool {
         match (&self.location, &self.nodes[i].entry) {
-            (Some(wanted), Entry::Subnet(s)) => {
-                s.effective_location.as_deref().is_none_or(|l| l == wanted)
-            }
+            (Some(wanted), Entry::Subnet(s)) => s
+                .effective_location
+                .as_deref()
+                .is_none_or(|l| l.eq_ignore_ascii_case(wanted)),
             _ => true,
         }
     }

@@ -31,6 +31,11 @@ impl App {
         if self.dialog.is_some() {
             return self.dialog_key(key);
         }
+        if self.too_small() {
+            // Nothing is drawn but the notice: keys must not act unseen.
+            self.quit = self.keymap.action(&key) == Some(Action::Quit);
+            return Vec::new();
+        }
         match self.keymap.action(&key) {
             Some(action) => self.act(action),
             None => Vec::new(),
@@ -69,7 +74,11 @@ impl App {
         };
         match dialog {
             Dialog::Form(mut form) => match form.key(&key) {
-                Edited::Cancel => Vec::new(),
+                Edited::Cancel => {
+                    self.plan_id = None;
+                    self.say("cancelled: nothing was changed");
+                    Vec::new()
+                }
                 Edited::Changed => {
                     self.dialog = Some(Dialog::Form(form));
                     Vec::new()
@@ -91,6 +100,8 @@ impl App {
                     Vec::new()
                 }
                 _ => {
+                    // Typing into an open plan must not look like it went anywhere.
+                    self.say("a plan is open: Enter does it, Esc cancels");
                     self.dialog = Some(Dialog::Plan {
                         title,
                         lines,
@@ -99,7 +110,26 @@ impl App {
                     Vec::new()
                 }
             },
-            Dialog::Text { .. } | Dialog::Help => Vec::new(),
+            Dialog::Text {
+                title,
+                text,
+                scroll,
+            } => {
+                let scroll = match key.code {
+                    KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+                    KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+                    KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
+                    KeyCode::PageUp => scroll.saturating_sub(10),
+                    _ => return Vec::new(),
+                };
+                self.dialog = Some(Dialog::Text {
+                    title,
+                    text,
+                    scroll,
+                });
+                Vec::new()
+            }
+            Dialog::Help => Vec::new(),
         }
     }
 
@@ -110,6 +140,13 @@ impl App {
                 self.quit = true;
                 return Vec::new();
             }
+            // Esc backs out of a search or filter; it never quits (q does).
+            Action::Back if !self.hits.is_empty() || self.tree.location().is_some() => {
+                self.hits.clear();
+                self.tree.set_location(None);
+                self.say("search and filter cleared");
+            }
+            Action::Back => self.say("q quits"),
             Action::Up => self.tree.move_by(-1),
             Action::Down => self.tree.move_by(1),
             Action::PageUp => self.tree.move_by(-page),
@@ -178,10 +215,7 @@ impl App {
             }
             (Action::Expand, true) => self.tree.move_by(1),
             _ if expandable && self.tree.expand(&key) => {
-                let mut effects = self.effect(Effect::LoadLevel {
-                    parent: Some(key),
-                    full: self.full,
-                });
+                let mut effects = self.load_level(Some(key));
                 effects.extend(self.selection_changed());
                 return effects;
             }

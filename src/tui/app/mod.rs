@@ -50,6 +50,15 @@ pub struct App {
     next_id: u64,
     detail_id: u64,
     search_id: u64,
+    /// Bumped by every reload: a level answer for an older tree is dropped.
+    generation: u64,
+    /// The dry run whose plan the user waits for; a plan that arrives after they moved
+    /// on (cancelled, or asked for another) is dropped, never shown.
+    plan_id: Option<u64>,
+    /// A change elsewhere arrived while requests were in flight: reload once they end.
+    stale: bool,
+    /// A search hit waiting for the roots of a reload before it can be revealed.
+    deferred_reveal: Option<(Hit, u64)>,
     /// After a change: the key to find (its path unfolded) once the roots are back.
     locate: Option<Key>,
     locate_id: u64,
@@ -79,6 +88,10 @@ impl App {
             next_id: 0,
             detail_id: 0,
             search_id: 0,
+            generation: 0,
+            plan_id: None,
+            stale: false,
+            deferred_reveal: None,
             locate: None,
             locate_id: 0,
             reopen: HashSet::new(),
@@ -94,6 +107,11 @@ impl App {
     pub fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+
+    /// Smaller than the smallest screen carve draws on (only a notice is shown).
+    pub fn too_small(&self) -> bool {
+        self.size.0 < super::view::MIN_SIZE.0 || self.size.1 < super::view::MIN_SIZE.1
     }
 
     /// Rows of the tree pane (the screen less the status bar and borders).
@@ -126,13 +144,32 @@ impl App {
 
     /// Reloads from the roots, keeping what was unfolded and selected.
     pub fn reload(&mut self) -> Vec<Effect> {
+        self.reselect = self.reselect.or(self.tree.selected_key());
         let open = self.tree.clear();
         self.reopen.extend(open);
-        self.reselect = self.reselect.or(self.tree.selected_key());
+        self.generation += 1;
+        self.stale = false;
+        self.load_level(None)
+    }
+
+    /// Asks for one level of the current tree.
+    fn load_level(&mut self, parent: Option<Key>) -> Vec<Effect> {
+        let (full, generation) = (self.full, self.generation);
         self.effect(Effect::LoadLevel {
-            parent: None,
-            full: self.full,
+            parent,
+            full,
+            generation,
         })
+    }
+
+    /// The current tree's reload generation (what a level answer must carry).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The answer to dry run `id` is the plan to show.
+    pub fn expect_plan(&mut self, id: u64) {
+        self.plan_id = Some(id);
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
@@ -140,22 +177,24 @@ impl App {
             Msg::Key(key) => self.key(key),
             Msg::Resize(w, h) => {
                 self.size = (w, h);
-                Vec::new()
+                self.selection_changed()
             }
             Msg::Tick => {
                 self.spinner = self.spinner.wrapping_add(1);
                 Vec::new()
             }
+            Msg::External if self.pending == 0 => self.reload(),
             Msg::External => {
-                if self.pending == 0 {
-                    self.reload()
-                } else {
-                    Vec::new()
-                }
+                self.stale = true;
+                Vec::new()
             }
             other => {
                 self.pending = self.pending.saturating_sub(1);
-                self.answer(other)
+                let mut effects = self.answer(other);
+                if self.stale && self.pending == 0 && effects.is_empty() {
+                    effects = self.reload();
+                }
+                effects
             }
         }
     }
@@ -163,17 +202,20 @@ impl App {
     /// An answer from the controller.
     fn answer(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
-            Msg::Level { parent, result } => match result {
+            Msg::Level { generation, .. } if generation != self.generation => Vec::new(),
+            Msg::Level { parent, result, .. } => match result {
                 Ok(level) => self.loaded(parent, level),
                 Err(e) => {
+                    if let Some(key) = &parent {
+                        self.tree.load_failed(key);
+                    }
                     self.fail(&e);
                     Vec::new()
                 }
             },
             Msg::Usage { cidr, usage } => {
-                if let Some(usage) = usage {
-                    self.tree.set_usage(&cidr, usage);
-                }
+                // A figure that could not be read is asked for again when next on screen.
+                self.tree.set_usage(&cidr, usage);
                 Vec::new()
             }
             Msg::Detail { id, result } if id == self.detail_id => {
@@ -239,12 +281,18 @@ impl App {
                 }
                 self.selection_changed()
             }
-            Msg::Done { result, op, .. } => self.done(op, result),
+            Msg::Done { id, result, op } => self.done(id, op, result),
             Msg::Palette { ok, output, .. } => {
                 let title = if ok { "carve" } else { "carve (failed)" };
                 self.dialog = Some(Dialog::Text {
                     title: title.to_owned(),
                     text: output,
+                    scroll: 0,
+                });
+                self.say(if ok {
+                    "carve finished"
+                } else {
+                    "carve failed (see its output)"
                 });
                 self.reload()
             }
@@ -254,6 +302,14 @@ impl App {
     }
 
     fn loaded(&mut self, parent: Option<Key>, level: Level) -> Vec<Effect> {
+        // A level already there (a reveal brought it first) stays as it is.
+        let known = match &parent {
+            None => !self.tree.is_empty(),
+            Some(key) => matches!(self.tree.node(key).map(|n| &n.kids), Some(Kids::Loaded(_))),
+        };
+        if known {
+            return Vec::new();
+        }
         let Some(added) = self.tree.insert(parent.as_ref(), level) else {
             return Vec::new();
         };
@@ -261,16 +317,18 @@ impl App {
         // Unfold again what was open before a reload, as each level arrives.
         for key in added {
             if self.reopen.remove(&key) && self.tree.expand(&key) {
-                effects.extend(self.effect(Effect::LoadLevel {
-                    parent: Some(key),
-                    full: self.full,
-                }));
+                effects.extend(self.load_level(Some(key)));
             }
         }
         if let Some(key) = self.reselect
             && self.tree.select(&key)
         {
             self.reselect = None;
+        }
+        if parent.is_none()
+            && let Some((hit, id)) = self.deferred_reveal.take()
+        {
+            effects.extend(self.reveal_hit(hit, id));
         }
         // With the roots back, find what the last change made (it may lie folded away).
         if parent.is_none()
@@ -333,10 +391,12 @@ impl App {
             Some(_) => &hit.path[..],
             None => &hit.path[..hit.path.len().saturating_sub(1)],
         };
-        let mut missing: Vec<Option<IpNet>> = Vec::new();
         if self.tree.is_empty() {
-            missing.push(None);
+            // A reload is on its way: reveal once its roots are in.
+            self.deferred_reveal = Some((hit, id));
+            return Vec::new();
         }
+        let mut missing: Vec<Option<IpNet>> = Vec::new();
         let loaded =
             |key: &Key| matches!(self.tree.node(key).map(|n| &n.kids), Some(Kids::Loaded(_)));
         missing.extend(
@@ -352,9 +412,15 @@ impl App {
         })
     }
 
-    fn done(&mut self, op: Op, result: Result<Outcome, Error>) -> Vec<Effect> {
+    fn done(&mut self, id: u64, op: Op, result: Result<Outcome, Error>) -> Vec<Effect> {
+        if op.is_dry_run() && self.plan_id != Some(id) {
+            // The user moved on before this plan arrived.
+            return Vec::new();
+        }
+        self.plan_id = None;
         match result {
             Ok(outcome) if op.is_dry_run() => {
+                self.say("plan ready: Enter does it, Esc cancels");
                 let lines = outcome
                     .events
                     .into_iter()

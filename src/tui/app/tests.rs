@@ -72,7 +72,8 @@ fn loaded() -> App {
         effects[..],
         [Effect::LoadLevel {
             parent: None,
-            full: false
+            full: false,
+            ..
         }]
     ));
     let roots = level(vec![
@@ -81,6 +82,7 @@ fn loaded() -> App {
     ]);
     app.update(Msg::Level {
         parent: None,
+        generation: app.generation(),
         result: Ok(roots),
     });
     app
@@ -107,6 +109,7 @@ fn unfolding_loads_children_lazily_and_folding_steps_out() {
     ]);
     app.update(Msg::Level {
         parent,
+        generation: app.generation(),
         result: Ok(children),
     });
     assert_eq!(app.tree.visible_len(), 4);
@@ -216,12 +219,26 @@ fn allocating_shows_the_plan_and_runs_only_when_confirmed() {
         result: Ok(plan.clone()),
     });
     assert!(matches!(app.dialog, Some(Dialog::Plan { .. })));
-    // Esc cancels: nothing runs.
+    // Typing into the plan goes nowhere (it says so); Esc cancels: nothing runs.
+    assert!(typed(&mut app, "/203").is_empty());
+    assert!(app.status.text.starts_with("a plan is open"));
     assert!(app.update(key(KeyCode::Esc)).is_empty());
     assert!(app.dialog.is_none());
+    // A late answer to the cancelled plan never pops up.
     app.update(Msg::Done {
         id,
         op: op.clone(),
+        result: Ok(plan.clone()),
+    });
+    assert!(app.dialog.is_none(), "a cancelled plan stays cancelled");
+    app.update(key(KeyCode::Char('a')));
+    let effects = app.update(key(KeyCode::Enter));
+    let Some(Effect::Run { id, op }) = effects.first().cloned() else {
+        panic!("{effects:?}")
+    };
+    app.update(Msg::Done {
+        id,
+        op,
         result: Ok(plan.clone()),
     });
     let effects = app.update(key(KeyCode::Enter));
@@ -324,4 +341,108 @@ fn a_stale_detail_answer_is_dropped() {
         result: Err(Error::internal("old")),
     });
     assert!(!app.status.error, "an older answer changes nothing");
+}
+
+#[test]
+fn a_refresh_keeps_the_selection_and_what_was_unfolded_and_drops_stale_levels() {
+    let mut app = loaded();
+    let root = Some(Key::Subnet(net("203.0.113.0/24")));
+    app.update(key(KeyCode::Char('l')));
+    let children = || {
+        level(vec![
+            view("203.0.113.0/25", "allocated"),
+            view("203.0.113.128/25", "unallocated"),
+        ])
+    };
+    app.update(Msg::Level {
+        parent: root,
+        generation: app.generation(),
+        result: Ok(children()),
+    });
+    app.update(key(KeyCode::Char('j')));
+    app.update(key(KeyCode::Char('j')));
+    let selected_before = selected(&app);
+    assert_eq!(selected_before, Some(Key::Subnet(net("203.0.113.128/25"))));
+    // Two refreshes in a row: the first one's answers are for an older tree.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::CONTROL,
+    )));
+    let old = app.generation();
+    app.update(key(KeyCode::F(5)));
+    assert!(app.generation() > old);
+    let roots = || {
+        level(vec![
+            view("203.0.113.0/24", "subdivided"),
+            view("2001:db8::/32", "unallocated"),
+        ])
+    };
+    assert!(
+        app.update(Msg::Level {
+            parent: None,
+            generation: old,
+            result: Ok(roots())
+        })
+        .is_empty()
+    );
+    assert!(app.tree.is_empty(), "a stale level is dropped");
+    let effects = app.update(Msg::Level {
+        parent: None,
+        generation: app.generation(),
+        result: Ok(roots()),
+    });
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadLevel { parent: p, .. } if *p == root)),
+        "the unfolded root is loaded again: {effects:?}"
+    );
+    app.update(Msg::Level {
+        parent: root,
+        generation: app.generation(),
+        result: Ok(children()),
+    });
+    assert_eq!(
+        selected(&app),
+        selected_before,
+        "the selection survives the reload"
+    );
+}
+
+#[test]
+fn esc_backs_out_and_never_quits() {
+    let mut app = loaded();
+    app.update(key(KeyCode::Esc));
+    assert!(!app.quit);
+    assert_eq!(app.status.text, "q quits");
+}
+
+#[test]
+fn a_change_elsewhere_during_a_request_reloads_when_it_ends() {
+    let mut app = App::new(Keymap::default(), "test".into(), (80, 24));
+    app.start();
+    let roots = level(vec![view("2001:db8::/32", "unallocated")]);
+    let effects = app.update(Msg::Level {
+        parent: None,
+        generation: app.generation(),
+        result: Ok(roots),
+    });
+    let Some(Effect::LoadDetail { id, .. }) = effects.first().cloned() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(app.pending, 1);
+    assert!(
+        app.update(Msg::External).is_empty(),
+        "not while a request is in flight"
+    );
+    let effects = app.update(Msg::Detail {
+        id,
+        result: Err(Error::internal("no database here")),
+    });
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadLevel { parent: None, .. })),
+        "the remembered change reloads once nothing is pending: {effects:?}"
+    );
 }

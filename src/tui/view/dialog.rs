@@ -2,7 +2,7 @@
 //! generated from the keymap.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
@@ -13,27 +13,44 @@ use crate::tui::theme::{Slot, Theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(dialog) = &app.dialog else { return };
-    let (title, lines) = match dialog {
-        Dialog::Form(form) => (form.title.clone(), form_lines(form, theme)),
-        Dialog::Plan { title, lines, .. } => (title.clone(), plan_lines(lines, theme)),
-        Dialog::Text { title, text } => {
+    let (title, mut lines, scroll) = match dialog {
+        Dialog::Form(form) => (form.title.clone(), form_lines(form, theme), 0),
+        Dialog::Plan { title, lines, .. } => (title.clone(), plan_lines(lines, theme), 0),
+        Dialog::Text {
+            title,
+            text,
+            scroll,
+        } => {
             let mut lines: Vec<Line> = text.lines().map(|l| Line::raw(clean(l))).collect();
-            lines.push(Line::styled("any key closes", theme.style(Slot::Muted)));
-            (title.clone(), lines)
+            let hint = "j/k PageUp/PageDown scroll, any other key closes";
+            lines.push(Line::styled(hint, theme.style(Slot::Muted)));
+            (title.clone(), lines, *scroll)
         }
-        Dialog::Help => ("Keys".to_owned(), help_lines(app, theme)),
+        Dialog::Help => ("Keys".to_owned(), help_lines(app, theme), 0),
     };
+    // The last line says how to confirm or leave: it stays in view whatever the body does.
+    let footer = lines.pop().unwrap_or_default();
     let width = area.width.saturating_sub(4).min(76);
-    let height = u16::try_from(lines.len() + 2)
+    let inner_width = usize::from(width.saturating_sub(2)).max(1);
+    let body_height: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_width).max(1))
+        .sum();
+    let height = u16::try_from(body_height + 3)
         .unwrap_or(u16::MAX)
         .min(area.height.saturating_sub(2));
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
+    let frame_block = block(format!(" {} ", clean(&title)), theme).style(theme.style(Slot::Dialog));
+    let inner = frame_block.inner(rect);
+    frame.render_widget(frame_block, rect);
+    let [body_area, footer_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     let body = Paragraph::new(lines)
-        .block(block(format!(" {} ", clean(&title)), theme))
-        .style(theme.style(Slot::Dialog))
-        .wrap(Wrap { trim: false });
-    frame.render_widget(body, rect);
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0));
+    frame.render_widget(body, body_area);
+    frame.render_widget(Paragraph::new(footer), footer_area);
 }
 
 fn form_lines(form: &Form, theme: &Theme) -> Vec<Line<'static>> {
@@ -103,7 +120,7 @@ fn help_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     let cell = |(keys, what): &(String, &'static str)| {
         vec![
             Span::styled(format!("{keys:<12} "), theme.style(Slot::Key)),
-            Span::raw(format!("{what:<24}")),
+            Span::raw(format!("{what:<23}")),
         ]
     };
     let mut lines: Vec<Line> = (0..half)

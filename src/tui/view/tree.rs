@@ -32,6 +32,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(hint).style(theme.style(Slot::Muted)), inner);
         return;
     }
+    if app.tree.visible_len() == 0 {
+        let location = app.tree.location().map(clean).unwrap_or_default();
+        let hint = format!("nothing at {location} (Esc clears the filter)");
+        frame.render_widget(Paragraph::new(hint).style(theme.style(Slot::Muted)), inner);
+        return;
+    }
     let hits: HashSet<Key> = app
         .hits
         .iter()
@@ -42,17 +48,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     let rows: Vec<(usize, &Node)> = app.tree.rows(app.tree.offset, height).collect();
-    // The name column fits the widest name on screen, leaving room for the rest.
+    // The name column fits the widest name on screen, but state and usage always stay
+    // in view: a longer name is cut with an ellipsis.
     let name_width = rows
         .iter()
-        .map(|(_, n)| usize::from(n.depth) * 2 + 2 + name(n).len())
+        .map(|(_, n)| lead(n).chars().count())
         .max()
         .unwrap_or(0)
-        .min(width.saturating_sub(14));
+        .min(width.saturating_sub(STATE_AND_USAGE));
     let lines: Vec<Line> = rows
         .into_iter()
         .map(|(row, node)| {
-            let line = tree_line(node, name_width, theme, hits.contains(&node.entry.key()));
+            let line = tree_line(
+                node,
+                name_width,
+                width,
+                theme,
+                hits.contains(&node.entry.key()),
+            );
             if row == app.tree.cursor {
                 line.patch_style(theme.style(Slot::Selected))
             } else {
@@ -70,26 +83,63 @@ fn name(node: &Node) -> String {
     }
 }
 
-fn tree_line<'a>(node: &Node, name_width: usize, theme: &Theme, hit: bool) -> Line<'a> {
+/// Columns after the name: ` subdiv` and ` 100%`.
+const STATE_AND_USAGE: usize = 12;
+
+/// Indentation stops deepening here, so deep IPv6 rows keep their columns.
+const MAX_INDENT: u16 = 6;
+
+/// Indentation, fold marker and name.
+fn lead(node: &Node) -> String {
     let marker = match (node.expandable(), node.expanded) {
         (true, true) => "▾ ",
         (true, false) => "▸ ",
         _ => "  ",
     };
-    let lead = format!(
-        "{}{marker}{}",
-        "  ".repeat(usize::from(node.depth)),
-        name(node)
-    );
+    let indent = "  ".repeat(usize::from(node.depth.min(MAX_INDENT)));
+    format!("{indent}{marker}{}", name(node))
+}
+
+/// `text` in exactly `width` columns: padded, or cut with an ellipsis.
+fn fit(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        format!("{text:<width$}")
+    } else {
+        let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+        format!("{kept}…")
+    }
+}
+
+fn tree_line<'a>(
+    node: &Node,
+    name_width: usize,
+    width: usize,
+    theme: &Theme,
+    hit: bool,
+) -> Line<'a> {
     let name_style = if hit {
         theme.style(Slot::Highlight)
     } else {
         Default::default()
     };
-    let mut spans = vec![Span::styled(format!("{lead:<name_width$}"), name_style)];
-    match &node.entry {
+    let mut spans = vec![Span::styled(fit(&lead(node), name_width), name_style)];
+    let rest = match &node.entry {
         Entry::Subnet(s) => subnet_columns(s, theme, &mut spans),
         Entry::Address(a) => address_columns(a, theme, &mut spans),
+    };
+    // What follows is cut with an ellipsis, never mid-word without a sign: `cust-742`
+    // must not pass for a customer.
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let room = width.saturating_sub(used + 1);
+    if !rest.is_empty() && room > 1 {
+        let text = rest.join(" ");
+        let text = if text.chars().count() > room {
+            fit(&text, room)
+        } else {
+            text
+        };
+        spans.push(Span::styled(format!(" {text}"), theme.style(Slot::Muted)));
     }
     Line::from(spans)
 }
@@ -119,7 +169,9 @@ pub fn usage_text(s: &SubnetView) -> String {
     }
 }
 
-fn subnet_columns<'a>(s: &SubnetView, theme: &Theme, spans: &mut Vec<Span<'a>>) {
+/// State and usage as spans; returns VLAN, customer and location to follow. The VLAN
+/// comes first: it is short, and cut short it would be a wrong number.
+fn subnet_columns<'a>(s: &SubnetView, theme: &Theme, spans: &mut Vec<Span<'a>>) -> Vec<String> {
     let word = state_word(s);
     spans.push(Span::styled(
         format!(" {word:<6}"),
@@ -127,30 +179,27 @@ fn subnet_columns<'a>(s: &SubnetView, theme: &Theme, spans: &mut Vec<Span<'a>>) 
     ));
     spans.push(Span::raw(format!(" {:>4}", usage_text(s))));
     let mut rest = Vec::new();
-    if let Some(c) = &s.customer {
-        rest.push(clean(c));
-    }
     if let Some(v) = s.vlan {
         rest.push(format!("v{v}"));
+    }
+    if let Some(c) = &s.customer {
+        rest.push(clean(c));
     }
     if let Some(l) = &s.effective_location {
         rest.push(format!("@{}", clean(l)));
     }
-    if !rest.is_empty() {
-        spans.push(Span::styled(
-            format!(" {}", rest.join(" ")),
-            theme.style(Slot::Muted),
-        ));
-    }
+    rest
 }
 
-fn address_columns<'a>(a: &IpView, theme: &Theme, spans: &mut Vec<Span<'a>>) {
+/// State as a span (usage is blank for an address); returns customer, purpose and rDNS.
+fn address_columns<'a>(a: &IpView, theme: &Theme, spans: &mut Vec<Span<'a>>) -> Vec<String> {
     let word = if a.parked { "parked" } else { "alloc" };
     spans.push(Span::styled(
         format!(" {word:<6}"),
         state_style(word, theme),
     ));
-    let rest: Vec<String> = [
+    spans.push(Span::raw("     "));
+    [
         a.customer.as_deref(),
         a.purpose.as_deref(),
         a.rdns.as_deref(),
@@ -158,11 +207,5 @@ fn address_columns<'a>(a: &IpView, theme: &Theme, spans: &mut Vec<Span<'a>>) {
     .into_iter()
     .flatten()
     .map(clean)
-    .collect();
-    if !rest.is_empty() {
-        spans.push(Span::styled(
-            format!("      {}", rest.join(" ")),
-            theme.style(Slot::Muted),
-        ));
-    }
+    .collect()
 }
