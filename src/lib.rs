@@ -3,6 +3,7 @@
 //! Layers, dependencies pointing down (DESIGN.md section 3):
 //! `cli` / `tui` -> `service` -> `store` -> `engine`; `config`, `error` and `os` are shared.
 
+pub mod actor;
 pub mod cli;
 pub mod config;
 pub mod engine;

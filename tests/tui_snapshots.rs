@@ -89,7 +89,8 @@ impl Screen {
     }
 }
 
-/// `11-25 15:49` -> `MM-DD hh:mm`.
+/// `11-25 15:49 root  ` -> `MM-DD hh:mm who   `: the time and the actor change from run
+/// to run and machine to machine.
 fn mask_times(buffer: &mut Buffer) {
     let area = buffer.area;
     for y in 0..area.height {
@@ -102,8 +103,9 @@ fn mask_times(buffer: &mut Buffer) {
                 let c = row[start + i];
                 if s == '0' { c.is_ascii_digit() } else { c == s }
             });
-            if fits {
-                for (i, m) in "MM-DD hh:mm".chars().enumerate() {
+            if fits && start + 18 <= row.len() {
+                // The time, then the six columns of who did it (the test's OS user).
+                for (i, m) in "MM-DD hh:mm who   ".chars().enumerate() {
                     buffer[(area.x + u16::try_from(start + i).unwrap(), y)].set_char(m);
                 }
             }

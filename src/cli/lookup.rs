@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::service::database;
 use crate::service::lookup::{self, LookupResult};
+use crate::store::journal::LogFilter;
 use crate::store::rows::JournalEntry;
 
 pub async fn lookup(query: &str, settings: &Settings, out: &Output) -> Result<()> {
@@ -48,22 +49,41 @@ fn lookup_text(result: &LookupResult) -> String {
     }
 }
 
-pub async fn log(
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    #[arg(long, default_value_t = 50)]
     limit: i64,
+    /// Only this event (e.g. ipam_allocate_subnet).
+    #[arg(long)]
     event: Option<String>,
-    net: Option<String>,
-    settings: &Settings,
-    out: &Output,
-) -> Result<()> {
-    let net = net.as_deref().map(cidr).transpose()?;
+    /// Only events in or around this CIDR.
+    #[arg(long)]
+    cidr: Option<String>,
+    /// Only what this person (OS user) or database role did.
+    #[arg(long, value_name = "NAME")]
+    actor: Option<String>,
+    /// Only the rows of one command (its id, as the JSON output shows it).
+    #[arg(long, value_name = "ID")]
+    command: Option<String>,
+}
+
+pub async fn log(args: LogArgs, settings: &Settings, out: &Output) -> Result<()> {
+    let filter = LogFilter {
+        limit: args.limit,
+        event: args.event,
+        cidr: args.cidr.as_deref().map(cidr).transpose()?,
+        actor: args.actor,
+        command_id: args.command,
+    };
     let (db, _) = database::open(settings).await?;
-    let entries = lookup::log(&db, limit, event.as_deref(), net.as_ref()).await?;
+    let entries = lookup::log(&db, &filter).await?;
     out.emit(&entries, |entries: &Vec<JournalEntry>| {
         let rows: Vec<Vec<String>> = entries
             .iter()
             .map(|e| {
                 vec![
                     e.at.clone(),
+                    clean(e.os_user.as_deref().unwrap_or(&e.db_role)),
                     e.event.clone(),
                     e.outcome.clone(),
                     render::target(e.address, e.cidr),
@@ -72,7 +92,7 @@ pub async fn log(
             })
             .collect();
         table(
-            &["WHEN (UTC)", "EVENT", "OUTCOME", "TARGET", "DETAIL"],
+            &["WHEN (UTC)", "WHO", "EVENT", "OUTCOME", "TARGET", "DETAIL"],
             &rows,
         )
     });

@@ -79,16 +79,7 @@ pub enum Command {
     /// Who holds an address, what holds a CIDR, or all of a customer's space.
     Lookup { query: String },
     /// The journal of changes, newest first.
-    Log {
-        #[arg(long, default_value_t = 50)]
-        limit: i64,
-        /// Only this event (e.g. ipam_allocate_subnet).
-        #[arg(long)]
-        event: Option<String>,
-        /// Only events in or around this CIDR.
-        #[arg(long)]
-        cidr: Option<String>,
-    },
+    Log(lookup::LogArgs),
     /// Sites: VLANs and locations of subnets.
     Location {
         #[command(subcommand)]
@@ -141,7 +132,7 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
         Command::Subnet { command } => subnet::run(command, settings, out).await,
         Command::Ip { command } => ip::run(command, settings, out).await,
         Command::Lookup { query } => lookup::lookup(&query, settings, out).await,
-        Command::Log { limit, event, cidr } => lookup::log(limit, event, cidr, settings, out).await,
+        Command::Log(args) => lookup::log(args, settings, out).await,
         Command::Location { command } => {
             catalog::named(
                 crate::service::catalog::Kind::Location,

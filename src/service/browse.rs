@@ -14,6 +14,7 @@ use crate::engine::parse_cidr;
 use crate::engine::view::Utilization;
 use crate::error::{Error, Result};
 use crate::store::catalog::{self, Catalog};
+use crate::store::journal::LogFilter;
 use crate::store::rows::{JournalEntry, Subnet, Vlan};
 use crate::store::tree::{self, ListFilter};
 use crate::store::{Db, addresses, db_error, journal};
@@ -103,7 +104,12 @@ pub async fn detail(db: &Db, cidr: &IpNet, address: Option<IpAddr>) -> Result<De
         }
     }
     let target = address.map_or(*cidr, IpNet::from);
-    let journal = journal::list(&mut conn, 6, None, Some(target)).await?;
+    let recent = LogFilter {
+        limit: 6,
+        cidr: Some(target),
+        ..LogFilter::default()
+    };
+    let journal = journal::list(&mut conn, &recent).await?;
     let vlans = match node.effective_location_id {
         Some(id) => catalog::list_vlans(&mut conn, Some(id)).await?,
         None => Vec::new(),

@@ -11,6 +11,7 @@ use super::view::{IpView, SubnetView};
 use crate::engine::parse_cidr;
 use crate::engine::view::Node;
 use crate::error::{Error, Result};
+use crate::store::journal::LogFilter;
 use crate::store::rows::{JournalEntry, Subnet};
 use crate::store::tree::{self, ListFilter};
 use crate::store::{Db, addresses, db_error, journal};
@@ -177,17 +178,31 @@ async fn chain_views(conn: &mut sqlx::PgConnection, target: &IpNet) -> Result<Ve
     Ok(out)
 }
 
-pub async fn log(
-    db: &Db,
-    limit: i64,
-    event: Option<&str>,
-    cidr: Option<&IpNet>,
-) -> Result<Vec<JournalEntry>> {
-    if limit < 1 {
+/// The journal, newest first, filtered.
+pub async fn log(db: &Db, filter: &LogFilter) -> Result<Vec<JournalEntry>> {
+    if filter.limit < 1 {
         return Err(Error::validation(format!(
-            "--limit {limit} must be at least 1"
+            "--limit {} must be at least 1",
+            filter.limit
+        )));
+    }
+    if let Some(id) = &filter.command_id
+        && !is_uuid(id)
+    {
+        return Err(Error::validation(format!(
+            "--command {id:?} is not a command id (a UUID, as `carve log --json` shows it)"
         )));
     }
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
-    journal::list(&mut conn, limit, event, cidr.copied()).await
+    journal::list(&mut conn, filter).await
+}
+
+/// 8-4-4-4-12 hexadecimal digits.
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }

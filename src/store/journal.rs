@@ -49,41 +49,59 @@ impl Event {
     }
 }
 
+/// Writes one journal row, with who is acting (see [`crate::actor`]).
 pub async fn record(conn: &mut PgConnection, event: &Event) -> Result<()> {
+    let actor = crate::actor::current();
     sqlx::query(
-        "INSERT INTO provisioning_logs (event, outcome, cidr, address, detail)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO provisioning_logs (event, outcome, cidr, address, detail, os_user,
+                                        client_host, command_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid)",
     )
     .bind(event.event)
     .bind(if event.failed { "failed" } else { "ok" })
     .bind(event.cidr)
     .bind(event.address)
     .bind(&event.detail)
+    .bind(&actor.os_user)
+    .bind(&actor.host)
+    .bind(&actor.command_id)
     .execute(conn)
     .await
     .map_err(db_error)?;
     Ok(())
 }
 
-/// Journal rows, newest first, optionally for one event name or inside/around a CIDR.
-pub async fn list(
-    conn: &mut PgConnection,
-    limit: i64,
-    event: Option<&str>,
-    cidr: Option<IpNet>,
-) -> Result<Vec<JournalEntry>> {
+/// Which journal rows to list; None means any.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub limit: i64,
+    pub event: Option<String>,
+    /// Rows about prefixes in or around this CIDR, or addresses in it.
+    pub cidr: Option<IpNet>,
+    /// The OS user or the database role.
+    pub actor: Option<String>,
+    pub command_id: Option<String>,
+}
+
+/// Journal rows, newest first.
+pub async fn list(conn: &mut PgConnection, filter: &LogFilter) -> Result<Vec<JournalEntry>> {
     sqlx::query_as(
         "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,
-                event, outcome, cidr, address, detail
+                event, outcome, cidr, address, detail, os_user, client_host, db_role,
+                command_id::text AS command_id
          FROM provisioning_logs
          WHERE ($2::text IS NULL OR event = $2)
            AND ($3::cidr IS NULL OR cidr && $3 OR address <<= $3)
+           AND ($4::text IS NULL OR os_user = $4 OR db_role = $4)
+           AND ($5::uuid IS NULL OR command_id = $5::uuid)
          ORDER BY created_at DESC, id DESC
          LIMIT $1",
     )
-    .bind(limit)
-    .bind(event)
-    .bind(cidr)
+    .bind(filter.limit)
+    .bind(&filter.event)
+    .bind(filter.cidr)
+    .bind(&filter.actor)
+    .bind(&filter.command_id)
     .fetch_all(conn)
     .await
     .map_err(db_error)

@@ -159,4 +159,10 @@ pub struct JournalEntry {
     pub cidr: Option<IpNet>,
     pub address: Option<IpNet>,
     pub detail: serde_json::Value,
+    /// Who: the OS user and machine carve ran on, the database role, and the command
+    /// the row belongs to (None for rows older than the actor columns).
+    pub os_user: Option<String>,
+    pub client_host: Option<String>,
+    pub db_role: String,
+    pub command_id: Option<String>,
 }

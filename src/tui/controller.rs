@@ -125,7 +125,8 @@ impl Controller {
                 }]
             }
             Effect::Run { id, op } => {
-                let result = self.operate(&op).await;
+                // Each action is a command of its own in the journal.
+                let result = crate::actor::as_command(self.operate(&op)).await;
                 vec![Msg::Done { id, op, result }]
             }
             Effect::Palette { id, args } => vec![self.palette(id, args).await],

@@ -102,8 +102,11 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
             } else {
                 theme.style(Slot::Muted)
             };
+            let who = e.os_user.as_deref().unwrap_or(&e.db_role);
             lines.push(Line::from(vec![
                 Span::styled(format!("{when} "), theme.style(Slot::Muted)),
+                // A fixed width, so the line wraps the same whoever it was.
+                Span::raw(format!("{:<6.6} ", clean(who))),
                 Span::styled(clean(event), style),
                 Span::raw(format!(" {}", target.unwrap_or_default())),
             ]));

@@ -1,0 +1,106 @@
+//! The audit trail: every journal row says who (OS user, machine, database role) and
+//! which command wrote it, and `carve log` filters by both.
+
+mod support;
+
+use serde_json::Value;
+
+fn carve_as(user: &str, home: &std::path::Path, url: &str, args: &[&str]) -> (i32, Value) {
+    let (code, stdout, stderr) = support::run(
+        support::carve(home)
+            .env("USER", user)
+            .env_remove("SUDO_USER")
+            .args(["--json", "--database-url", url])
+            .args(args),
+    );
+    let doc = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+    (code, doc)
+}
+
+#[tokio::test]
+async fn every_row_names_its_actor_and_command_and_the_log_filters_by_them() {
+    let t = support::test_db().await;
+    let home = support::reachable_tempdir();
+    let run = |user: &str, args: &[&str]| carve_as(user, home.path(), &t.url, args);
+    assert_eq!(run("alice", &["subnet", "add", "203.0.113.0/24"]).0, 0);
+    assert_eq!(
+        run(
+            "bob",
+            &[
+                "subnet",
+                "allocate",
+                "--len",
+                "26",
+                "--pool",
+                "203.0.113.0/24"
+            ]
+        )
+        .0,
+        0
+    );
+    // A refused change is journaled with its actor too.
+    assert_eq!(
+        run(
+            "bob",
+            &[
+                "subnet",
+                "allocate",
+                "--len",
+                "20",
+                "--pool",
+                "203.0.113.0/24"
+            ]
+        )
+        .0,
+        1
+    );
+
+    let (_, bobs) = run("carol", &["log", "--actor", "bob"]);
+    let bobs = bobs.as_array().unwrap();
+    let events: Vec<(&str, &str)> = bobs
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("ipam_allocate_subnet", "failed"),
+            ("ipam_allocate_subnet", "ok"),
+            ("ipam_subnet_split", "ok"),
+            ("ipam_subnet_split", "ok"),
+        ]
+    );
+    let role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    for row in bobs {
+        assert_eq!(row["os_user"], "bob");
+        assert_eq!(row["db_role"], role.as_str());
+        assert!(
+            row["client_host"].as_str().is_some_and(|h| !h.is_empty()),
+            "{row}"
+        );
+    }
+    // The allocation's splits and the allocation itself share one command id; the
+    // refused attempt was another command.
+    let ids: Vec<&str> = bobs
+        .iter()
+        .map(|e| e["command_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids[1], ids[2]);
+    assert_eq!(ids[2], ids[3]);
+    assert_ne!(ids[0], ids[1]);
+    let (_, one) = run("carol", &["log", "--command", ids[1]]);
+    assert_eq!(one.as_array().unwrap().len(), 3);
+    let (_, alices) = run("carol", &["log", "--actor", "alice"]);
+    assert_eq!(alices.as_array().unwrap().len(), 1);
+    let (code, refused) = run("carol", &["log", "--command", "yesterday"]);
+    assert_eq!(code, 1);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not a command id")
+    );
+}
