@@ -26,6 +26,8 @@ pub enum ErrorKind {
     Busy,
     /// Anything else: a bug or an unexpected database answer.
     Internal,
+    /// A check found something over its threshold; the report itself was printed.
+    Alert,
 }
 
 impl ErrorKind {
@@ -36,6 +38,7 @@ impl ErrorKind {
             ErrorKind::Schema => "schema",
             ErrorKind::LocalCluster => "local_cluster",
             ErrorKind::Validation => "validation",
+            ErrorKind::Alert => "alert",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Conflict => "conflict",
             ErrorKind::Exhausted => "exhausted",
@@ -57,7 +60,8 @@ impl ErrorKind {
             | ErrorKind::Conflict
             | ErrorKind::Exhausted
             | ErrorKind::Busy
-            | ErrorKind::Internal => 1,
+            | ErrorKind::Internal
+            | ErrorKind::Alert => 1,
         }
     }
 }

@@ -8,6 +8,7 @@ mod lookup;
 mod output;
 mod product;
 mod render;
+mod report;
 mod service;
 mod subnet;
 mod ui;
@@ -109,6 +110,11 @@ pub enum Command {
         #[command(subcommand)]
         command: service::ServiceCommand,
     },
+    /// Reports: capacity per block and pool (a monitoring check with --threshold).
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
+    },
     /// (Re)create the example database carve_demo in the embedded cluster and open it
     /// (printed as a tree when stdout is not a terminal).
     Demo,
@@ -152,6 +158,7 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
             .await
         }
         Command::Vlan { command } => catalog::vlan(command, settings, out).await,
+        Command::Report { command } => report::run(command, settings, out).await,
         Command::Device { command } => product::device(command, settings, out).await,
         Command::Product { command } => product::product(command, settings, out).await,
         Command::Service { command } => service::service(command, settings, out).await,

@@ -27,7 +27,8 @@ impl Output {
 
     pub fn error(&self, error: &Error) {
         eprintln!("error: {}", error.message);
-        if self.json {
+        // An alert follows a report that is already the one JSON document on stdout.
+        if self.json && error.kind != crate::error::ErrorKind::Alert {
             let doc = json!({"error": {"kind": error.kind.as_str(), "message": error.message}});
             println!("{doc}");
         }

@@ -1,6 +1,7 @@
 //! Pure prefix-tree logic: no IO, no async, no SQL. Everything here is testable on its own.
 
 pub mod address;
+pub mod capacity;
 pub mod dns;
 pub mod plan;
 pub mod prefix;

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod lookup;
 pub mod products;
 pub mod provision;
+pub mod report;
 mod resolve;
 pub mod subnets;
 mod tx;

@@ -1,0 +1,118 @@
+//! `carve report utilization`: capacity of every block and address pool, and a check
+//! for monitoring (exit 1 when any is over `--threshold`).
+
+use clap::Subcommand;
+
+use super::output::{Output, cell, clean, table};
+use crate::config::Settings;
+use crate::error::{Error, ErrorKind, Result};
+use crate::service::database;
+use crate::service::report::{PoolKind, PoolLine, Report, ReportQuery, utilization};
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Used, free and total per root block and address pool (IPv6 also in /64s), the
+    /// largest free block, fragmentation and free blocks by length. With --threshold,
+    /// exits 1 when any pool is fuller than PCT percent (a monitoring check).
+    Utilization {
+        #[arg(long, value_name = "PCT")]
+        threshold: Option<f64>,
+        #[arg(long, value_name = "LOC")]
+        location: Option<String>,
+        #[arg(long, value_name = "4|6")]
+        family: Option<u8>,
+    },
+}
+
+pub async fn run(command: ReportCommand, settings: &Settings, out: &Output) -> Result<()> {
+    let ReportCommand::Utilization {
+        threshold,
+        location,
+        family,
+    } = command;
+    let query = ReportQuery {
+        threshold,
+        location,
+        family,
+    };
+    let (db, _) = database::open(settings).await?;
+    let report = utilization(&db, &query).await?;
+    out.emit(&report, report_text);
+    if report.over.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = report.over.iter().map(ToString::to_string).collect();
+    Err(Error::new(
+        ErrorKind::Alert,
+        format!(
+            "{} pool(s) over {}% used: {}",
+            list.len(),
+            threshold.unwrap_or_default(),
+            list.join(", ")
+        ),
+    ))
+}
+
+fn report_text(report: &Report) -> String {
+    if report.pools.is_empty() {
+        return "no blocks or pools match\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = report.pools.iter().map(line).collect();
+    table(
+        &[
+            "POOL",
+            "KIND",
+            "LOCATION",
+            "USED",
+            "FREE",
+            "TOTAL",
+            "LARGEST",
+            "FRAG",
+            "FREE BLOCKS",
+        ],
+        &rows,
+    )
+}
+
+fn line(p: &PoolLine) -> Vec<String> {
+    let c = &p.capacity;
+    let u = &c.usage;
+    let (free, total) = match (u.free_64s, u.total_64s) {
+        (Some(free), Some(total)) => (format!("{free} /64s"), format!("{total} /64s")),
+        _ => (u.free.to_string(), u.total.to_string()),
+    };
+    let mark = if p.over_threshold { " !" } else { "" };
+    let blocks: Vec<String> = c
+        .free_blocks
+        .iter()
+        .map(|(len, n)| format!("/{len}x{n}"))
+        .collect();
+    vec![
+        p.cidr.to_string(),
+        match p.kind {
+            PoolKind::Block => "block",
+            PoolKind::Addresses => "addresses",
+        }
+        .to_owned(),
+        cell(&p.location.as_deref().map(clean)),
+        format!("{}{mark}", percent(c.percent_used)),
+        free,
+        total,
+        cell(&c.largest_free.map(|l| format!("/{l}"))),
+        format!("{:.0}%", c.fragmentation * 100.0),
+        if blocks.is_empty() {
+            "-".to_owned()
+        } else {
+            blocks.join(" ")
+        },
+    ]
+}
+
+/// `37.5%`; a sliver of a huge IPv6 block shows as `<0.1%`, not as an empty `0.0%`.
+fn percent(p: f64) -> String {
+    if p > 0.0 && p < 0.1 {
+        "<0.1%".to_owned()
+    } else {
+        format!("{p:.1}%")
+    }
+}
