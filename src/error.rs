@@ -28,6 +28,9 @@ pub enum ErrorKind {
     Internal,
     /// A check found something over its threshold; the report itself was printed.
     Alert,
+    /// A change was asked for while carve is read-only (flag, config, or a role that
+    /// may not write).
+    ReadOnly,
 }
 
 impl ErrorKind {
@@ -39,6 +42,7 @@ impl ErrorKind {
             ErrorKind::LocalCluster => "local_cluster",
             ErrorKind::Validation => "validation",
             ErrorKind::Alert => "alert",
+            ErrorKind::ReadOnly => "read_only",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Conflict => "conflict",
             ErrorKind::Exhausted => "exhausted",
@@ -61,7 +65,8 @@ impl ErrorKind {
             | ErrorKind::Exhausted
             | ErrorKind::Busy
             | ErrorKind::Internal
-            | ErrorKind::Alert => 1,
+            | ErrorKind::Alert
+            | ErrorKind::ReadOnly => 1,
         }
     }
 }

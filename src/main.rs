@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     let overrides = Overrides {
         config_file: cli.config.clone(),
         database_url: cli.database_url.clone().map(Secret::new),
+        read_only: cli.read_only,
     };
     let result = Settings::load(&overrides).and_then(|settings| {
         carve::logging::init(&settings);

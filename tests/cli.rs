@@ -165,7 +165,7 @@ fn the_example_config_documents_a_valid_file() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let overrides = carve::config::Overrides {
         config_file: Some(example),
-        database_url: None,
+        ..Default::default()
     };
     let settings = carve::config::Settings::load_with_env(&overrides, |_| None).unwrap();
     assert_eq!(settings.connect_timeout.as_secs(), 10);

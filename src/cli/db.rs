@@ -19,6 +19,20 @@ pub enum DbCommand {
     },
     /// Bring the database schema up to date (also done at the start of every command).
     Migrate,
+    /// Print the SQL that creates a read-only role and an operator role with the right
+    /// grants in this database (or run it with --apply, as a role that may grant).
+    Roles {
+        #[arg(long)]
+        apply: bool,
+    },
+}
+
+/// `db local` and printing the roles' SQL change no data.
+pub fn reads_only(command: &DbCommand) -> bool {
+    matches!(
+        command,
+        DbCommand::Local { .. } | DbCommand::Roles { apply: false }
+    )
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +71,24 @@ pub async fn run(command: DbCommand, settings: &Settings, out: &Output) -> Resul
             Ok(())
         }
         DbCommand::Local { command } => local(command, settings, out).await,
+        DbCommand::Roles { apply: false } => {
+            let sql = crate::store::roles::roles_sql();
+            out.emit(&serde_json::json!({ "sql": sql }), |_| sql.clone());
+            Ok(())
+        }
+        DbCommand::Roles { apply: true } => {
+            let (db, _) = database::open(settings).await?;
+            database::apply_roles(&db).await?;
+            out.emit(
+                &serde_json::json!({ "applied": true, "database": db.description }),
+                |_| {
+                    "roles carve_readonly and carve_operator are in place; grant them to people \
+                 (GRANT carve_readonly TO alice)"
+                        .to_owned()
+                },
+            );
+            Ok(())
+        }
     }
 }
 

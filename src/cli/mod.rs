@@ -45,6 +45,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Refuse every command that changes data (also `database.read_only` in the config).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
     /// Without a command, carve opens its terminal UI.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -60,6 +64,9 @@ impl Cli {
         }
         if let Some(url) = &self.database_url {
             args.extend(["--database-url".to_owned(), url.clone()]);
+        }
+        if self.read_only {
+            args.push("--read-only".to_owned());
         }
         args
     }
@@ -133,6 +140,9 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
         let (db, _) = crate::service::database::open(settings).await?;
         return ui::open(db, settings, global_args).await;
     };
+    if !reads_only(&command) {
+        crate::service::database::ensure_writable(settings).await?;
+    }
     match command {
         Command::Db { command } => db::run(command, settings, out).await,
         Command::Subnet { command } => subnet::run(command, settings, out).await,
@@ -182,5 +192,39 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
             });
             Ok(())
         }
+    }
+}
+
+/// Commands that only read. Everything else changes data and is refused when carve is
+/// read-only (a new command is a change until it is listed here).
+fn reads_only(command: &Command) -> bool {
+    use self::catalog::{NamedCommand, VlanCommand};
+    use self::product::{DeviceCommand, ProductCommand};
+    use self::service::ServiceCommand;
+    use self::subnet::SubnetCommand;
+    match command {
+        Command::Subnet { command } => {
+            matches!(
+                command,
+                SubnetCommand::Show { .. } | SubnetCommand::List { .. }
+            )
+        }
+        Command::Ip { command } => matches!(command, ip::IpCommand::Show { .. }),
+        Command::Location { command } | Command::Customer { command } => {
+            matches!(command, NamedCommand::List)
+        }
+        Command::Vlan { command } => matches!(command, VlanCommand::List { .. }),
+        Command::Device { command } => matches!(command, DeviceCommand::List),
+        Command::Product { command } => {
+            matches!(command, ProductCommand::Show { .. } | ProductCommand::List)
+        }
+        Command::Service { command } => {
+            matches!(
+                command,
+                ServiceCommand::Show { .. } | ServiceCommand::List { .. }
+            )
+        }
+        Command::Db { command } => db::reads_only(command),
+        Command::Lookup { .. } | Command::Log(_) | Command::Report { .. } | Command::Demo => true,
     }
 }

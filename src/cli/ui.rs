@@ -16,7 +16,9 @@ pub async fn open(db: Db, settings: &Settings, global_args: Vec<String>) -> Resu
             "the terminal UI needs a terminal; for scripts use the commands (carve --help)",
         ));
     }
+    let read_only = crate::service::database::read_only_reason(settings, &db).await?;
     let options = Options {
+        read_only,
         theme: Theme::load(&settings.theme, no_color_from_env())?,
         keymap: Keymap::new(&settings.keys)?,
         database: db.description.clone(),

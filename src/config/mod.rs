@@ -35,6 +35,7 @@ struct DatabaseSection {
     password_command: Option<String>,
     connect_timeout_secs: u64,
     max_connections: u32,
+    read_only: bool,
 }
 
 impl Default for DatabaseSection {
@@ -44,6 +45,7 @@ impl Default for DatabaseSection {
             password_command: None,
             connect_timeout_secs: 10,
             max_connections: 8,
+            read_only: false,
         }
     }
 }
@@ -76,6 +78,8 @@ pub enum DatabaseTarget {
 pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub database_url: Option<Secret>,
+    /// `--read-only`: refuse every change, whatever the config says.
+    pub read_only: bool,
 }
 
 /// The resolved settings every other module reads.
@@ -94,6 +98,8 @@ pub struct Settings {
     /// The TUI theme: a bundled theme's name or an absolute path to a theme file, for
     /// `tui::theme::Theme::load` (which checks that it exists).
     pub theme: String,
+    /// Refuse every change (`--read-only` or `database.read_only`).
+    pub read_only: bool,
     /// `[keys]`: action name -> the keys bound to it, checked by the TUI's keymap.
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -198,6 +204,7 @@ fn resolve(
         config_file,
         database,
         password_command: file.database.password_command,
+        read_only: file.database.read_only || overrides.read_only,
         connect_timeout: Duration::from_secs(file.database.connect_timeout_secs),
         max_connections: file.database.max_connections,
         data_dir,
@@ -342,6 +349,7 @@ mod tests {
         let overrides = Overrides {
             config_file: None,
             database_url: Some(Secret::new("postgres://flag/db")),
+            ..Overrides::default()
         };
         let s = resolve(parse_str(file).unwrap(), None, &overrides, |k| {
             (k == "DATABASE_URL").then(|| "postgres://env/db".to_owned())

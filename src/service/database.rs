@@ -2,7 +2,7 @@
 //! cluster, started on demand. Every command that needs data goes through `open`.
 
 use crate::config::{DatabaseTarget, Settings};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::store::local::{DATABASE, LocalCluster};
 use crate::store::{self, Db, MigrationReport};
 
@@ -50,4 +50,43 @@ pub async fn start_local(
     let report = store::migrate(&db.pool).await?;
     db.pool.close().await;
     Ok((started, report))
+}
+
+/// Why this session may not change data, if it may not: `--read-only` /
+/// `database.read_only`, or a database role without write privileges.
+pub async fn read_only_reason(settings: &Settings, db: &Db) -> Result<Option<String>> {
+    if settings.read_only {
+        return Ok(Some(
+            "carve is read-only here (--read-only or database.read_only)".to_owned(),
+        ));
+    }
+    let mut conn = db.pool.acquire().await.map_err(store::db_error)?;
+    if store::roles::can_write(&mut conn).await? {
+        return Ok(None);
+    }
+    let role = store::roles::current_role(&mut conn).await?;
+    Ok(Some(format!(
+        "role {role} may not change carve's data (the database refuses it too)"
+    )))
+}
+
+/// Refuses a command that changes data when the session is read-only.
+pub async fn ensure_writable(settings: &Settings) -> Result<()> {
+    // Connect only: migrating is the command's own business (`db migrate` reports it).
+    let db = connect(settings).await?;
+    let reason = read_only_reason(settings, &db).await;
+    db.pool.close().await;
+    match reason? {
+        None => Ok(()),
+        Some(why) => Err(Error::new(
+            ErrorKind::ReadOnly,
+            format!("{why}: this command changes data; nothing was done"),
+        )),
+    }
+}
+
+/// Creates and grants the read-only and operator roles in this database.
+pub async fn apply_roles(db: &Db) -> Result<()> {
+    let mut conn = db.pool.acquire().await.map_err(store::db_error)?;
+    store::roles::apply_roles(&mut conn).await
 }

@@ -12,6 +12,7 @@ mod errors;
 pub mod journal;
 pub mod local;
 mod migrate;
+pub mod roles;
 pub mod rows;
 pub mod services;
 pub mod tree;

@@ -20,6 +20,15 @@ use crate::service::view::{IpView, SubnetView};
 
 /// Opens the dialog (or starts the dry run) of a mutating action on the selection.
 pub fn open(app: &mut App, action: Action) -> Vec<Effect> {
+    if action.changes_data()
+        && let Some(why) = app.read_only.clone()
+    {
+        app.fail(&Error::new(
+            crate::error::ErrorKind::ReadOnly,
+            format!("read-only: {why}"),
+        ));
+        return Vec::new();
+    }
     let (subnet, address) = match app.tree.selected().map(|n| n.entry.clone()) {
         Some(Entry::Subnet(s)) => (Some(*s), None),
         Some(Entry::Address(a)) => (app.tree.selected_subnet().cloned(), Some(*a)),

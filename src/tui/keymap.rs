@@ -22,6 +22,16 @@ macro_rules! actions {
                 match self { $(Action::$variant => $name),* }
             }
 
+            /// Whether the action changes data (hidden and refused when read-only).
+            pub fn changes_data(self) -> bool {
+                matches!(
+                    self,
+                    Action::Allocate | Action::AllocateIp | Action::Split | Action::Merge
+                        | Action::Park | Action::Reserve | Action::Release | Action::Edit
+                        | Action::EditRdns
+                )
+            }
+
             pub fn help(self) -> &'static str {
                 match self { $(Action::$variant => $help),* }
             }
@@ -176,10 +186,12 @@ impl Keymap {
         self.bindings.get(&Key::of(event)).copied()
     }
 
-    /// Every action with its keys, in declaration order.
-    pub fn help(&self) -> Vec<(String, &'static str)> {
+    /// Every action with its keys, in declaration order; without the ones that change
+    /// data when `read_only`.
+    pub fn help(&self, read_only: bool) -> Vec<(String, &'static str)> {
         Action::ALL
             .iter()
+            .filter(|a| !(read_only && a.changes_data()))
             .map(|a| (self.shown[a].join(" "), a.help()))
             .collect()
     }

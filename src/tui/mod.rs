@@ -40,6 +40,8 @@ pub struct Options {
     pub keymap: Keymap,
     /// Shown in the status bar: which database this is.
     pub database: String,
+    /// Why this session may not change data, when it may not.
+    pub read_only: Option<String>,
     /// The global options the palette passes to `carve` so it reaches the same database.
     pub global_args: Vec<String>,
 }
@@ -107,6 +109,7 @@ async fn event_loop(terminal: &mut Screen, db: Db, options: Options) -> Result<(
     let controller = Controller::new(db, tx, options.global_args);
     let size = terminal.size().map_err(fail)?;
     let mut app = App::new(options.keymap, options.database, (size.width, size.height));
+    app.read_only = options.read_only;
     for effect in app.start() {
         controller.run(effect);
     }

@@ -40,6 +40,8 @@ pub struct App {
     pub status: Status,
     /// Where the data comes from, for the status bar.
     pub database: String,
+    /// Why this session may not change data, when it may not.
+    pub read_only: Option<String>,
     pub size: (u16, u16),
     pub hits: Vec<Hit>,
     pub hit: usize,
@@ -79,6 +81,7 @@ impl App {
             pane: Pane::Detail,
             status: Status::default(),
             database,
+            read_only: None,
             size,
             hits: Vec::new(),
             hit: 0,

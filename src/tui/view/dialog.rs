@@ -115,7 +115,7 @@ fn plan_lines(plan: &[(String, String)], theme: &Theme) -> Vec<Line<'static>> {
 
 /// Every key of the keymap, in two columns so it fits 80x24.
 fn help_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
-    let entries = app.keymap.help();
+    let entries = app.keymap.help(app.read_only.is_some());
     let half = entries.len().div_ceil(2);
     let cell = |(keys, what): &(String, &'static str)| {
         vec![

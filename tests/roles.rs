@@ -1,0 +1,116 @@
+//! Read-only and operator roles: `carve db roles` prints or applies them; connected as a
+//! read-only role, carve refuses every change with exit 1, and so does the database;
+//! `--read-only` refuses changes whatever the role.
+
+mod support;
+
+use serde_json::Value;
+
+/// `url` with its user (and password) replaced.
+fn as_user(url: &str, user: &str, password: &str) -> String {
+    let start = url.find("://").expect("a URL") + 3;
+    let at = start + url[start..].find('@').expect("a user in the URL");
+    format!("{}{user}:{password}{}", &url[..start], &url[at..])
+}
+
+#[tokio::test]
+async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
+    let t = support::test_db().await;
+    let home = support::reachable_tempdir();
+    let run = |url: &str, args: &[&str]| {
+        let (code, stdout, stderr) = support::run(
+            support::carve(home.path())
+                .args(["--json", "--database-url", url])
+                .args(args),
+        );
+        let doc: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+        (code, doc, stderr)
+    };
+    let (code, printed, _) = run(&t.url, &["db", "roles"]);
+    assert_eq!(code, 0);
+    assert!(
+        printed["sql"]
+            .as_str()
+            .unwrap()
+            .contains("CREATE ROLE carve_readonly NOLOGIN")
+    );
+    let (code, _, stderr) = run(&t.url, &["db", "roles", "--apply"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(run(&t.url, &["subnet", "add", "203.0.113.0/24"]).0, 0);
+
+    let (reader, operator) = (format!("ro_{}", t.name), format!("op_{}", t.name));
+    t.exec(&format!(
+        "CREATE ROLE {reader} LOGIN PASSWORD 'look' IN ROLE carve_readonly;
+         CREATE ROLE {operator} LOGIN PASSWORD 'carve' IN ROLE carve_operator;"
+    ))
+    .await;
+    let read_url = as_user(&t.url, &reader, "look");
+    let before = t.snapshot().await;
+    let (code, listed, stderr) = run(&read_url, &["subnet", "list"]);
+    assert_eq!(code, 0, "reading works: {stderr}");
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let (code, refused, stderr) = run(
+        &read_url,
+        &[
+            "subnet",
+            "allocate",
+            "--len",
+            "26",
+            "--pool",
+            "203.0.113.0/24",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(refused["error"]["kind"], "read_only");
+    assert!(
+        stderr.contains(&format!("role {reader} may not change carve's data")),
+        "{stderr}"
+    );
+    assert_eq!(t.snapshot().await, before);
+
+    // Not only carve: the database itself refuses the role's writes.
+    let mut as_reader = t.options.clone().username(&reader).password("look");
+    as_reader = as_reader.database(&t.name);
+    let pool = sqlx::PgPool::connect_with(as_reader).await.unwrap();
+    let denied = sqlx::query("INSERT INTO locations (name) VALUES ('sneaky')")
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert!(denied.to_string().contains("permission denied"), "{denied}");
+    pool.close().await;
+
+    // An operator carves; --read-only refuses whatever the role.
+    let op_url = as_user(&t.url, &operator, "carve");
+    let (code, _, stderr) = run(
+        &op_url,
+        &[
+            "subnet",
+            "allocate",
+            "--len",
+            "26",
+            "--pool",
+            "203.0.113.0/24",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, refused, stderr) = run(
+        &t.url,
+        &["--read-only", "subnet", "release", "203.0.113.0/26"],
+    );
+    assert_eq!(
+        (code, refused["error"]["kind"].as_str()),
+        (1, Some("read_only"))
+    );
+    assert!(
+        stderr.contains("carve is read-only here (--read-only or database.read_only)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        run(&t.url, &["--read-only", "subnet", "show", "203.0.113.0/26"]).0,
+        0
+    );
+
+    t.exec(&format!("DROP ROLE {reader}; DROP ROLE {operator};"))
+        .await;
+}
