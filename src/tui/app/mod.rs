@@ -2,10 +2,11 @@
 //! here touches the database or the terminal, so every flow is testable as plain data.
 
 mod input;
+mod search;
+
+pub use search::hit_key;
 
 use std::collections::HashSet;
-
-use ipnet::IpNet;
 
 use super::dialog::{Dialog, Prompt};
 use super::keymap::Keymap;
@@ -228,62 +229,15 @@ impl App {
                 }
                 Vec::new()
             }
-            Msg::Searched { id, result } if id == self.locate_id => match result {
-                Ok(hits) if !hits.is_empty() => self.reveal_hit(hits[0].clone(), id),
-                _ => Vec::new(),
-            },
-            Msg::Searched { id, result } if id == self.search_id => match result {
-                Ok(hits) => {
-                    self.say(format!(
-                        "{} match{}",
-                        hits.len(),
-                        if hits.len() == 1 { "" } else { "es" }
-                    ));
-                    self.hits = hits;
-                    self.hit = 0;
-                    self.reveal()
-                }
-                Err(e) => {
-                    self.fail(&e);
-                    Vec::new()
-                }
-            },
+            Msg::Searched { id, result } if id == self.locate_id || id == self.search_id => {
+                self.searched(id, result)
+            }
             Msg::Revealed {
                 id,
                 hit,
                 levels,
                 error,
-            } if id == self.search_id || id == self.locate_id => {
-                for (parent, level) in levels {
-                    // A level that arrived meanwhile (a reload unfolding it) stays.
-                    let known = parent
-                        .as_ref()
-                        .and_then(|p| self.tree.node(p))
-                        .map(|n| &n.kids);
-                    if !matches!(known, Some(Kids::Loaded(_))) {
-                        self.tree.insert(parent.as_ref(), level);
-                    }
-                }
-                let open = match hit.address {
-                    Some(_) => hit.path.len(),
-                    None => hit.path.len().saturating_sub(1),
-                };
-                for cidr in &hit.path[..open] {
-                    self.tree.expand(&Key::Subnet(*cidr));
-                }
-                if let Some(e) = error {
-                    self.fail(&e);
-                }
-                let target = match (hit.address, hit.path.last()) {
-                    (Some(a), _) => Some(Key::Address(a)),
-                    (None, Some(c)) => Some(Key::Subnet(*c)),
-                    _ => None,
-                };
-                if let Some(target) = target {
-                    self.tree.select(&target);
-                }
-                self.selection_changed()
-            }
+            } if id == self.search_id || id == self.locate_id => self.revealed(hit, levels, error),
             Msg::Done { id, result, op } => self.done(id, op, result),
             Msg::Palette { ok, output, .. } => {
                 let title = if ok { "carve" } else { "carve (failed)" };
@@ -376,43 +330,6 @@ impl App {
             effects.extend(self.effect(Effect::LoadDetail { id, cidr, address }));
         }
         effects
-    }
-
-    /// Loads what the current hit's path lacks, then (on the answer) unfolds the path
-    /// and selects the hit.
-    fn reveal(&mut self) -> Vec<Effect> {
-        let Some(hit) = self.hits.get(self.hit).cloned() else {
-            return Vec::new();
-        };
-        let id = self.search_id;
-        self.reveal_hit(hit, id)
-    }
-
-    fn reveal_hit(&mut self, hit: Hit, id: u64) -> Vec<Effect> {
-        // The path's last subnet is unfolded only to show an address inside it.
-        let open = match hit.address {
-            Some(_) => &hit.path[..],
-            None => &hit.path[..hit.path.len().saturating_sub(1)],
-        };
-        if self.tree.is_empty() {
-            // A reload is on its way: reveal once its roots are in.
-            self.deferred_reveal = Some((hit, id));
-            return Vec::new();
-        }
-        let mut missing: Vec<Option<IpNet>> = Vec::new();
-        let loaded =
-            |key: &Key| matches!(self.tree.node(key).map(|n| &n.kids), Some(Kids::Loaded(_)));
-        missing.extend(
-            open.iter()
-                .filter(|c| !loaded(&Key::Subnet(**c)))
-                .map(|c| Some(*c)),
-        );
-        self.effect(Effect::Reveal {
-            id,
-            hit,
-            missing,
-            full: self.full,
-        })
     }
 
     fn done(&mut self, id: u64, op: Op, result: Result<Outcome, Error>) -> Vec<Effect> {

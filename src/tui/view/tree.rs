@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{block, clean, state_style};
 use crate::service::view::{IpView, SubnetView};
-use crate::tui::app::App;
+use crate::tui::app::{App, hit_key};
 use crate::tui::theme::{Slot, Theme};
 use crate::tui::tree::{Entry, Key, Node};
 
@@ -38,15 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(hint).style(theme.style(Slot::Muted)), inner);
         return;
     }
-    let hits: HashSet<Key> = app
-        .hits
-        .iter()
-        .map(|h| match (h.address, h.path.last()) {
-            (Some(a), _) => Key::Address(a),
-            (None, Some(c)) => Key::Subnet(*c),
-            (None, None) => Key::Subnet(ipnet::IpNet::default()),
-        })
-        .collect();
+    let hits: HashSet<Key> = app.hits.iter().filter_map(hit_key).collect();
     let rows: Vec<(usize, &Node)> = app.tree.rows(app.tree.offset, height).collect();
     // The name column fits the widest name on screen, but state and usage always stay
     // in view: a longer name is cut with an ellipsis.
