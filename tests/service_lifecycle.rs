@@ -45,14 +45,7 @@ async fn reprovision_keeps_management_space_and_replaces_the_rest() {
     let again = provision::reprovision(&db, first.service.id, false)
         .await
         .unwrap();
-    let released: Vec<String> = again
-        .released
-        .iter()
-        .map(|h| {
-            h.cidr
-                .map_or_else(|| h.address.unwrap().to_string(), |c| c.to_string())
-        })
-        .collect();
+    let released: Vec<String> = again.released.iter().map(|h| h.space()).collect();
     assert_eq!(released, ["203.0.113.65", "2001:db8:1::/64"]);
     // The /56 beside the old split chain is a free leaf of exactly that length.
     assert_eq!(space(&again), ["203.0.113.65", "2001:db8:1:100::/56"]);

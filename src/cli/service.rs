@@ -207,14 +207,9 @@ fn held_table(held: &[Held]) -> String {
     let rows: Vec<Vec<String>> = held
         .iter()
         .map(|h| {
-            let what = match (h.cidr, h.address) {
-                (Some(c), _) => c.to_string(),
-                (None, Some(a)) => a.to_string(),
-                (None, None) => "-".to_owned(),
-            };
             vec![
                 h.rule.map_or("-".to_owned(), |r| r.to_string()),
-                what,
+                h.space(),
                 cell(&h.purpose.as_deref().map(clean)),
                 cell(&h.vlan),
                 cell(&h.strategy),

@@ -99,14 +99,7 @@ pub fn order(product: &str, device: &str) -> ProvisionRequest {
 }
 
 pub fn space(o: &ServiceOutcome) -> Vec<String> {
-    o.allocations
-        .iter()
-        .map(|h| match (h.cidr, h.address) {
-            (Some(c), _) => c.to_string(),
-            (_, Some(a)) => a.to_string(),
-            _ => unreachable!(),
-        })
-        .collect()
+    o.allocations.iter().map(|h| h.space()).collect()
 }
 
 pub async fn count(t: &TestDb, sql: &str) -> i64 {

@@ -37,6 +37,15 @@ pub struct Held {
 }
 
 impl Held {
+    /// The CIDR or the address, as text.
+    pub fn space(&self) -> String {
+        match (self.cidr, self.address) {
+            (Some(c), _) => c.to_string(),
+            (None, Some(a)) => a.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+
     fn subnet(
         rule: Option<usize>,
         a: &Allocation,

@@ -86,15 +86,7 @@ async fn provision_once(
 
 /// `service_provision` and friends: one event that sums up what happened to the service.
 fn summary(name: &'static str, o: &ServiceOutcome) -> Event {
-    let held = |h: &[Held]| -> Vec<String> {
-        h.iter()
-            .map(|h| match (h.cidr, h.address) {
-                (Some(c), _) => c.to_string(),
-                (None, Some(a)) => a.to_string(),
-                (None, None) => String::new(),
-            })
-            .collect()
-    };
+    let held = |h: &[Held]| -> Vec<String> { h.iter().map(Held::space).collect() };
     Event::new(
         name,
         json!({"service": o.service.id, "customer": o.service.customer, "product": o.service.product,
