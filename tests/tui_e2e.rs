@@ -122,6 +122,19 @@ async fn a_change_made_elsewhere_shows_up_without_a_refresh() {
 }
 
 #[tokio::test]
+async fn the_palette_runs_a_cli_command_and_shows_its_output() {
+    let (_t, _home, ui) = open().await;
+    ui.keys(":")
+        .text("subnet show 203.0.113.64/27")
+        .keys("Enter");
+    ui.wait_until(WAIT, |s| {
+        s.contains("carve finished") && s.contains("customer: cust-7422")
+    });
+    ui.keys("Escape");
+    ui.wait_until(WAIT, |s| !s.contains("customer: cust-7422"));
+}
+
+#[tokio::test]
 async fn quitting_leaves_the_terminal_sane() {
     let (_t, _home, ui) = open().await;
     ui.keys("?");

@@ -1,6 +1,7 @@
 //! Snapshots of the terminal UI on the demo data (a real database, the real controller),
 //! drawn on ratatui's TestBackend at 80x24 and 160x48: the main screen, each dialog,
-//! the help overlay, and the monochrome theme NO_COLOR selects.
+//! the help overlay, and the monochrome theme NO_COLOR selects. (The palette's output
+//! dialog is in the tmux tests: its text comes from running the carve binary.)
 
 mod support;
 
@@ -173,6 +174,42 @@ async fn each_dialog() {
     insta::assert_snapshot!("dialog_edit", text_of(&s.draw()));
     s.keys(&[KeyCode::Esc, KeyCode::Char('?')]).await;
     insta::assert_snapshot!("dialog_help", text_of(&s.draw()));
+}
+
+#[tokio::test]
+async fn the_address_dialogs_and_the_location_filter() {
+    let mut s = Screen::open(80, 24, "dark", false).await;
+    // Unfold the /24 and select its first child, the pool 203.0.113.0/26.
+    s.keys(&[KeyCode::Char('l'), KeyCode::Char('j'), KeyCode::Char('A')])
+        .await;
+    let screen = text_of(&s.draw());
+    assert!(
+        screen.contains("Next free address in 203.0.113.0/26"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("dialog_allocate_ip", screen);
+    // Unfold the pool and select its first address record.
+    s.keys(&[
+        KeyCode::Esc,
+        KeyCode::Char('l'),
+        KeyCode::Char('j'),
+        KeyCode::Char('d'),
+    ])
+    .await;
+    let screen = text_of(&s.draw());
+    assert!(screen.contains("rDNS of 203.0.113.2"), "{screen}");
+    insta::assert_snapshot!("dialog_rdns", screen);
+    s.keys(&[KeyCode::Esc, KeyCode::Char('r')]).await;
+    let screen = text_of(&s.draw());
+    assert!(
+        screen.contains("Release 203.0.113.2 (cust-7421, primary)?"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("dialog_release_address", screen);
+    s.keys(&[KeyCode::Esc, KeyCode::Char('L')]).await;
+    let screen = text_of(&s.draw());
+    assert!(screen.contains("Show one location"), "{screen}");
+    insta::assert_snapshot!("dialog_location", screen);
 }
 
 #[tokio::test]
