@@ -4,6 +4,7 @@
 //! `cli` / `tui` -> `service` -> `store` -> `engine`; `config`, `error` and `os` are shared.
 
 pub mod actor;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod engine;

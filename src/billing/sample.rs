@@ -1,0 +1,127 @@
+//! One row of a usage file: `service,period_start,bytes_in,bytes_out`, the counters being
+//! the bytes moved in that 5-minute period (deltas, not running totals).
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::cycle::PERIOD;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    pub service_id: i64,
+    /// Unix seconds, a multiple of 300.
+    pub period_start: i64,
+    pub bytes_in: i64,
+    pub bytes_out: i64,
+}
+
+/// True for a header row (`service,period_start,...`), which is skipped.
+pub fn is_header(fields: &[&str]) -> bool {
+    fields.first().is_some_and(|f| {
+        f.trim()
+            .trim_start_matches('\u{feff}')
+            .eq_ignore_ascii_case("service")
+    })
+}
+
+/// The row read, or why it is refused (the caller adds the row number).
+pub fn parse(fields: &[&str]) -> Result<Sample, String> {
+    let [service, period, bytes_in, bytes_out] = fields else {
+        return Err(format!(
+            "{} fields, expected 4 (service,period_start,bytes_in,bytes_out)",
+            fields.len()
+        ));
+    };
+    let service_id = service
+        .trim()
+        .trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| format!("service {service:?} is not a service number (e.g. 42)"))?;
+    let period_start = timestamp(period.trim())?;
+    if period_start % PERIOD != 0 {
+        return Err(format!(
+            "period_start {} is not on a 5-minute boundary (:00, :05, ... seconds 0)",
+            period.trim()
+        ));
+    }
+    Ok(Sample {
+        service_id,
+        period_start,
+        bytes_in: counter("bytes_in", bytes_in)?,
+        bytes_out: counter("bytes_out", bytes_out)?,
+    })
+}
+
+/// RFC 3339 (`2026-11-01T00:05:00Z`) or Unix seconds.
+fn timestamp(text: &str) -> Result<i64, String> {
+    if let Ok(seconds) = text.parse::<i64>() {
+        return OffsetDateTime::from_unix_timestamp(seconds)
+            .map(|_| seconds)
+            .map_err(|_| format!("period_start {text} is out of range"));
+    }
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| {
+            format!(
+                "period_start {text:?} is neither RFC 3339 (2026-11-01T00:05:00Z) nor Unix seconds"
+            )
+        })
+}
+
+fn counter(name: &str, text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    match text.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        Ok(n) => Err(format!(
+            "{name} {n} is negative (counters are bytes per period)"
+        )),
+        Err(_) => Err(format!("{name} {text:?} is not a whole number of bytes")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_in_both_time_forms() {
+        let a = parse(&["42", "2026-11-01T00:05:00Z", "1000", "2000"]).unwrap();
+        let b = parse(&["#42", "1793491500", " 1000 ", "2000"]).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.period_start, 1_793_491_500);
+        let c = parse(&["42", "2026-11-01T01:05:00+01:00", "0", "0"]).unwrap();
+        assert_eq!(c.period_start, a.period_start);
+    }
+
+    #[test]
+    fn bad_rows_say_what_is_wrong() {
+        let cases = [
+            (
+                vec!["42", "2026-11-01T00:02:00Z", "1", "1"],
+                "5-minute boundary",
+            ),
+            (
+                vec!["42", "2026-11-01T00:05:00Z", "-1", "1"],
+                "bytes_in -1 is negative",
+            ),
+            (
+                vec!["42", "2026-11-01T00:05:00Z", "1", "1.5"],
+                "bytes_out \"1.5\"",
+            ),
+            (
+                vec!["x", "2026-11-01T00:05:00Z", "1", "1"],
+                "not a service number",
+            ),
+            (vec!["42", "yesterday", "1", "1"], "neither RFC 3339"),
+            (vec!["42", "1"], "2 fields"),
+        ];
+        for (row, needle) in cases {
+            let e = parse(&row).unwrap_err();
+            assert!(e.contains(needle), "{row:?}: {e}");
+        }
+        assert!(is_header(&["\u{feff}Service", "period_start"]));
+        assert!(!is_header(&["42"]));
+    }
+}
