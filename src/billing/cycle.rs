@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
 
 /// Seconds in one sample period.
@@ -80,6 +80,14 @@ impl Serialize for Cycle {
     }
 }
 
+/// `2026-12-01T00:00Z` for a Unix time.
+pub fn utc_text(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix).map_or_else(
+        |_| unix.to_string(),
+        |t| format!("{}T{:02}:{:02}Z", t.date(), t.hour(), t.minute()),
+    )
+}
+
 /// One cycle of one service: bytes per period in and out, zero where no sample came.
 #[derive(Debug, Clone)]
 pub struct Series {
@@ -90,7 +98,7 @@ pub struct Series {
 }
 
 /// A run of periods without a sample, `from` inclusive, `to` exclusive (Unix time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
     pub from: i64,
     pub to: i64,

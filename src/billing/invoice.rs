@@ -2,7 +2,7 @@
 //! rounded to the currency's minor unit, and the working a customer can check them by.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::cycle::{Gap, Series, p95, p95_rank};
 use super::money;
@@ -16,7 +16,7 @@ const SHOWN_DP: u32 = 6;
 /// Gaps listed in the working; the count covers them all.
 const GAPS_LISTED: usize = 20;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Line {
     pub description: String,
     pub quantity: Decimal,
@@ -26,14 +26,16 @@ pub struct Line {
 }
 
 /// The numbers behind the lines.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Working {
     /// N: the 5-minute periods of the cycle.
     pub periods: usize,
     pub samples: usize,
     /// Periods without a sample, counted as zero traffic.
     pub missing: usize,
+    /// The first runs of missing periods; `gap_runs` counts them all.
     pub gaps: Vec<Gap>,
+    pub gap_runs: usize,
     /// 1-based rank of the 95th percentile: ceil(0.95 x N).
     pub rank: usize,
     pub p95_in_mbps: Decimal,
@@ -90,6 +92,7 @@ pub fn compute(plan: &Plan, direction: Direction, series: &Series) -> Invoice {
         periods: series.cycle.periods(),
         samples,
         missing: series.cycle.periods() - samples,
+        gap_runs: gaps.len(),
         gaps: gaps.into_iter().take(GAPS_LISTED).collect(),
         rank: p95_rank(series.cycle.periods()),
         p95_in_mbps: shown(p_in),

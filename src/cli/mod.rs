@@ -1,6 +1,9 @@
 //! The command line: clap definitions, dispatch to the service layer, and output as
 //! aligned text or one JSON document (`--json`).
 
+mod billing;
+mod billing_graph;
+mod billing_text;
 mod catalog;
 mod db;
 mod ip;
@@ -122,6 +125,12 @@ pub enum Command {
         #[command(subcommand)]
         command: report::ReportCommand,
     },
+    /// IP transit billing: plans, usage, invoices (95th percentile, commit and burst,
+    /// transfer, flat).
+    Billing {
+        #[command(subcommand)]
+        command: billing::BillingCommand,
+    },
     /// (Re)create the example database carve_demo in the embedded cluster and open it
     /// (printed as a tree when stdout is not a terminal).
     Demo,
@@ -169,6 +178,7 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
         }
         Command::Vlan { command } => catalog::vlan(command, settings, out).await,
         Command::Report { command } => report::run(command, settings, out).await,
+        Command::Billing { command } => billing::run(command, settings, out).await,
         Command::Device { command } => product::device(command, settings, out).await,
         Command::Product { command } => product::product(command, settings, out).await,
         Command::Service { command } => service::service(command, settings, out).await,
@@ -225,6 +235,7 @@ fn reads_only(command: &Command) -> bool {
             )
         }
         Command::Db { command } => db::reads_only(command),
+        Command::Billing { command } => billing::reads_only(command),
         Command::Lookup { .. } | Command::Log(_) | Command::Report { .. } | Command::Demo => true,
     }
 }

@@ -56,7 +56,7 @@ pub enum ServiceCommand {
 }
 
 /// `42` or `#42`.
-fn service_id(text: &str) -> Result<i64> {
+pub(super) fn service_id(text: &str) -> Result<i64> {
     text.trim()
         .trim_start_matches('#')
         .parse()

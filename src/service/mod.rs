@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod allocate;
+pub mod billing;
 pub mod browse;
 pub mod catalog;
 pub mod database;

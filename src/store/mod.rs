@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod attributes;
+pub mod billing;
 pub mod capacity;
 pub mod carving;
 pub mod catalog;

@@ -108,3 +108,14 @@ pub async fn count(t: &TestDb, sql: &str) -> i64 {
         .await
         .unwrap()
 }
+
+/// `n` transit services (a product without address rules) for cust-7422 on srv-1.
+pub async fn transit_services(db: &Db, n: usize) -> Vec<i64> {
+    product(db, "transit", json!({"mode": "disabled"})).await;
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let outcome = provision::provision(db, &order("transit", "srv-1")).await;
+        ids.push(outcome.unwrap().service.id);
+    }
+    ids
+}

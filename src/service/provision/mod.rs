@@ -127,7 +127,7 @@ async fn lock_active(conn: &mut PgConnection, id: i64) -> Result<Service> {
     Ok(service)
 }
 
-fn unknown_service(id: i64) -> Error {
+pub(crate) fn unknown_service(id: i64) -> Error {
     Error::not_found(format!(
         "service #{id} does not exist (carve service list shows them)"
     ))

@@ -1,0 +1,241 @@
+//! Closing a cycle (an invoice per billed service, issued once and never changed),
+//! reopening it, and reading an invoice or the rates behind it.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+use super::super::tx::{self, journal_if_failed};
+use crate::billing::cycle::{Cycle, Series};
+use crate::billing::invoice::{self, Invoice};
+use crate::billing::plan::Model;
+use crate::error::{Error, Result};
+use crate::store::billing::invoices::{self, StoredInvoice, Voided};
+use crate::store::billing::{self as store, Billed, usage};
+use crate::store::journal::{self, Event};
+use crate::store::{Db, db_error};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CloseReport {
+    pub cycle: Cycle,
+    pub dry_run: bool,
+    /// Invoices issued by this run (shown, not stored, on a dry run).
+    pub issued: usize,
+    /// Invoices that were already issued and stand unchanged.
+    pub unchanged: usize,
+    pub invoices: Vec<StoredInvoice>,
+}
+
+/// Issues the invoice of every service the cycle bills (or of one), leaving those already
+/// issued as they are: closing twice changes nothing and returns the same invoices.
+pub async fn close(
+    db: &Db,
+    cycle: Cycle,
+    service: Option<i64>,
+    dry_run: bool,
+) -> Result<CloseReport> {
+    let request = json!({"cycle": cycle, "service": service});
+    let result = close_once(db, cycle, service, dry_run).await;
+    journal_if_failed(db, "billing_close", request, dry_run, result).await
+}
+
+async fn close_once(
+    db: &Db,
+    cycle: Cycle,
+    service: Option<i64>,
+    dry_run: bool,
+) -> Result<CloseReport> {
+    let (from, to) = bounds(cycle)?;
+    if !dry_run && to > OffsetDateTime::now_utc() {
+        return Err(Error::validation(format!(
+            "cycle {cycle} has not ended (it ends {}); --dry-run shows the invoices so far",
+            crate::billing::cycle::utc_text(cycle.end())
+        )));
+    }
+    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    invoices::lock_cycle(&mut tx, cycle.first_day).await?;
+    let billed = billed(&mut tx, from, to, service).await?;
+    let standing = invoices::issued(&mut tx, cycle.first_day, service).await?;
+    let mut issued = Vec::new();
+    for b in billed
+        .iter()
+        .filter(|b| !standing.iter().any(|s| s.service_id == b.service_id))
+    {
+        let (_, invoice) = compute(&mut tx, b, cycle).await?;
+        let id = invoices::insert(
+            &mut tx,
+            b.service_id,
+            cycle.first_day,
+            &b.plan.plan,
+            &invoice,
+        )
+        .await?;
+        issued.push(id);
+    }
+    let mut all = invoices::issued(&mut tx, cycle.first_day, service).await?;
+    if dry_run {
+        for inv in all
+            .iter_mut()
+            .filter(|i| i.id.is_some_and(|id| issued.contains(&id)))
+        {
+            inv.status = "draft".into();
+            inv.id = None;
+        }
+    } else if !issued.is_empty() {
+        let totals: Vec<_> = all
+            .iter()
+            .filter(|i| i.id.is_some_and(|id| issued.contains(&id)))
+            .map(|i| json!({"invoice": i.id, "service": i.service_id, "total": i.invoice.total, "currency": i.invoice.currency}))
+            .collect();
+        journal::record(
+            &mut tx,
+            &Event::new("billing_close", json!({"cycle": cycle, "issued": totals})),
+        )
+        .await?;
+    }
+    tx::finish(tx, dry_run).await?;
+    Ok(CloseReport {
+        cycle,
+        dry_run,
+        issued: issued.len(),
+        unchanged: standing.len(),
+        invoices: all,
+    })
+}
+
+/// Voids the cycle's issued invoices (all, or one service's) so that late samples can
+/// come in and the next close issues new ones. The voided invoices stay on record.
+pub async fn reopen(db: &Db, cycle: Cycle, service: Option<i64>) -> Result<Vec<Voided>> {
+    let request = json!({"cycle": cycle, "service": service});
+    let result = async {
+        let mut tx = db.pool.begin().await.map_err(db_error)?;
+        invoices::lock_cycle(&mut tx, cycle.first_day).await?;
+        let voided = invoices::void(&mut tx, cycle.first_day, service).await?;
+        if voided.is_empty() {
+            let whose = service
+                .map(|s| format!(" for service {s}"))
+                .unwrap_or_default();
+            return Err(Error::conflict(format!(
+                "cycle {cycle} has no issued invoice{whose}: nothing to reopen"
+            )));
+        }
+        journal::record(
+            &mut tx,
+            &Event::new("billing_reopen", json!({"cycle": cycle, "voided": voided})),
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(voided)
+    }
+    .await;
+    journal_if_failed(db, "billing_reopen", request, false, result).await
+}
+
+/// The issued invoice of a service's cycle, or (cycle not closed) a draft of it as the
+/// samples stand now.
+pub async fn invoice(db: &Db, service: i64, cycle: Cycle) -> Result<StoredInvoice> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    if let Some(stored) = invoices::issued(&mut conn, cycle.first_day, Some(service))
+        .await?
+        .pop()
+    {
+        return Ok(stored);
+    }
+    let (b, _, invoice) = draft(&mut conn, service, cycle).await?;
+    Ok(StoredInvoice {
+        id: None,
+        service_id: service,
+        customer: b.customer,
+        cycle: cycle.to_string(),
+        status: "draft".into(),
+        issued_at: None,
+        plan: b.plan.plan,
+        invoice,
+    })
+}
+
+/// A service's rates over a cycle, for a chart: Mbps per period in each direction, the
+/// 95th billed and the commit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Graph {
+    pub service: i64,
+    pub cycle: Cycle,
+    pub start: i64,
+    pub period_seconds: i64,
+    pub in_mbps: Vec<f64>,
+    pub out_mbps: Vec<f64>,
+    pub p95_mbps: f64,
+    pub direction: String,
+    pub commit_mbps: Option<f64>,
+}
+
+pub async fn graph(db: &Db, service: i64, cycle: Cycle) -> Result<Graph> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let (b, series, invoice) = draft(&mut conn, service, cycle).await?;
+    let mbps = |v: &[u64]| v.iter().map(|b| *b as f64 / 37_500_000.0).collect();
+    let float = |d: rust_decimal::Decimal| d.to_string().parse().unwrap_or(0.0);
+    Ok(Graph {
+        service,
+        cycle,
+        start: cycle.start(),
+        period_seconds: crate::billing::cycle::PERIOD,
+        in_mbps: mbps(&series.bytes_in),
+        out_mbps: mbps(&series.bytes_out),
+        p95_mbps: float(invoice.working.p95_mbps),
+        direction: invoice.direction.to_string(),
+        commit_mbps: (b.plan.plan.model == Model::CommitBurst)
+            .then(|| b.plan.plan.commit_mbps.map(float))
+            .flatten(),
+    })
+}
+
+/// The service's billing and its invoice computed from the samples as they stand.
+async fn draft(
+    conn: &mut PgConnection,
+    service: i64,
+    cycle: Cycle,
+) -> Result<(Billed, Series, Invoice)> {
+    let (from, to) = bounds(cycle)?;
+    let b = billed(conn, from, to, Some(service)).await?.pop().ok_or_else(|| {
+        Error::not_found(format!(
+            "service {service} is not billed in {cycle} (no plan: carve billing assign {service} --plan NAME; or not active then)"
+        ))
+    })?;
+    let (series, invoice) = compute(conn, &b, cycle).await?;
+    Ok((b, series, invoice))
+}
+
+async fn billed(
+    conn: &mut PgConnection,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    service: Option<i64>,
+) -> Result<Vec<Billed>> {
+    let billed = store::billed_services(conn, from, to, service).await?;
+    if let (Some(s), true) = (service, billed.is_empty()) {
+        return Err(Error::not_found(format!(
+            "service {s} has no billing plan for this cycle (carve billing assign {s} --plan NAME)"
+        )));
+    }
+    Ok(billed)
+}
+
+async fn compute(conn: &mut PgConnection, b: &Billed, cycle: Cycle) -> Result<(Series, Invoice)> {
+    let (from, to) = bounds(cycle)?;
+    let mut series = Series::new(cycle);
+    for (at, bytes_in, bytes_out) in usage::samples(conn, b.service_id, from, to).await? {
+        let counter = |n: i64| u64::try_from(n).unwrap_or(0);
+        series.add(at, counter(bytes_in), counter(bytes_out));
+    }
+    let invoice = invoice::compute(&b.plan.plan, b.direction, &series);
+    Ok((series, invoice))
+}
+
+fn bounds(cycle: Cycle) -> Result<(OffsetDateTime, OffsetDateTime)> {
+    let at = |t: i64| {
+        OffsetDateTime::from_unix_timestamp(t)
+            .map_err(|_| Error::validation(format!("cycle {cycle} is out of range")))
+    };
+    Ok((at(cycle.start())?, at(cycle.end())?))
+}

@@ -1,0 +1,135 @@
+//! `carve billing ingest`: a usage file streamed into the database in one transaction,
+//! or refused as a whole with every bad row named.
+
+use std::io::BufRead;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::super::tx::journal_if_failed;
+use crate::billing::sample;
+use crate::error::{Error, Result};
+use crate::store::billing::usage;
+use crate::store::journal::{self, Event};
+use crate::store::{Db, db_error};
+
+/// Problems listed in the error; the count covers them all.
+const LISTED: usize = 50;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub file: String,
+    /// Sample rows read (the header not counted).
+    pub rows: u64,
+    /// Rows that were new.
+    pub ingested: u64,
+    /// Rows already stored with the same counters (re-ingesting is a no-op).
+    pub unchanged: u64,
+}
+
+/// Ingests `input` (called `name` in messages and the journal): every row is checked,
+/// against the others and the database, before any is stored.
+pub async fn ingest(db: &Db, name: &str, input: impl BufRead) -> Result<IngestReport> {
+    let result = ingest_once(db, name, input).await;
+    journal_if_failed(db, "billing_ingest", json!({"file": name}), false, result).await
+}
+
+async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<IngestReport> {
+    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    let mut staging = usage::stage(&mut tx).await?;
+    let mut problems: Vec<String> = Vec::new();
+    let mut bad_rows = 0_usize;
+    let mut rows = 0_u64;
+    let mut line = String::new();
+    for row in 1_u64.. {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err(Error::validation(format!("{name}: line {row}: {e}"))),
+        }
+        // Plain CSV of numbers and timestamps: no field holds a comma, some exporters
+        // quote them anyway.
+        let fields: Vec<&str> = line
+            .trim_end_matches(['\r', '\n'])
+            .split(',')
+            .map(|f| f.trim().trim_matches('"'))
+            .collect();
+        if fields.iter().all(|f| f.is_empty()) || (rows == 0 && sample::is_header(&fields)) {
+            continue;
+        }
+        rows += 1;
+        match sample::parse(&fields) {
+            Ok(s) if bad_rows == 0 => staging.push(row, &s).await?,
+            Ok(_) => {}
+            Err(why) => {
+                bad_rows += 1;
+                if problems.len() < LISTED {
+                    problems.push(format!("row {row}: {why}"));
+                }
+            }
+        }
+    }
+    staging.finish().await?;
+    if bad_rows > 0 {
+        return Err(refused(
+            name,
+            bad_rows,
+            bad_rows - problems.len(),
+            &problems,
+        ));
+    }
+    if rows == 0 {
+        return Err(Error::validation(format!(
+            "{name} holds no samples (expected rows of service,period_start,bytes_in,bytes_out)"
+        )));
+    }
+    let staged = usage::staged_problems(&mut tx).await?;
+    if !staged.is_empty() {
+        // Each kind reports how many rows it concerns in all; a row can have several.
+        let mut kinds = std::collections::BTreeMap::new();
+        for p in &staged {
+            kinds.insert(p.kind, p.kind_rows);
+        }
+        let count = usize::try_from(kinds.values().sum::<i64>()).unwrap_or(usize::MAX);
+        let list: Vec<String> = staged
+            .iter()
+            .map(|p| match p.rows {
+                1 => format!("row {}: {}", p.row_no, p.message),
+                n => format!(
+                    "row {} (and {} more like it): {}",
+                    p.row_no,
+                    n - 1,
+                    p.message
+                ),
+            })
+            .collect();
+        let covered: i64 = staged.iter().map(|p| p.rows).sum();
+        let more = count.saturating_sub(usize::try_from(covered).unwrap_or(0));
+        return Err(refused(name, count, more, &list));
+    }
+    let ingested = usage::ingest_staged(&mut tx).await?;
+    let report = IngestReport {
+        file: name.to_owned(),
+        rows,
+        ingested,
+        unchanged: rows - ingested,
+    };
+    journal::record(&mut tx, &Event::new("billing_ingest", json!(report))).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(report)
+}
+
+/// `count` bad rows, of which `more` are not in `problems`.
+fn refused(name: &str, count: usize, more: usize, problems: &[String]) -> Error {
+    let tail = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    Error::validation(format!(
+        "{name}: {count} bad row{}, nothing ingested: {}{tail}",
+        if count == 1 { "" } else { "s" },
+        problems.join("; ")
+    ))
+}

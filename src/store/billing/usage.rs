@@ -1,0 +1,170 @@
+//! Usage samples: a bulk ingest staged through COPY and checked as a whole before any
+//! row lands, and one cycle's samples of a service read back.
+
+use sqlx::PgConnection;
+use sqlx::postgres::PgCopyIn;
+use time::OffsetDateTime;
+
+use super::super::errors::db_error;
+use crate::billing::sample::Sample;
+use crate::error::{Error, Result};
+
+/// Bytes buffered before they go to the server.
+const CHUNK: usize = 1 << 20;
+/// Rows listed per kind of problem; the count covers them all.
+const LISTED: i64 = 50;
+
+/// An ingest in progress: rows stream into a temporary table (gone at the end of the
+/// transaction) until [`Staging::finish`].
+pub struct Staging<'c> {
+    copy: PgCopyIn<&'c mut PgConnection>,
+    buffer: Vec<u8>,
+}
+
+pub async fn stage(conn: &mut PgConnection) -> Result<Staging<'_>> {
+    sqlx::query(
+        "CREATE TEMP TABLE billing_ingest (row_no bigint, service_id bigint, epoch bigint,
+             bytes_in bigint, bytes_out bigint) ON COMMIT DROP",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let copy = conn
+        .copy_in_raw("COPY billing_ingest FROM STDIN")
+        .await
+        .map_err(db_error)?;
+    Ok(Staging {
+        copy,
+        buffer: Vec::with_capacity(CHUNK + 128),
+    })
+}
+
+impl Staging<'_> {
+    pub async fn push(&mut self, row: u64, s: &Sample) -> Result<()> {
+        use std::io::Write;
+        // COPY text format: tab-separated; every field is a number, nothing to escape.
+        let _ = writeln!(
+            self.buffer,
+            "{row}\t{}\t{}\t{}\t{}",
+            s.service_id, s.period_start, s.bytes_in, s.bytes_out
+        );
+        if self.buffer.len() >= CHUNK {
+            self.copy
+                .send(self.buffer.as_slice())
+                .await
+                .map_err(db_error)?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+
+    /// Ends the COPY; the rows are staged, not yet ingested.
+    pub async fn finish(mut self) -> Result<u64> {
+        if !self.buffer.is_empty() {
+            self.copy
+                .send(self.buffer.as_slice())
+                .await
+                .map_err(db_error)?;
+        }
+        self.copy.finish().await.map_err(db_error)
+    }
+}
+
+/// Something wrong with staged rows: the first row it concerns, how many rows it
+/// concerns, and how many rows have a problem of its kind (some of them not listed).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Problem {
+    pub kind: i32,
+    pub row_no: i64,
+    pub message: String,
+    pub rows: i64,
+    pub kind_rows: i64,
+}
+
+/// Every problem of the staged rows against each other and the database: repeats in the
+/// file, unknown services, periods stored with other counters, closed cycles.
+pub async fn staged_problems(conn: &mut PgConnection) -> Result<Vec<Problem>> {
+    sqlx::query("ANALYZE billing_ingest")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    sqlx::query_as(
+        "(SELECT 1 AS kind, row_no, format('service %s period %s repeats row %s', service_id,
+                 to_char(to_timestamp(epoch) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI\"Z\"'), first) AS message,
+                 1::bigint AS rows, count(*) OVER () AS kind_rows
+          FROM (SELECT *, min(row_no) OVER (PARTITION BY service_id, epoch) AS first
+                FROM billing_ingest) d
+          WHERE row_no <> first ORDER BY row_no LIMIT $1)
+         UNION ALL
+         (SELECT 2, min(row_no), format('service %s does not exist', service_id), count(*),
+                 sum(count(*)) OVER ()::bigint
+          FROM billing_ingest i
+          WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.id = i.service_id)
+          GROUP BY service_id ORDER BY 2 LIMIT $1)
+         UNION ALL
+         (SELECT 3, i.row_no, format('service %s period %s is already stored with other counters (in %s, out %s)',
+                 i.service_id, to_char(u.period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI\"Z\"'),
+                 u.bytes_in, u.bytes_out), 1::bigint, count(*) OVER ()
+          FROM billing_ingest i
+          JOIN usage_samples u ON u.service_id = i.service_id AND u.period_start = to_timestamp(i.epoch)
+          WHERE (u.bytes_in, u.bytes_out) <> (i.bytes_in, i.bytes_out)
+          ORDER BY i.row_no LIMIT $1)
+         UNION ALL
+         (SELECT 4, min(i.row_no), format('cycle %s of service %s is closed (invoice %s); reopen it first: carve billing reopen --cycle %1$s --service %2$s',
+                 to_char(inv.cycle, 'YYYY-MM'), i.service_id, inv.id), count(*),
+                 sum(count(*)) OVER ()::bigint
+          FROM billing_ingest i
+          JOIN invoices inv ON inv.service_id = i.service_id AND inv.status = 'issued'
+              AND inv.cycle = date_trunc('month', to_timestamp(i.epoch) AT TIME ZONE 'UTC')::date
+          GROUP BY inv.cycle, i.service_id, inv.id ORDER BY 2 LIMIT $1)
+         ORDER BY row_no",
+    )
+    .bind(LISTED)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Stores the staged rows; rows already stored with the same counters are left as they
+/// are. Returns how many were new.
+pub async fn ingest_staged(conn: &mut PgConnection) -> Result<u64> {
+    let done = sqlx::query(
+        "INSERT INTO usage_samples (service_id, period_start, bytes_in, bytes_out)
+         SELECT service_id, to_timestamp(epoch), bytes_in, bytes_out FROM billing_ingest
+         ON CONFLICT (service_id, period_start) DO NOTHING",
+    )
+    .execute(conn)
+    .await
+    .map_err(
+        |e| match e.as_database_error().and_then(|d| d.code()).as_deref() {
+            // The frozen-cycle trigger: a cycle closed after the checks ran.
+            Some("23000") => Error::conflict(
+                e.as_database_error()
+                    .map(|d| d.message().to_owned())
+                    .unwrap_or_default(),
+            ),
+            _ => db_error(e),
+        },
+    )?;
+    Ok(done.rows_affected())
+}
+
+/// One service's samples in `[from, to)`: (Unix seconds, bytes in, bytes out).
+pub async fn samples(
+    conn: &mut PgConnection,
+    service_id: i64,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<Vec<(i64, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT extract(epoch FROM period_start)::bigint, bytes_in, bytes_out
+         FROM usage_samples
+         WHERE service_id = $1 AND period_start >= $2 AND period_start < $3",
+    )
+    .bind(service_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
