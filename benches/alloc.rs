@@ -16,16 +16,16 @@
 //! The fixture builder and the baseline are plain SQL on purpose: the baseline is the
 //! bare-SQL model of an allocation that carve is measured against.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use carve::engine::parse_cidr;
 use carve::service::allocate::{SubnetRequest, allocate_subnet};
 use carve::service::{browse, lookup, subnets};
-use carve::store::local::LocalCluster;
-use carve::store::{Db, migrate};
+use carve::store::Db;
 use serde_json::{Value, json};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, PgPool};
+use sqlx::{AssertSqlSafe, PgPool};
 
 const POOLS: usize = 16;
 
@@ -47,27 +47,8 @@ async fn main() {
     let sizes = env_list("BENCH_SIZES", "1000,100000,1000000");
     let clients = env_list("BENCH_CLIENTS", "1,4,16");
     let secs = env_list("BENCH_SECS", "3").first().copied().unwrap_or(3) as u64;
-    let (_dir, admin) = server().await;
-    let mut conn = admin.connect().await.expect("connect");
-    for sql in [
-        "DROP DATABASE IF EXISTS carve_bench WITH (FORCE)",
-        "CREATE DATABASE carve_bench",
-    ] {
-        sqlx::query(sql)
-            .execute(&mut conn)
-            .await
-            .expect("create carve_bench");
-    }
-    let pg = PgPoolOptions::new()
-        .max_connections(40)
-        .connect_with(admin.clone().database("carve_bench"))
-        .await
-        .expect("connect carve_bench");
-    migrate(&pg).await.expect("migrate");
-    let db = Db {
-        pool: pg.clone(),
-        description: "carve_bench".into(),
-    };
+    let (_dir, admin) = common::server().await;
+    let (pg, db) = common::fresh_db(&admin, "carve_bench", 40).await;
     for i in 0..POOLS {
         let net = parse_cidr(&pool(i)).unwrap();
         subnets::add_root(&db, &net, None, None, None, false)
@@ -118,49 +99,6 @@ async fn main() {
         "{}",
         json!({"benchmark": "alloc", "seconds_per_run": secs, "sizes": report})
     );
-}
-
-/// Where to run: DATABASE_URL, or a private cluster in a temp dir (fsync on), stopped
-/// when the guard drops (also on panic).
-async fn server() -> (Option<ClusterGuard>, PgConnectOptions) {
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        return (None, url.parse().expect("DATABASE_URL"));
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("carve-bench")
-        .tempdir_in("/tmp")
-        .expect("temp dir");
-    std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let cluster = LocalCluster::new(dir.path(), None).expect("PostgreSQL binaries");
-    cluster
-        .ensure_running()
-        .await
-        .expect("start the bench cluster");
-    let options = cluster.connect_options("postgres");
-    (Some(ClusterGuard { cluster, _dir: dir }), options)
-}
-
-struct ClusterGuard {
-    cluster: LocalCluster,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for ClusterGuard {
-    fn drop(&mut self) {
-        let cluster = self.cluster.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(cluster.stop()).ok()
-        })
-        .join();
-    }
 }
 
 /// Adds filler roots (a /16 split down to /24s: 511 subnets each) in 11.0.0.0 onwards

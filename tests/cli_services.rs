@@ -3,65 +3,7 @@
 
 mod support;
 
-use std::io::Write;
-use std::path::Path;
-use std::process::Stdio;
-
-use serde_json::Value;
-
-struct Cli<'a> {
-    home: &'a Path,
-    url: &'a str,
-}
-
-impl Cli<'_> {
-    /// Runs `carve --json --database-url URL ARGS` (with `stdin` fed in) and returns
-    /// (exit code, the JSON document, stderr).
-    fn json(&self, args: &[&str], stdin: Option<&str>) -> (i32, Value, String) {
-        let mut command = support::carve(self.home);
-        command
-            .args(["--json", "--database-url", self.url])
-            .args(args);
-        let (code, stdout, stderr) = match stdin {
-            None => support::run(&mut command),
-            Some(text) => {
-                let mut child = command
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(text.as_bytes())
-                    .unwrap();
-                let out = child.wait_with_output().unwrap();
-                (
-                    out.status.code().unwrap_or(-1),
-                    String::from_utf8_lossy(&out.stdout).into_owned(),
-                    String::from_utf8_lossy(&out.stderr).into_owned(),
-                )
-            }
-        };
-        let doc =
-            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?} {stderr}"));
-        (code, doc, stderr)
-    }
-
-    /// FRA1 and cust-7422, the names every case here uses.
-    fn site(&self) {
-        self.ok(&["location", "add", "FRA1"]);
-        self.ok(&["customer", "add", "cust-7422"]);
-    }
-
-    fn ok(&self, args: &[&str]) -> Value {
-        let (code, doc, stderr) = self.json(args, None);
-        assert_eq!(code, 0, "{args:?}: {stderr}");
-        doc
-    }
-}
+use support::cli::Cli;
 
 const CONFIG: &str = r#"{ "mode": "full", "rules": [
     { "kind": "ip", "family": 4, "purpose": "primary", "vlans": [102], "pools": ["203.0.113.64/26"] },

@@ -7,6 +7,8 @@
 //! that stops and deletes it once nobody has held the lock for a few seconds.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod billing;
+pub mod cli;
 mod cluster;
 pub mod site;
 pub mod tmux;

@@ -1,0 +1,62 @@
+//! The real binary with `--json` against a test database: one JSON document back per
+//! command, with the exit code and stderr.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+use serde_json::Value;
+
+pub struct Cli<'a> {
+    pub home: &'a Path,
+    pub url: &'a str,
+}
+
+impl Cli<'_> {
+    /// Runs `carve --json --database-url URL ARGS` (with `stdin` fed in) and returns
+    /// (exit code, the JSON document, stderr).
+    pub fn json(&self, args: &[&str], stdin: Option<&str>) -> (i32, Value, String) {
+        let mut command = super::carve(self.home);
+        command
+            .args(["--json", "--database-url", self.url])
+            .args(args);
+        let (code, stdout, stderr) = match stdin {
+            None => super::run(&mut command),
+            Some(text) => {
+                let mut child = command
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(text.as_bytes())
+                    .unwrap();
+                let out = child.wait_with_output().unwrap();
+                (
+                    out.status.code().unwrap_or(-1),
+                    String::from_utf8_lossy(&out.stdout).into_owned(),
+                    String::from_utf8_lossy(&out.stderr).into_owned(),
+                )
+            }
+        };
+        let doc =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?} {stderr}"));
+        (code, doc, stderr)
+    }
+
+    /// FRA1 and cust-7422, the names every case here uses.
+    pub fn site(&self) {
+        self.ok(&["location", "add", "FRA1"]);
+        self.ok(&["customer", "add", "cust-7422"]);
+    }
+
+    pub fn ok(&self, args: &[&str]) -> Value {
+        let (code, doc, stderr) = self.json(args, None);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        doc
+    }
+}
