@@ -246,7 +246,46 @@ async fn missing_samples_and_the_default_direction() {
         d("200.00")
     );
     let graph = billing::graph(&db, ids[0], october()).await.unwrap();
-    assert_eq!(graph.in_mbps.len(), 8928);
-    assert_eq!((graph.in_mbps[0], graph.in_mbps[200]), (0.0, 100.0));
+    assert_eq!(graph.mbps.len(), 8928);
+    assert_eq!((graph.mbps[0], graph.mbps[200]), (0.0, 100.0));
     assert_eq!(graph.p95_mbps, 100.0);
+}
+
+#[tokio::test]
+async fn concurrent_closes_and_ingests_issue_each_invoice_once() {
+    let t = support::test_db().await;
+    let db = site(&t).await;
+    let (a, _) = billed_october(&t, &db).await;
+    // The same new rows ingested by four writers at once: stored once, the rest no-ops.
+    let late = usage((0..50).map(|i| (a, 8928 + i, 7, 7)));
+    let ingests = (0..4).map(|_| {
+        let (db, late) = (db.clone(), late.clone());
+        tokio::spawn(async move { billing::ingest(&db, "late.csv", late.as_bytes()).await })
+    });
+    let mut new = 0;
+    for done in futures_join(ingests).await {
+        new += done.unwrap().ingested;
+    }
+    assert_eq!(new, 50);
+    // Eight closes at once: each invoice issued by exactly one of them.
+    let closes = (0..8).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move { billing::close(&db, october(), None, false).await })
+    });
+    let mut issued = 0;
+    for done in futures_join(closes).await {
+        let report = done.unwrap();
+        assert_eq!(report.issued + report.unchanged, 2);
+        issued += report.issued;
+    }
+    assert_eq!(issued, 2);
+    assert_eq!(count(&t, "SELECT count(*) FROM invoices").await, 2);
+}
+
+async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        out.push(task.await.unwrap());
+    }
+    out
 }

@@ -4,7 +4,8 @@
 
 mod support;
 
-use std::process::Command;
+use std::io::Read;
+use std::process::{Command, Stdio};
 
 use support::billing::{MBPS, OCT};
 use support::cli::Cli;
@@ -138,9 +139,40 @@ async fn transit_is_billed_from_the_command_line() {
     );
     assert_eq!(code, 0);
     assert!(
-        chart.contains("95th 80.00 Mbps (out)") && chart.contains("day of 2026-10"),
+        chart.contains("out Mbps per 5 minutes (direction out); 95th 80.00 Mbps")
+            && chart.contains("day of 2026-10"),
         "{chart}"
     );
+
+    // A reader that stops early (`| head`) ends carve quietly, not with a panic. The JSON
+    // (8,928 rates) is larger than a pipe's buffer, so carve is still writing.
+    let mut command = support::carve(home.path());
+    command
+        .args([
+            "--json",
+            "--database-url",
+            &t.url,
+            "billing",
+            "graph",
+            &id,
+            "--cycle",
+            "2026-10",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut first = [0_u8; 10];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 
     let (code, doc, _) = cli.json(&["billing", "invoice", &id, "--cycle", "2026-13"], None);
     assert_eq!(code, 1);

@@ -1,10 +1,11 @@
 //! `carve billing graph`: a cycle's rates as a chart, drawn inline in a terminal or as
-//! plain text for a pipe, with the 95th billed and the commit as horizontal lines.
+//! plain text for a pipe: the series the 95th was billed on, with the 95th and the
+//! commit as horizontal lines.
 
 use std::io::{IsTerminal, Write};
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::symbols::Marker;
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
@@ -15,32 +16,32 @@ use crate::service::billing::Graph;
 
 const HEIGHT: u16 = 20;
 
-/// The points of every line: in, out, the 95th and (commit_burst) the commit, with x in
-/// days since the cycle began (1 = the first day).
-struct Series {
-    rate_in: Vec<(f64, f64)>,
-    rate_out: Vec<(f64, f64)>,
+/// The points of every line, x in days since the cycle began (1 = the first day).
+struct Lines {
+    rate: Vec<(f64, f64)>,
     p95: Vec<(f64, f64)>,
     commit: Vec<(f64, f64)>,
     days: f64,
     top: f64,
 }
 
-fn series(g: &Graph) -> Series {
+fn lines(g: &Graph) -> Lines {
     let day = |i: usize| 1.0 + (i as f64 * g.period_seconds as f64) / 86_400.0;
-    let points = |v: &[f64]| v.iter().enumerate().map(|(i, m)| (day(i), *m)).collect();
-    let days = g.in_mbps.len() as f64 * g.period_seconds as f64 / 86_400.0;
+    let days = g.mbps.len() as f64 * g.period_seconds as f64 / 86_400.0;
     let flat = |y: f64| vec![(1.0, y), (1.0 + days, y)];
     let max = g
-        .in_mbps
+        .mbps
         .iter()
-        .chain(&g.out_mbps)
         .chain(std::iter::once(&g.p95_mbps))
         .chain(g.commit_mbps.iter())
         .fold(0.0_f64, |a, b| a.max(*b));
-    Series {
-        rate_in: points(&g.in_mbps),
-        rate_out: points(&g.out_mbps),
+    Lines {
+        rate: g
+            .mbps
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (day(i), *m))
+            .collect(),
         p95: flat(g.p95_mbps),
         commit: g.commit_mbps.map(flat).unwrap_or_default(),
         days,
@@ -48,7 +49,20 @@ fn series(g: &Graph) -> Series {
     }
 }
 
-fn chart<'a>(g: &Graph, s: &'a Series, colour: bool) -> Chart<'a> {
+/// What the chart shows, as its first line: the key stands outside the plot, so no
+/// legend box hides the data and it reads the same without colour.
+fn title(g: &Graph) -> String {
+    let commit = g
+        .commit_mbps
+        .map(|c| format!("; commit {c} Mbps"))
+        .unwrap_or_default();
+    format!(
+        "service {} cycle {}: {} Mbps per 5 minutes (direction {}); 95th {:.2} Mbps{commit}",
+        g.service, g.cycle, g.series, g.direction, g.p95_mbps
+    )
+}
+
+fn chart<'a>(g: &Graph, l: &'a Lines, colour: bool) -> Chart<'a> {
     let style = |c: Color| {
         if colour {
             Style::default().fg(c)
@@ -56,29 +70,19 @@ fn chart<'a>(g: &Graph, s: &'a Series, colour: bool) -> Chart<'a> {
             Style::default()
         }
     };
-    let line = |name: String, data: &'a [(f64, f64)], c: Color| {
+    let line = |data: &'a [(f64, f64)], c: Color| {
         Dataset::default()
-            .name(name)
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(style(c))
             .data(data)
     };
-    let mut sets = vec![
-        line("in".into(), &s.rate_in, Color::Cyan),
-        line("out".into(), &s.rate_out, Color::Green),
-        line(
-            format!("95th {:.2} Mbps ({})", g.p95_mbps, g.direction),
-            &s.p95,
-            Color::Yellow,
-        ),
-    ];
-    if let Some(commit) = g.commit_mbps {
-        sets.push(line(format!("commit {commit} Mbps"), &s.commit, Color::Red));
+    let mut sets = vec![line(&l.rate, Color::Cyan), line(&l.p95, Color::Yellow)];
+    if g.commit_mbps.is_some() {
+        sets.push(line(&l.commit, Color::Red));
     }
-    let end = 1.0 + s.days;
+    let end = 1.0 + l.days;
     Chart::new(sets)
-        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
         .x_axis(
             Axis::default()
                 .title(format!("day of {}", g.cycle))
@@ -86,23 +90,23 @@ fn chart<'a>(g: &Graph, s: &'a Series, colour: bool) -> Chart<'a> {
                 .labels([
                     "1".to_owned(),
                     format!("{:.0}", (end + 1.0) / 2.0),
-                    format!("{:.0}", s.days),
+                    format!("{:.0}", l.days),
                 ]),
         )
-        .y_axis(Axis::default().title("Mbps").bounds([0.0, s.top]).labels([
+        .y_axis(Axis::default().title("Mbps").bounds([0.0, l.top]).labels([
             "0".to_owned(),
-            format!("{:.1}", s.top / 2.0),
-            format!("{:.1}", s.top),
+            format!("{:.1}", l.top / 2.0),
+            format!("{:.1}", l.top),
         ]))
 }
 
 /// The chart as plain text, `width` x `height` cells, trailing blanks trimmed.
 pub fn plain(g: &Graph, width: u16, height: u16) -> String {
-    let s = series(g);
+    let l = lines(g);
     let area = Rect::new(0, 0, width, height);
     let mut buffer = Buffer::empty(area);
-    chart(g, &s, false).render(area, &mut buffer);
-    let mut text = format!("service {} cycle {}\n", g.service, g.cycle);
+    chart(g, &l, false).render(area, &mut buffer);
+    let mut text = title(g) + "\n";
     for y in 0..height {
         let row: String = (0..width).map(|x| buffer[(x, y)].symbol()).collect();
         text.push_str(row.trim_end());
@@ -115,8 +119,8 @@ pub fn plain(g: &Graph, width: u16, height: u16) -> String {
 pub fn draw_inline(g: &Graph) -> Result<()> {
     let failed = |e: std::io::Error| Error::internal(format!("cannot draw the chart: {e}"));
     let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let s = series(g);
-    println!("service {} cycle {}", g.service, g.cycle);
+    let l = lines(g);
+    super::output::print_line(&title(g));
     let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
     let mut terminal = Terminal::with_options(
         backend,
@@ -126,7 +130,7 @@ pub fn draw_inline(g: &Graph) -> Result<()> {
     )
     .map_err(failed)?;
     terminal
-        .draw(|f| f.render_widget(chart(g, &s, colour), f.area()))
+        .draw(|f| f.render_widget(chart(g, &l, colour), f.area()))
         .map_err(failed)?;
     drop(terminal);
     let mut out = std::io::stdout();

@@ -16,12 +16,11 @@ impl Output {
     pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) {
         if self.json {
             match serde_json::to_string_pretty(value) {
-                Ok(text) => println!("{text}"),
+                Ok(text) => print_line(&text),
                 Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
             }
         } else {
-            let text = human(value);
-            println!("{}", text.trim_end());
+            print_line(human(value).trim_end());
         }
     }
 
@@ -30,8 +29,21 @@ impl Output {
         // An alert follows a report that is already the one JSON document on stdout.
         if self.json && error.kind != crate::error::ErrorKind::Alert {
             let doc = json!({"error": {"kind": error.kind.as_str(), "message": error.message}});
-            println!("{doc}");
+            print_line(&doc.to_string());
         }
+    }
+}
+
+/// Writes one line to stdout. When the reader has gone (`carve log | head`), carve stops
+/// quietly, as other command-line tools do, instead of panicking in `println!`.
+pub fn print_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
     }
 }
 

@@ -5,6 +5,7 @@ use ipnet::IpNet;
 
 use super::addresses::{self, Holder, Source};
 use super::allocate::{SubnetRequest, allocate_subnet};
+use super::billing;
 use super::catalog::{self, Kind};
 use super::database::local_cluster;
 use super::products;
@@ -131,7 +132,51 @@ async fn provisioned_server(db: &Db) -> Result<()> {
         device: "srv-7422".into(),
         dry_run: false,
     };
-    provision::provision(db, &order).await.map(drop)
+    let service = provision::provision(db, &order).await?.service.id;
+    billed_transit(db, service).await
+}
+
+/// A commit_burst plan on the service and last month's traffic: `carve billing invoice
+/// 1 --cycle <last month>` and `billing graph` have something to show.
+async fn billed_transit(db: &Db, service: i64) -> Result<()> {
+    use crate::billing::cycle::{Cycle, PERIOD};
+    use crate::billing::plan::{Model, Plan};
+    let plan = Plan {
+        name: "transit-100".into(),
+        model: Model::CommitBurst,
+        currency: "EUR".into(),
+        price_per_mbps: None,
+        commit_mbps: Some(100.into()),
+        commit_price: Some(rust_decimal::Decimal::new(150, 2)),
+        burst_price_per_mbps: Some(rust_decimal::Decimal::new(200, 2)),
+        included_gb: rust_decimal::Decimal::ZERO,
+        tiers: Vec::new(),
+        flat_fee: None,
+    };
+    billing::add_plan(db, plan).await?;
+    billing::assign(db, service, "transit-100", None).await?;
+    let this_month = Cycle::of(time::OffsetDateTime::now_utc().unix_timestamp())
+        .ok_or_else(|| Error::internal("the clock is out of range"))?;
+    let last = Cycle::of(this_month.start() - 1).ok_or_else(|| Error::internal("no last month"))?;
+    // A daily curve: 60 Mbps at night, 140 by day, a busy evening peak; in is a third.
+    let mut usage = String::new();
+    for i in 0..last.periods() as i64 {
+        let hour = (i / 12) % 24;
+        let mbps = match hour {
+            0..=6 => 60,
+            19..=22 => 170 + (i * 7919) % 40,
+            _ => 120 + (i * 104_729) % 30,
+        };
+        let at = last.start() + PERIOD * i;
+        usage.push_str(&format!(
+            "{service},{at},{},{}\n",
+            mbps * 12_500_000,
+            mbps * 37_500_000
+        ));
+    }
+    billing::ingest(db, "demo", usage.as_bytes())
+        .await
+        .map(drop)
 }
 
 /// The example product of the README, also used by the demo.

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::super::tx::{self, journal_if_failed};
 use crate::billing::cycle::{Cycle, Series};
 use crate::billing::invoice::{self, Invoice};
-use crate::billing::plan::Model;
+use crate::billing::plan::{Direction, Model};
 use crate::error::{Error, Result};
 use crate::store::billing::invoices::{self, StoredInvoice, Voided};
 use crate::store::billing::{self as store, Billed, usage};
@@ -155,37 +155,53 @@ pub async fn invoice(db: &Db, service: i64, cycle: Cycle) -> Result<StoredInvoic
     })
 }
 
-/// A service's rates over a cycle, for a chart: Mbps per period in each direction, the
-/// 95th billed and the commit.
+/// A service's rates over a cycle, for a chart: Mbps per period of the series the 95th
+/// was billed on, the 95th and the commit.
 #[derive(Debug, Clone, Serialize)]
 pub struct Graph {
     pub service: i64,
     pub cycle: Cycle,
     pub start: i64,
     pub period_seconds: i64,
-    pub in_mbps: Vec<f64>,
-    pub out_mbps: Vec<f64>,
-    pub p95_mbps: f64,
     pub direction: String,
+    /// `in`, `out` or `in+out`: for `max`, the direction whose 95th was the larger.
+    pub series: &'static str,
+    pub mbps: Vec<f64>,
+    pub p95_mbps: f64,
     pub commit_mbps: Option<f64>,
 }
 
 pub async fn graph(db: &Db, service: i64, cycle: Cycle) -> Result<Graph> {
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
-    let (b, series, invoice) = draft(&mut conn, service, cycle).await?;
-    let mbps = |v: &[u64]| v.iter().map(|b| *b as f64 / 37_500_000.0).collect();
+    let (b, series, draft) = draft(&mut conn, service, cycle).await?;
+    // A closed cycle shows what was billed, even if the plan changed since.
+    let (plan, invoice) = match invoices::issued(&mut conn, cycle.first_day, Some(service))
+        .await?
+        .pop()
+    {
+        Some(stored) => (stored.plan, stored.invoice),
+        None => (b.plan.plan, draft),
+    };
+    let w = &invoice.working;
+    let (name, bytes) = match invoice.direction {
+        Direction::In => ("in", series.bytes_in),
+        Direction::Out => ("out", series.bytes_out),
+        Direction::Max if w.p95_in_mbps >= w.p95_out_mbps => ("in", series.bytes_in),
+        Direction::Max => ("out", series.bytes_out),
+        Direction::Sum => ("in+out", series.bytes_sum()),
+    };
     let float = |d: rust_decimal::Decimal| d.to_string().parse().unwrap_or(0.0);
     Ok(Graph {
         service,
         cycle,
         start: cycle.start(),
         period_seconds: crate::billing::cycle::PERIOD,
-        in_mbps: mbps(&series.bytes_in),
-        out_mbps: mbps(&series.bytes_out),
-        p95_mbps: float(invoice.working.p95_mbps),
+        series: name,
+        mbps: bytes.iter().map(|b| *b as f64 / 37_500_000.0).collect(),
+        p95_mbps: float(w.p95_mbps),
         direction: invoice.direction.to_string(),
-        commit_mbps: (b.plan.plan.model == Model::CommitBurst)
-            .then(|| b.plan.plan.commit_mbps.map(float))
+        commit_mbps: (plan.model == Model::CommitBurst)
+            .then(|| plan.commit_mbps.map(float))
             .flatten(),
     })
 }
