@@ -7,14 +7,15 @@ CREATE TABLE billing_plans (
     name                 text NOT NULL UNIQUE CHECK (btrim(name) <> '' AND name = btrim(name)),
     model                text NOT NULL CHECK (model IN ('p95', 'commit_burst', 'transfer', 'flat')),
     currency             text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
-    price_per_mbps       numeric CHECK (price_per_mbps >= 0),
-    commit_mbps          numeric CHECK (commit_mbps >= 0),
-    commit_price         numeric CHECK (commit_price >= 0),
-    burst_price_per_mbps numeric CHECK (burst_price_per_mbps >= 0),
-    included_gb          numeric NOT NULL DEFAULT 0 CHECK (included_gb >= 0),
+    -- Bounded so that no quantity x price can overflow carve's decimal arithmetic.
+    price_per_mbps       numeric CHECK (price_per_mbps BETWEEN 0 AND 1e9),
+    commit_mbps          numeric CHECK (commit_mbps BETWEEN 0 AND 1e9),
+    commit_price         numeric CHECK (commit_price BETWEEN 0 AND 1e9),
+    burst_price_per_mbps numeric CHECK (burst_price_per_mbps BETWEEN 0 AND 1e9),
+    included_gb          numeric NOT NULL DEFAULT 0 CHECK (included_gb BETWEEN 0 AND 1e15),
     -- [{"up_to": "100" | null, "price": "0.05"}, ...], checked in full by carve.
     tiers                jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(tiers) = 'array'),
-    flat_fee             numeric CHECK (flat_fee >= 0),
+    flat_fee             numeric CHECK (flat_fee BETWEEN 0 AND 1e12),
     created_at           timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT billing_plans_model_fields CHECK (CASE model
         WHEN 'p95' THEN price_per_mbps IS NOT NULL
@@ -42,7 +43,7 @@ CREATE TABLE service_billing (
 CREATE TABLE usage_samples (
     service_id   bigint NOT NULL REFERENCES services (id),
     period_start timestamptz NOT NULL
-        CONSTRAINT usage_samples_aligned CHECK (extract(epoch FROM period_start)::bigint % 300 = 0),
+        CONSTRAINT usage_samples_aligned CHECK (extract(epoch FROM period_start) % 300 = 0),
     bytes_in     bigint NOT NULL CHECK (bytes_in >= 0),
     bytes_out    bigint NOT NULL CHECK (bytes_out >= 0),
     PRIMARY KEY (service_id, period_start)
@@ -87,6 +88,21 @@ BEGIN
 END $$;
 CREATE TRIGGER invoices_immutable BEFORE UPDATE OR DELETE ON invoices
     FOR EACH ROW EXECUTE FUNCTION invoices_immutable();
+
+-- TRUNCATE fires no row trigger: refuse it outright on invoices, and on samples while
+-- any cycle is closed.
+CREATE FUNCTION billing_truncate_refused() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'invoices' OR EXISTS (SELECT 1 FROM invoices WHERE status = 'issued') THEN
+        RAISE EXCEPTION 'TRUNCATE % would remove billing records that are kept for good', TG_TABLE_NAME
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER invoices_no_truncate BEFORE TRUNCATE ON invoices
+    FOR EACH STATEMENT EXECUTE FUNCTION billing_truncate_refused();
+CREATE TRIGGER usage_samples_no_truncate BEFORE TRUNCATE ON usage_samples
+    FOR EACH STATEMENT EXECUTE FUNCTION billing_truncate_refused();
 
 -- Samples of a cycle with an issued invoice are frozen. Checked once per statement over
 -- the rows it touched, so a bulk ingest of millions of rows pays one join, not a

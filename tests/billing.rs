@@ -22,7 +22,7 @@ async fn a_plan_with_faults_is_refused_with_all_of_them() {
     let e = billing::add_plan(&db, bad).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Validation);
     for needle in [
-        "\"euro\" is not a three-letter code",
+        "\"euro\" is not an ISO 4217 currency code",
         "--price-per-mbps 1 does not apply to model transfer",
         "the last tier must be without end",
     ] {

@@ -164,6 +164,10 @@ async fn a_closed_cycle_is_frozen_until_reopened() {
 
     // Reopening one service voids its invoice (kept on record); the late sample goes in
     // and the next close issues a new invoice; the other service's stands.
+    // Re-sending rows stored with the same counters is still a no-op.
+    let resent = usage([(a, 0, 250, 50), (a, 1, 250, 50)]);
+    assert_eq!(ingest(&db, &resent).await.unwrap().unchanged, 2);
+
     let voided = billing::reopen(&db, october(), Some(a)).await.unwrap();
     assert_eq!(voided.len(), 1);
     ingest(&db, &usage([(a, 20, 1, 1)])).await.unwrap_err(); // period 20 exists: other counters
@@ -186,6 +190,7 @@ async fn a_closed_cycle_is_frozen_until_reopened() {
     assert!(
         events.ends_with(&[
             "billing_close".into(),
+            "billing_ingest".into(),
             "billing_reopen".into(),
             "billing_ingest".into(),
             "billing_close".into()
@@ -288,4 +293,87 @@ async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>
         out.push(task.await.unwrap());
     }
     out
+}
+
+/// Samples written while a close or an ingest runs are neither left out of an invoice
+/// nor silently dropped: they wait for each other.
+#[tokio::test]
+async fn writers_of_samples_wait_for_each_other() {
+    let t = support::test_db().await;
+    let db = site(&t).await;
+    let (a, b) = billed_october(&t, &db).await;
+    let insert = "INSERT INTO usage_samples VALUES ($1, to_timestamp($2), 0, $3)";
+    // 50 GB more for b (period 7000 was empty), not yet committed when the close starts.
+    let mut writer = t.pool.begin().await.unwrap();
+    sqlx::query(insert)
+        .bind(b)
+        .bind((OCT + 300 * 7000) as f64)
+        .bind(50_000_000_000_i64)
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    let closing = tokio::spawn({
+        let db = db.clone();
+        async move { billing::close(&db, october(), None, false).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(!closing.is_finished(), "the close waits for the writer");
+    writer.commit().await.unwrap();
+    let closed = closing.await.unwrap().unwrap();
+    let b_total = closed.invoices.iter().find(|i| i.service_id == b).unwrap();
+    // 650 GB out, 600 billable: 100 x 0.05 + 400 x 0.04 + 100 x 0.03.
+    assert_eq!(b_total.invoice.total, d("24.00"));
+
+    // An ingest racing an uncommitted write of the same period with other counters is
+    // refused once it sees it, instead of reporting it "already stored".
+    let november = 8928 + 10;
+    let mut writer = t.pool.begin().await.unwrap();
+    sqlx::query(insert)
+        .bind(a)
+        .bind((OCT + 300 * november) as f64)
+        .bind(111_i64)
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    let ingesting = tokio::spawn({
+        let db = db.clone();
+        let text = usage([(a, november, 9, 9)]);
+        async move { billing::ingest(&db, "usage.csv", text.as_bytes()).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(!ingesting.is_finished(), "the ingest waits for the writer");
+    writer.commit().await.unwrap();
+    let e = ingesting.await.unwrap().unwrap_err();
+    assert!(
+        e.message.contains("already stored with other counters"),
+        "{}",
+        e.message
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_close_needs_no_write_access() {
+    let t = support::test_db().await;
+    let db = site(&t).await;
+    billed_october(&t, &db).await;
+    t.exec(&carve::store::roles::roles_sql()).await;
+    let reader = format!("ro_{}", t.name);
+    t.exec(&format!(
+        "CREATE ROLE {reader} LOGIN PASSWORD 'look' IN ROLE carve_readonly"
+    ))
+    .await;
+    let options = t
+        .options
+        .clone()
+        .username(&reader)
+        .password("look")
+        .database(&t.name);
+    let ro = Db {
+        pool: sqlx::PgPool::connect_with(options).await.unwrap(),
+        description: reader.clone(),
+    };
+    let dry = billing::close(&ro, october(), None, true).await.unwrap();
+    assert_eq!((dry.issued, dry.invoices.len()), (2, 2));
+    assert!(billing::close(&ro, october(), None, false).await.is_err());
+    assert_eq!(count(&t, "SELECT count(*) FROM invoices").await, 0);
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cycle::{Gap, Series, p95, p95_rank};
 use super::money;
-use super::plan::{Direction, Model, Plan, TierPart, graduate};
+use super::plan::{Direction, Model, Plan, Tier, TierPart, graduate};
 
 /// Bytes per period at which the rate is 1 Mbps: 10^6 bit/s x 300 s / 8 bit.
 const BYTES_PER_MBPS: i64 = 37_500_000;
@@ -25,7 +25,8 @@ pub struct Line {
     pub amount: Decimal,
 }
 
-/// The numbers behind the lines.
+/// The numbers behind the lines. Byte figures are exact; Mbps and GB are shown to six
+/// decimals, and the amounts use the exact values (bytes / 37,500,000 is Mbps).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Working {
     /// N: the 5-minute periods of the cycle.
@@ -38,11 +39,18 @@ pub struct Working {
     pub gap_runs: usize,
     /// 1-based rank of the 95th percentile: ceil(0.95 x N).
     pub rank: usize,
+    /// Bytes of the period at the rank, in, out, and in + out.
+    pub p95_in_bytes: u64,
+    pub p95_out_bytes: u64,
+    pub p95_sum_bytes: u64,
     pub p95_in_mbps: Decimal,
     pub p95_out_mbps: Decimal,
     pub p95_sum_mbps: Decimal,
     /// The 95th billed for this direction.
     pub p95_mbps: Decimal,
+    /// Bytes moved in the cycle, in and out.
+    pub in_bytes: Decimal,
+    pub out_bytes: Decimal,
     pub in_gb: Decimal,
     pub out_gb: Decimal,
     /// GB billed for this direction (transfer).
@@ -64,41 +72,129 @@ pub struct Invoice {
     pub working: Working,
 }
 
-/// The invoice for one cycle of one service.
-pub fn compute(plan: &Plan, direction: Direction, series: &Series) -> Invoice {
-    let [p_in, p_out, p_sum] = [
+/// The exact figures a plan charges on.
+struct Usage {
+    p95_mbps: Decimal,
+    transfer_gb: Decimal,
+}
+
+/// The invoice for one cycle of one service, or why it cannot be computed (an amount
+/// beyond decimal range: only a hand-edited plan can get there).
+pub fn compute(plan: &Plan, direction: Direction, series: &Series) -> Result<Invoice, String> {
+    let (usage, mut working) = measure(direction, series);
+    let zero = Decimal::ZERO;
+    let mut lines = Lines {
+        currency: &plan.currency,
+        lines: Vec::new(),
+        overflow: false,
+    };
+    match plan.model {
+        Model::P95 => lines.add(
+            format!("95th percentile ({direction})"),
+            usage.p95_mbps,
+            "Mbps",
+            plan.price_per_mbps.unwrap_or(zero),
+        ),
+        Model::CommitBurst => {
+            let commit = plan.commit_mbps.unwrap_or(zero);
+            let over = (usage.p95_mbps - commit).max(zero);
+            working.commit_mbps = Some(commit);
+            working.over_commit_mbps = Some(shown(over));
+            lines.add(
+                "commit".into(),
+                commit,
+                "Mbps",
+                plan.commit_price.unwrap_or(zero),
+            );
+            let what = format!("burst above commit ({direction})");
+            match plan.burst_price_per_mbps {
+                Some(price) => lines.add(what, over, "Mbps", price),
+                None => lines.tiers(&what, over, "Mbps", &plan.tiers),
+            }
+        }
+        Model::Transfer => {
+            let included = plan.included_gb;
+            let billable = (usage.transfer_gb - included).max(zero);
+            working.billable_gb = Some(shown(billable));
+            if !included.is_zero() {
+                let used = usage.transfer_gb.min(included);
+                lines.add("included transfer".into(), used, "GB", zero);
+            }
+            let what = format!("transfer ({direction})");
+            lines.tiers(&what, billable, "GB", &plan.tiers);
+        }
+        Model::Flat => lines.add(
+            "flat fee".into(),
+            Decimal::ONE,
+            "cycle",
+            plan.flat_fee.unwrap_or(zero),
+        ),
+    }
+    let too_large = || {
+        format!(
+            "plan {:?}: an amount is beyond the range carve computes",
+            plan.name
+        )
+    };
+    if lines.overflow {
+        return Err(too_large());
+    }
+    let total = lines
+        .lines
+        .iter()
+        .try_fold(zero, |sum, l| sum.checked_add(l.amount))
+        .ok_or_else(too_large)?;
+    Ok(Invoice {
+        currency: plan.currency.clone(),
+        direction,
+        lines: lines.lines,
+        total,
+        working,
+    })
+}
+
+/// The series measured: the 95th each way, the totals, the gaps.
+fn measure(direction: Direction, series: &Series) -> (Usage, Working) {
+    let rank_bytes = [
         p95(&series.bytes_in),
         p95(&series.bytes_out),
         p95(&series.bytes_sum()),
-    ]
-    .map(|bytes| ratio(bytes, BYTES_PER_MBPS));
+    ];
+    let [p_in, p_out, p_sum] = rank_bytes.map(|b| ratio(u128::from(b), BYTES_PER_MBPS));
     let p95_mbps = match direction {
         Direction::In => p_in,
         Direction::Out => p_out,
         Direction::Max => p_in.max(p_out),
         Direction::Sum => p_sum,
     };
-    let [in_gb, out_gb] = [&series.bytes_in, &series.bytes_out]
-        .map(|v| ratio(v.iter().map(|b| u128::from(*b)).sum::<u128>(), BYTES_PER_GB));
+    let [in_total, out_total] = [&series.bytes_in, &series.bytes_out]
+        .map(|v| v.iter().map(|b| u128::from(*b)).sum::<u128>());
+    let [in_gb, out_gb] = [in_total, out_total].map(|b| ratio(b, BYTES_PER_GB));
     let transfer_gb = match direction {
         Direction::In => in_gb,
         Direction::Out => out_gb,
         Direction::Max => in_gb.max(out_gb),
         Direction::Sum => in_gb + out_gb,
     };
+    let periods = series.cycle.periods();
     let samples = series.samples();
     let gaps = series.gaps();
-    let mut working = Working {
-        periods: series.cycle.periods(),
+    let working = Working {
+        periods,
         samples,
-        missing: series.cycle.periods() - samples,
+        missing: periods - samples,
         gap_runs: gaps.len(),
         gaps: gaps.into_iter().take(GAPS_LISTED).collect(),
-        rank: p95_rank(series.cycle.periods()),
+        rank: p95_rank(periods),
+        p95_in_bytes: rank_bytes[0],
+        p95_out_bytes: rank_bytes[1],
+        p95_sum_bytes: rank_bytes[2],
         p95_in_mbps: shown(p_in),
         p95_out_mbps: shown(p_out),
         p95_sum_mbps: shown(p_sum),
         p95_mbps: shown(p95_mbps),
+        in_bytes: ratio(in_total, 1),
+        out_bytes: ratio(out_total, 1),
         in_gb: shown(in_gb),
         out_gb: shown(out_gb),
         transfer_gb: shown(transfer_gb),
@@ -106,94 +202,51 @@ pub fn compute(plan: &Plan, direction: Direction, series: &Series) -> Invoice {
         over_commit_mbps: None,
         billable_gb: None,
     };
-    let mut lines = Vec::new();
-    let mut line = |description: String, quantity: Decimal, unit: &str, price: Decimal| {
-        lines.push(Line {
+    let usage = Usage {
+        p95_mbps,
+        transfer_gb,
+    };
+    (usage, working)
+}
+
+/// Invoice lines as they are added, each amount rounded on its own.
+struct Lines<'a> {
+    currency: &'a str,
+    lines: Vec<Line>,
+    overflow: bool,
+}
+
+impl Lines<'_> {
+    fn add(&mut self, description: String, quantity: Decimal, unit: &str, price: Decimal) {
+        let Some(amount) = quantity.checked_mul(price) else {
+            self.overflow = true;
+            return;
+        };
+        self.lines.push(Line {
             description,
             quantity: shown(quantity),
             unit: unit.to_owned(),
             unit_price: price,
-            amount: money::round(quantity * price, &plan.currency),
+            amount: money::round(amount, self.currency),
         });
-    };
-    let zero = Decimal::ZERO;
-    match plan.model {
-        Model::P95 => line(
-            format!("95th percentile ({direction})"),
-            p95_mbps,
-            "Mbps",
-            plan.price_per_mbps.unwrap_or(zero),
-        ),
-        Model::CommitBurst => {
-            let commit = plan.commit_mbps.unwrap_or(zero);
-            let over = (p95_mbps - commit).max(zero);
-            working.commit_mbps = Some(commit);
-            working.over_commit_mbps = Some(shown(over));
-            line(
-                "commit".into(),
-                commit,
-                "Mbps",
-                plan.commit_price.unwrap_or(zero),
-            );
-            match plan.burst_price_per_mbps {
-                Some(price) => line(
-                    format!("burst above commit ({direction})"),
-                    over,
-                    "Mbps",
-                    price,
-                ),
-                None => {
-                    for part in graduate(over, &plan.tiers) {
-                        line(
-                            tier_text("burst above commit", &part, "Mbps"),
-                            part.quantity,
-                            "Mbps",
-                            part.price,
-                        );
-                    }
-                }
-            }
-        }
-        Model::Transfer => {
-            let included = plan.included_gb;
-            let billable = (transfer_gb - included).max(zero);
-            working.billable_gb = Some(shown(billable));
-            if !included.is_zero() {
-                line(
-                    "included transfer".into(),
-                    transfer_gb.min(included),
-                    "GB",
-                    zero,
-                );
-            }
-            for part in graduate(billable, &plan.tiers) {
-                line(
-                    tier_text(&format!("transfer ({direction})"), &part, "GB"),
-                    part.quantity,
-                    "GB",
-                    part.price,
-                );
-            }
-        }
-        Model::Flat => line(
-            "flat fee".into(),
-            Decimal::ONE,
-            "cycle",
-            plan.flat_fee.unwrap_or(zero),
-        ),
     }
-    Invoice {
-        currency: plan.currency.clone(),
-        direction,
-        total: lines.iter().map(|l| l.amount).sum(),
-        lines,
-        working,
+
+    /// One line per tier that `quantity` reaches.
+    fn tiers(&mut self, what: &str, quantity: Decimal, unit: &str, tiers: &[Tier]) {
+        for part in graduate(quantity, tiers) {
+            self.add(
+                tier_text(what, &part, unit),
+                part.quantity,
+                unit,
+                part.price,
+            );
+        }
     }
 }
 
 /// `bytes / per` in decimal (28 significant digits; exact for GB).
-fn ratio(bytes: impl Into<u128>, per: i64) -> Decimal {
-    let bytes = i128::try_from(bytes.into()).unwrap_or(i128::MAX);
+fn ratio(bytes: u128, per: i64) -> Decimal {
+    let bytes = i128::try_from(bytes).unwrap_or(i128::MAX);
     Decimal::try_from_i128_with_scale(bytes, 0).unwrap_or(Decimal::MAX) / Decimal::from(per)
 }
 

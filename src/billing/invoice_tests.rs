@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use super::cycle::{Cycle, PERIOD, Series, p95};
-use super::invoice::{Invoice, compute};
+use super::invoice::{self, Invoice};
 use super::plan::{Direction, Model, Plan, Tier};
 
 /// Bytes in one period at `mbps` (x 37.5 MB).
@@ -53,6 +53,10 @@ fn tiers(list: &[&str]) -> Vec<Tier> {
     list.iter().map(|t| Tier::parse(t).unwrap()).collect()
 }
 
+fn bill(plan: &Plan, direction: Direction, series: &Series) -> Invoice {
+    invoice::compute(plan, direction, series).unwrap()
+}
+
 fn amounts(invoice: &Invoice) -> Vec<String> {
     invoice
         .lines
@@ -69,12 +73,12 @@ fn p95_discards_exactly_the_top_five_percent() {
             Some((if i < n { mbps(1000) } else { mbps(100) }, 0))
         })
     };
-    let inv = compute(&p95_plan("2.50"), Direction::In, &top(432));
+    let inv = bill(&p95_plan("2.50"), Direction::In, &top(432));
     assert_eq!((inv.working.periods, inv.working.rank), (8640, 8208));
     assert_eq!(inv.working.p95_mbps, d("100"));
     assert_eq!(inv.total, d("250.00"));
     // One more high sample and the 95th is the high value.
-    let inv = compute(&p95_plan("2.50"), Direction::In, &top(433));
+    let inv = bill(&p95_plan("2.50"), Direction::In, &top(433));
     assert_eq!(inv.working.p95_mbps, d("1000"));
     assert_eq!(inv.total, d("2500.00"));
 }
@@ -87,17 +91,17 @@ fn n_not_a_multiple_of_twenty() {
             Some((0, if i >= 8928 - n { mbps(900) } else { mbps(40) }))
         })
     };
-    let inv = compute(&p95_plan("1"), Direction::Out, &top(446));
+    let inv = bill(&p95_plan("1"), Direction::Out, &top(446));
     assert_eq!((inv.working.periods, inv.working.rank), (8928, 8482));
     assert_eq!(inv.working.p95_mbps, d("40"));
     assert_eq!(
-        compute(&p95_plan("1"), Direction::Out, &top(447))
+        bill(&p95_plan("1"), Direction::Out, &top(447))
             .working
             .p95_mbps,
         d("900")
     );
     // February 2026: N = 8064, rank ceil(7660.8) = 7661.
-    let feb = compute(
+    let feb = bill(
         &p95_plan("1"),
         Direction::In,
         &series("2026-02", |_| Some((1, 1))),
@@ -113,7 +117,7 @@ fn every_direction() {
         let o_mbps = if i >= 8640 - 1000 { 150 } else { 10 };
         Some((mbps(i_mbps), mbps(o_mbps)))
     });
-    let billed = |d: Direction| compute(&p95_plan("1.00"), d, &s);
+    let billed = |d: Direction| bill(&p95_plan("1.00"), d, &s);
     assert_eq!(billed(Direction::In).total, d("200.00"));
     assert_eq!(billed(Direction::Out).total, d("150.00"));
     assert_eq!(billed(Direction::Max).total, d("200.00"));
@@ -144,13 +148,11 @@ fn all_zero_traffic_and_a_single_spike() {
         ..plan(Model::CommitBurst)
     };
     for s in [&zero, &spike] {
-        assert_eq!(compute(&p95_plan("2"), Direction::Max, s).total, d("0.00"));
-        assert_eq!(compute(&commit, Direction::Max, s).total, d("120.00"));
+        assert_eq!(bill(&p95_plan("2"), Direction::Max, s).total, d("0.00"));
+        assert_eq!(bill(&commit, Direction::Max, s).total, d("120.00"));
     }
     assert_eq!(
-        compute(&p95_plan("2"), Direction::Max, &spike)
-            .working
-            .in_gb,
+        bill(&p95_plan("2"), Direction::Max, &spike).working.in_gb,
         d("375")
     );
 }
@@ -159,17 +161,14 @@ fn all_zero_traffic_and_a_single_spike() {
 fn missing_samples_count_as_zero_and_are_listed() {
     // 8000 samples at 50 Mbps, 640 missing: the 95th (rank 8208) is still 50.
     let most = series("2026-11", |i| (i >= 640).then_some((mbps(50), 0)));
-    let inv = compute(&p95_plan("1"), Direction::In, &most);
+    let inv = bill(&p95_plan("1"), Direction::In, &most);
     assert_eq!((inv.working.samples, inv.working.missing), (8000, 640));
     assert_eq!(inv.working.gaps.len(), 1);
     assert_eq!(inv.working.gaps[0].periods, 640);
     assert_eq!(inv.total, d("50.00"));
     // Only 400 samples: 8240 zeros fill the ranks up to 8208.
     let few = series("2026-11", |i| (i < 400).then_some((mbps(50), 0)));
-    assert_eq!(
-        compute(&p95_plan("1"), Direction::In, &few).total,
-        d("0.00")
-    );
+    assert_eq!(bill(&p95_plan("1"), Direction::In, &few).total, d("0.00"));
 }
 
 #[test]
@@ -181,25 +180,25 @@ fn commit_and_burst_with_a_price_or_tiers() {
         burst_price_per_mbps: Some(d("3.00")),
         ..plan(Model::CommitBurst)
     };
-    let inv = compute(&burst, Direction::Max, &at(250));
+    let inv = bill(&burst, Direction::Max, &at(250));
     assert_eq!(
         amounts(&inv),
         ["commit 100.00", "burst above commit (max) 450.00"]
     );
     assert_eq!(inv.working.over_commit_mbps, Some(d("150")));
-    assert_eq!(compute(&burst, Direction::Max, &at(40)).total, d("100.00"));
+    assert_eq!(bill(&burst, Direction::Max, &at(40)).total, d("100.00"));
     let tiered = Plan {
         burst_price_per_mbps: None,
         tiers: tiers(&["100:2.00", "rest:1.50"]),
         ..burst
     };
-    let inv = compute(&tiered, Direction::Max, &at(250));
+    let inv = bill(&tiered, Direction::Max, &at(250));
     assert_eq!(
         amounts(&inv),
         [
             "commit 100.00",
-            "burst above commit, first 100 Mbps 200.00",
-            "burst above commit, above 100 Mbps 75.00"
+            "burst above commit (max), first 100 Mbps 200.00",
+            "burst above commit (max), above 100 Mbps 75.00"
         ]
     );
     assert_eq!(inv.total, d("375.00"));
@@ -219,7 +218,7 @@ fn transfer_through_tiers_across_their_boundaries() {
         tiers: tiers(&["100:0.05", "500:0.04", "rest:0.03"]),
         ..plan(Model::Transfer)
     };
-    let out = compute(&transfer, Direction::Out, &s);
+    let out = bill(&transfer, Direction::Out, &s);
     assert_eq!(
         amounts(&out),
         [
@@ -231,14 +230,14 @@ fn transfer_through_tiers_across_their_boundaries() {
     );
     assert_eq!(out.working.billable_gb, Some(d("650")));
     assert_eq!(out.total, d("25.50"));
-    assert_eq!(compute(&transfer, Direction::Max, &s).total, d("25.50"));
-    assert_eq!(compute(&transfer, Direction::Sum, &s).total, d("34.50"));
+    assert_eq!(bill(&transfer, Direction::Max, &s).total, d("25.50"));
+    assert_eq!(bill(&transfer, Direction::Sum, &s).total, d("34.50"));
     // 300 GB in: 250 billable, 100 x 0.05 + 150 x 0.04.
-    assert_eq!(compute(&transfer, Direction::In, &s).total, d("11.00"));
+    assert_eq!(bill(&transfer, Direction::In, &s).total, d("11.00"));
     // Under the included amount: nothing to pay, the first tier shows with 0.
     let little = series("2026-11", |i| (i == 0).then_some((0, 1_000_000_000)));
     assert_eq!(
-        amounts(&compute(&transfer, Direction::Out, &little)),
+        amounts(&bill(&transfer, Direction::Out, &little)),
         [
             "included transfer 0.00",
             "transfer (out), first 100 GB 0.00"
@@ -257,28 +256,25 @@ fn each_line_is_rounded_half_even_to_the_cent() {
     };
     let idle = series("2026-11", |_| None);
     assert_eq!(
-        compute(&commit("3.08"), Direction::Max, &idle).total,
+        bill(&commit("3.08"), Direction::Max, &idle).total,
         d("0.38")
     );
-    assert_eq!(
-        compute(&commit("3"), Direction::Max, &idle).total,
-        d("0.38")
-    );
+    assert_eq!(bill(&commit("3"), Direction::Max, &idle).total, d("0.38"));
     // 1,234,567,890 bytes per period = 32.921810(4) Mbps; x 0.75 = 24.69.
     let odd = series("2026-11", |_| Some((1_234_567_890, 0)));
-    let inv = compute(&p95_plan("0.75"), Direction::In, &odd);
+    let inv = bill(&p95_plan("0.75"), Direction::In, &odd);
     assert_eq!(inv.lines[0].quantity, d("32.92181"));
     assert_eq!(inv.total, d("24.69"));
     let flat = Plan {
         flat_fee: Some(d("99.995")),
         ..plan(Model::Flat)
     };
-    assert_eq!(compute(&flat, Direction::Max, &idle).total, d("100.00"));
+    assert_eq!(bill(&flat, Direction::Max, &idle).total, d("100.00"));
     let yen = Plan {
         currency: "JPY".into(),
         ..p95_plan("0.75")
     };
-    assert_eq!(compute(&yen, Direction::In, &odd).total, d("25"));
+    assert_eq!(bill(&yen, Direction::In, &odd).total, d("25"));
 }
 
 #[test]
@@ -323,8 +319,29 @@ fn plans_refuse_fields_they_need_or_cannot_use() {
     };
     assert!(faults(both).contains("either --burst-price-per-mbps or --tier"));
     assert!(faults(p95_plan("-1")).contains("is negative"));
+    assert!(
+        faults(p95_plan("1000000000.01"))
+            .contains("--price-per-mbps 1000000000.01 is above the limit of 1000000000")
+    );
+    let huge = Plan {
+        tiers: tiers(&["10000000000000000:1", "rest:1"]),
+        ..plan(Model::Transfer)
+    };
+    assert!(faults(huge).contains("bound 10000000000000000 is above the limit"));
     assert!(p95_plan("1").check().is_empty());
     assert!(Tier::parse("100").is_err() && Tier::parse("x:1").is_err());
+}
+
+#[test]
+fn an_amount_out_of_range_is_an_error_not_a_panic() {
+    // Only a plan written by hand past the checks can get here.
+    let absurd = Plan {
+        price_per_mbps: Some(Decimal::MAX),
+        ..plan(Model::P95)
+    };
+    let busy = series("2026-11", |_| Some((mbps(1000), 0)));
+    let e = invoice::compute(&absurd, Direction::In, &busy).unwrap_err();
+    assert!(e.contains("beyond the range"), "{e}");
 }
 
 proptest! {
@@ -363,8 +380,8 @@ proptest! {
         }
         let shuffled = build(&rows);
         for d in [Direction::In, Direction::Out, Direction::Max, Direction::Sum] {
-            prop_assert_eq!(compute(&plan, d, &first), compute(&plan, d, &shuffled));
-            prop_assert_eq!(compute(&p95_plan("1.3"), d, &first), compute(&p95_plan("1.3"), d, &shuffled));
+            prop_assert_eq!(bill(&plan, d, &first), bill(&plan, d, &shuffled));
+            prop_assert_eq!(bill(&p95_plan("1.3"), d, &first), bill(&p95_plan("1.3"), d, &shuffled));
         }
     }
 }

@@ -2,13 +2,30 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-/// ISO 4217 currencies whose minor unit is not the cent. Every other three-letter code
-/// is taken to have two decimals.
+/// ISO 4217 currencies whose minor unit is not the cent; every other one has two decimals.
 const NO_DECIMALS: &[&str] = &[
     "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
     "VUV", "XAF", "XOF", "XPF",
 ];
 const THREE_DECIMALS: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+const FOUR_DECIMALS: &[&str] = &["CLF", "UYW"];
+
+/// ISO 4217 currency codes in use (funds, metals and test codes left out), sorted.
+const ISO_4217: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
+    "CAD", "CDF", "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP",
+    "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP",
+    "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS",
+    "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW",
+    "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD",
+    "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN",
+    "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR",
+    "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL",
+    "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY",
+    "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS", "VED", "VES",
+    "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+];
 
 /// Decimals of the currency's minor unit.
 pub fn minor_unit(currency: &str) -> u32 {
@@ -16,6 +33,8 @@ pub fn minor_unit(currency: &str) -> u32 {
         0
     } else if THREE_DECIMALS.contains(&currency) {
         3
+    } else if FOUR_DECIMALS.contains(&currency) {
+        4
     } else {
         2
     }
@@ -30,10 +49,14 @@ pub fn round(amount: Decimal, currency: &str) -> Decimal {
     rounded
 }
 
-/// A currency code as stored: three letters, upper case.
+/// A currency code as stored (upper case), if it is an ISO 4217 one: a typo such as
+/// `EUE` is refused rather than billed.
 pub fn currency(text: &str) -> Option<String> {
     let code = text.trim().to_ascii_uppercase();
-    (code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())).then_some(code)
+    ISO_4217
+        .binary_search(&code.as_str())
+        .is_ok()
+        .then_some(code)
 }
 
 #[cfg(test)]
@@ -58,6 +81,8 @@ mod tests {
     fn currency_codes_are_three_letters() {
         assert_eq!(currency(" eur ").as_deref(), Some("EUR"));
         assert_eq!(currency("EURO"), None);
+        assert_eq!(currency("EUE"), None);
+        assert_eq!(currency("jpy").as_deref(), Some("JPY"));
         assert_eq!(currency("E1R"), None);
     }
 }

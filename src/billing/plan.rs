@@ -149,8 +149,8 @@ impl Plan {
                 Some(v) if !models.contains(&self.model) => {
                     faults.push(format!("{option} {v} does not apply to model {model}"))
                 }
-                Some(v) if v.is_sign_negative() => faults.push(format!("{option} {v} is negative")),
-                _ => {}
+                Some(v) => faults.extend(out_of_range(option, v, max_for(option))),
+                None => {}
             }
         }
         let required: &[(&str, Option<Decimal>)] = match self.model {
@@ -167,8 +167,8 @@ impl Plan {
                 faults.push(format!("model {model} needs {option}"));
             }
         }
-        if self.included_gb.is_sign_negative() {
-            faults.push(format!("--included-gb {} is negative", self.included_gb));
+        if let Some(fault) = out_of_range("--included-gb", self.included_gb, MAX_QUANTITY) {
+            faults.push(fault);
         } else if !self.included_gb.is_zero() && self.model != Model::Transfer {
             faults.push(format!("--included-gb does not apply to model {model}"));
         }
@@ -188,14 +188,42 @@ impl Plan {
     }
 }
 
+/// Upper bounds (as the migration's CHECKs): generous for any real price list, and
+/// small enough that no quantity x price overflows 28-digit decimal arithmetic.
+const MAX_PRICE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+const MAX_FEE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+const MAX_QUANTITY: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+fn max_for(option: &str) -> Decimal {
+    if option == "--flat-fee" {
+        MAX_FEE
+    } else {
+        MAX_PRICE
+    }
+}
+
+/// A fault when `value` is negative or above `max`.
+fn out_of_range(option: &str, value: Decimal, max: Decimal) -> Option<String> {
+    if value.is_sign_negative() {
+        Some(format!("{option} {value} is negative"))
+    } else if value > max {
+        Some(format!("{option} {value} is above the limit of {max}"))
+    } else {
+        None
+    }
+}
+
 fn tier_faults(tiers: &[Tier]) -> Vec<String> {
     let mut faults = Vec::new();
     let mut previous = Decimal::ZERO;
     for (i, tier) in tiers.iter().enumerate() {
         let last = i + 1 == tiers.len();
-        if tier.price.is_sign_negative() {
-            faults.push(format!("tier {tier}: the price is negative"));
-        }
+        let bounds = [
+            out_of_range(&format!("tier {tier}: price"), tier.price, MAX_PRICE),
+            tier.up_to
+                .and_then(|up| out_of_range(&format!("tier {tier}: bound"), up, MAX_QUANTITY)),
+        ];
+        faults.extend(bounds.into_iter().flatten());
         match tier.up_to {
             None if !last => faults.push(format!(
                 "tier {tier}: only the last tier may be without end (rest)"

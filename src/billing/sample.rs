@@ -17,11 +17,9 @@ pub struct Sample {
 
 /// True for a header row (`service,period_start,...`), which is skipped.
 pub fn is_header(fields: &[&str]) -> bool {
-    fields.first().is_some_and(|f| {
-        f.trim()
-            .trim_start_matches('\u{feff}')
-            .eq_ignore_ascii_case("service")
-    })
+    fields
+        .first()
+        .is_some_and(|f| f.trim().eq_ignore_ascii_case("service"))
 }
 
 /// The row read, or why it is refused (the caller adds the row number).
@@ -61,13 +59,15 @@ fn timestamp(text: &str) -> Result<i64, String> {
             .map(|_| seconds)
             .map_err(|_| format!("period_start {text} is out of range"));
     }
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .map_err(|_| {
-            format!(
-                "period_start {text:?} is neither RFC 3339 (2026-11-01T00:05:00Z) nor Unix seconds"
-            )
-        })
+    let at = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+        format!("period_start {text:?} is neither RFC 3339 (2026-11-01T00:05:00Z) nor Unix seconds")
+    })?;
+    if at.nanosecond() != 0 {
+        return Err(format!(
+            "period_start {text} is not on a 5-minute boundary (it has fractions of a second)"
+        ));
+    }
+    Ok(at.unix_timestamp())
 }
 
 fn counter(name: &str, text: &str) -> Result<i64, String> {
@@ -115,13 +115,17 @@ mod tests {
                 "not a service number",
             ),
             (vec!["42", "yesterday", "1", "1"], "neither RFC 3339"),
+            (
+                vec!["42", "2026-11-01T00:05:00.9Z", "1", "1"],
+                "fractions of a second",
+            ),
             (vec!["42", "1"], "2 fields"),
         ];
         for (row, needle) in cases {
             let e = parse(&row).unwrap_err();
             assert!(e.contains(needle), "{row:?}: {e}");
         }
-        assert!(is_header(&["\u{feff}Service", "period_start"]));
+        assert!(is_header(&["Service", "period_start"]));
         assert!(!is_header(&["42"]));
     }
 }

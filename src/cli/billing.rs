@@ -21,7 +21,8 @@ pub enum BillingCommand {
         #[command(subcommand)]
         command: PlanCommand,
     },
-    /// Bill a service by a plan (from now on), optionally in its own direction.
+    /// Bill a service by a plan, optionally in its own direction: every cycle closed from
+    /// now on uses it (an issued invoice keeps the plan it was billed on).
     Assign {
         #[arg(value_name = "SERVICE")]
         service: String,

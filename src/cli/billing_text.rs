@@ -194,15 +194,26 @@ pub fn invoice(i: &StoredInvoice) -> String {
         (
             "95th in/out/sum",
             format!(
-                "{} / {} / {} Mbps",
-                w.p95_in_mbps, w.p95_out_mbps, w.p95_sum_mbps
+                "{} / {} / {} Mbps ({} / {} / {} bytes in the period at the rank)",
+                w.p95_in_mbps,
+                w.p95_out_mbps,
+                w.p95_sum_mbps,
+                w.p95_in_bytes,
+                w.p95_out_bytes,
+                w.p95_sum_bytes
             ),
         ),
         (
             "95th billed",
             format!("{} Mbps ({})", w.p95_mbps, inv.direction),
         ),
-        ("transfer in/out", format!("{} / {} GB", w.in_gb, w.out_gb)),
+        (
+            "transfer in/out",
+            format!(
+                "{} / {} GB ({} / {} bytes)",
+                w.in_gb, w.out_gb, w.in_bytes, w.out_bytes
+            ),
+        ),
     ];
     if !gaps.is_empty() {
         let more = if w.gap_runs > gaps.len() {

@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-use super::super::tx::{self, journal_if_failed};
+use super::super::tx::journal_if_failed;
 use crate::billing::cycle::{Cycle, Series};
 use crate::billing::invoice::{self, Invoice};
 use crate::billing::plan::{Direction, Model};
@@ -55,52 +55,48 @@ async fn close_once(
     }
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     invoices::lock_cycle(&mut tx, cycle.first_day).await?;
+    if !dry_run {
+        // No sample may change between reading it and issuing its invoice.
+        usage::hold_for_close(&mut tx).await?;
+    }
     let billed = billed(&mut tx, from, to, service).await?;
     let standing = invoices::issued(&mut tx, cycle.first_day, service).await?;
-    let mut issued = Vec::new();
+    let mut drafts = Vec::new();
     for b in billed
-        .iter()
+        .into_iter()
         .filter(|b| !standing.iter().any(|s| s.service_id == b.service_id))
     {
-        let (_, invoice) = compute(&mut tx, b, cycle).await?;
-        let id = invoices::insert(
-            &mut tx,
-            b.service_id,
-            cycle.first_day,
-            &b.plan.plan,
-            &invoice,
-        )
-        .await?;
-        issued.push(id);
+        let (_, invoice) = compute(&mut tx, &b, cycle).await?;
+        drafts.push(draft_record(b, cycle, invoice));
     }
-    let mut all = invoices::issued(&mut tx, cycle.first_day, service).await?;
-    if dry_run {
-        for inv in all
-            .iter_mut()
-            .filter(|i| i.id.is_some_and(|id| issued.contains(&id)))
-        {
-            inv.status = "draft".into();
-            inv.id = None;
+    let issued = drafts.len();
+    let invoices = if dry_run {
+        let mut all: Vec<StoredInvoice> = standing.iter().cloned().chain(drafts).collect();
+        all.sort_by_key(|i| i.service_id);
+        tx.rollback().await.map_err(db_error)?;
+        all
+    } else {
+        let mut totals = Vec::new();
+        for d in &drafts {
+            let id = invoices::insert(&mut tx, d.service_id, cycle.first_day, &d.plan, &d.invoice)
+                .await?;
+            totals.push(json!({"invoice": id, "service": d.service_id,
+                               "total": d.invoice.total, "currency": d.invoice.currency}));
         }
-    } else if !issued.is_empty() {
-        let totals: Vec<_> = all
-            .iter()
-            .filter(|i| i.id.is_some_and(|id| issued.contains(&id)))
-            .map(|i| json!({"invoice": i.id, "service": i.service_id, "total": i.invoice.total, "currency": i.invoice.currency}))
-            .collect();
-        journal::record(
-            &mut tx,
-            &Event::new("billing_close", json!({"cycle": cycle, "issued": totals})),
-        )
-        .await?;
-    }
-    tx::finish(tx, dry_run).await?;
+        if !totals.is_empty() {
+            let detail = json!({"cycle": cycle, "issued": totals});
+            journal::record(&mut tx, &Event::new("billing_close", detail)).await?;
+        }
+        let all = invoices::issued(&mut tx, cycle.first_day, service).await?;
+        tx.commit().await.map_err(db_error)?;
+        all
+    };
     Ok(CloseReport {
         cycle,
         dry_run,
-        issued: issued.len(),
+        issued,
         unchanged: standing.len(),
-        invoices: all,
+        invoices,
     })
 }
 
@@ -143,16 +139,21 @@ pub async fn invoice(db: &Db, service: i64, cycle: Cycle) -> Result<StoredInvoic
         return Ok(stored);
     }
     let (b, _, invoice) = draft(&mut conn, service, cycle).await?;
-    Ok(StoredInvoice {
+    Ok(draft_record(b, cycle, invoice))
+}
+
+/// An invoice not issued (yet): shown, not stored.
+fn draft_record(b: Billed, cycle: Cycle, invoice: Invoice) -> StoredInvoice {
+    StoredInvoice {
         id: None,
-        service_id: service,
+        service_id: b.service_id,
         customer: b.customer,
         cycle: cycle.to_string(),
         status: "draft".into(),
         issued_at: None,
         plan: b.plan.plan,
         invoice,
-    })
+    }
 }
 
 /// A service's rates over a cycle, for a chart: Mbps per period of the series the 95th
@@ -244,7 +245,8 @@ async fn compute(conn: &mut PgConnection, b: &Billed, cycle: Cycle) -> Result<(S
         let counter = |n: i64| u64::try_from(n).unwrap_or(0);
         series.add(at, counter(bytes_in), counter(bytes_out));
     }
-    let invoice = invoice::compute(&b.plan.plan, b.direction, &series);
+    let invoice =
+        invoice::compute(&b.plan.plan, b.direction, &series).map_err(Error::validation)?;
     Ok((series, invoice))
 }
 

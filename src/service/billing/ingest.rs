@@ -50,7 +50,13 @@ async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<Ing
         }
         // Plain CSV of numbers and timestamps: no field holds a comma, some exporters
         // quote them anyway.
-        let fields: Vec<&str> = line
+        // A byte-order mark opens some exports, header or not.
+        let text = if row == 1 {
+            line.trim_start_matches('\u{feff}')
+        } else {
+            &line
+        };
+        let fields: Vec<&str> = text
             .trim_end_matches(['\r', '\n'])
             .split(',')
             .map(|f| f.trim().trim_matches('"'))
@@ -84,6 +90,7 @@ async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<Ing
             "{name} holds no samples (expected rows of service,period_start,bytes_in,bytes_out)"
         )));
     }
+    usage::hold_for_ingest(&mut tx).await?;
     let staged = usage::staged_problems(&mut tx).await?;
     if !staged.is_empty() {
         // Each kind reports how many rows it concerns in all; a row can have several.

@@ -45,7 +45,7 @@ fn checked(mut plan: Plan) -> Result<Plan> {
     match money::currency(&plan.currency) {
         Some(code) => plan.currency = code,
         None => faults.push(format!(
-            "--currency {:?} is not a three-letter code (EUR, USD, ...)",
+            "--currency {:?} is not an ISO 4217 currency code (EUR, USD, GBP, ...)",
             plan.currency
         )),
     }

@@ -70,6 +70,31 @@ impl Staging<'_> {
     }
 }
 
+/// Keeps every other writer of samples out until the transaction ends: an ingest holds
+/// it from its checks to its commit, so two ingests cannot each pass the checks against
+/// a table without the other's rows, and a close cannot miss rows committed after it
+/// read the samples (see [`hold_for_close`]).
+pub async fn hold_for_ingest(conn: &mut PgConnection) -> Result<()> {
+    lock(conn, "SHARE ROW EXCLUSIVE").await
+}
+
+/// Waits for ingests and any other write of samples in progress, and keeps new ones
+/// out until the close commits. Closes do not block each other here (they are
+/// serialised per cycle by their own lock).
+pub async fn hold_for_close(conn: &mut PgConnection) -> Result<()> {
+    lock(conn, "SHARE").await
+}
+
+async fn lock(conn: &mut PgConnection, mode: &str) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "LOCK TABLE usage_samples IN {mode} MODE"
+    )))
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
 /// Something wrong with staged rows: the first row it concerns, how many rows it
 /// concerns, and how many rows have a problem of its kind (some of them not listed).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -116,6 +141,10 @@ pub async fn staged_problems(conn: &mut PgConnection) -> Result<Vec<Problem>> {
           FROM billing_ingest i
           JOIN invoices inv ON inv.service_id = i.service_id AND inv.status = 'issued'
               AND inv.cycle = date_trunc('month', to_timestamp(i.epoch) AT TIME ZONE 'UTC')::date
+          -- A row stored with the same counters changes nothing: re-sending it is fine.
+          WHERE NOT EXISTS (SELECT 1 FROM usage_samples u
+                            WHERE u.service_id = i.service_id AND u.period_start = to_timestamp(i.epoch)
+                              AND (u.bytes_in, u.bytes_out) = (i.bytes_in, i.bytes_out))
           GROUP BY inv.cycle, i.service_id, inv.id ORDER BY 2 LIMIT $1)
          ORDER BY row_no",
     )
