@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         config_file: cli.config.clone(),
         database_url: cli.database_url.clone().map(Secret::new),
         read_only: cli.read_only,
+        profile: cli.profile.clone(),
     };
     let result = Settings::load(&overrides).and_then(|settings| {
         carve::logging::init(&settings);

@@ -52,6 +52,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// Use the config file's [profiles.NAME]: its database, theme and read-only setting
+    /// (also CARVE_PROFILE).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
     /// Without a command, carve opens its terminal UI.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -70,6 +75,9 @@ impl Cli {
         }
         if self.read_only {
             args.push("--read-only".to_owned());
+        }
+        if let Some(profile) = &self.profile {
+            args.extend(["--profile".to_owned(), profile.clone()]);
         }
         args
     }
@@ -150,7 +158,11 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
         return ui::open(db, settings, global_args).await;
     };
     if !reads_only(&command) {
-        crate::service::database::ensure_writable(settings).await?;
+        let target = crate::service::database::ensure_writable(settings).await?;
+        if let Some(profile) = &settings.profile {
+            // On stderr, so that scripts reading stdout (and --json) are unaffected.
+            eprintln!("carve: profile {} ({})", output::clean(profile), target);
+        }
     }
     match command {
         Command::Db { command } => db::run(command, settings, out).await,

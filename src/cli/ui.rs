@@ -22,6 +22,7 @@ pub async fn open(db: Db, settings: &Settings, global_args: Vec<String>) -> Resu
         theme: Theme::load(&settings.theme, no_color_from_env())?,
         keymap: Keymap::new(&settings.keys)?,
         database: db.description.clone(),
+        profile: settings.profile.clone(),
         global_args,
     };
     tui::run(db, options).await

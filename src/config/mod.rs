@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::os::{Secret, running_as_root};
 
+mod profile;
 mod toml_errors;
 use toml_errors::describe_toml_error;
 mod ui;
@@ -26,6 +27,7 @@ struct FileConfig {
     log: LogSection,
     ui: UiSection,
     keys: BTreeMap<String, KeyList>,
+    profiles: BTreeMap<String, profile::ProfileSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,6 +82,8 @@ pub struct Overrides {
     pub database_url: Option<Secret>,
     /// `--read-only`: refuse every change, whatever the config says.
     pub read_only: bool,
+    /// `--profile NAME` (else `CARVE_PROFILE`).
+    pub profile: Option<String>,
 }
 
 /// The resolved settings every other module reads.
@@ -98,8 +102,10 @@ pub struct Settings {
     /// The TUI theme: a bundled theme's name or an absolute path to a theme file, for
     /// `tui::theme::Theme::load` (which checks that it exists).
     pub theme: String,
-    /// Refuse every change (`--read-only` or `database.read_only`).
+    /// Refuse every change (`--read-only`, `database.read_only` or the profile's).
     pub read_only: bool,
+    /// The profile in use, named on every screen and before every change.
+    pub profile: Option<String>,
     /// `[keys]`: action name -> the keys bound to it, checked by the TUI's keymap.
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -137,7 +143,18 @@ fn resolve(
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Settings> {
     let non_empty = |key: &str| env(key).filter(|v| !v.is_empty());
-    let database = if let Some(url) = &overrides.database_url {
+    // A profile, chosen on purpose, wins over URLs lying around in the environment.
+    let chosen = profile::choose(
+        file.profiles,
+        overrides
+            .profile
+            .clone()
+            .or_else(|| non_empty("CARVE_PROFILE")),
+        overrides.database_url.is_some(),
+    )?;
+    let database = if let Some(chosen) = &chosen {
+        chosen.database.clone()
+    } else if let Some(url) = &overrides.database_url {
         DatabaseTarget::Url {
             url: url.clone(),
             source: "--database-url",
@@ -193,7 +210,10 @@ fn resolve(
         Some(path) => absolute("log.file", path)?,
         None => data_dir.join("carve.log"),
     };
-    let theme = file.ui.theme()?;
+    let theme = match chosen.as_ref().and_then(|c| c.theme.clone()) {
+        Some(theme) => theme,
+        None => file.ui.theme()?,
+    };
     let keys = file
         .keys
         .into_iter()
@@ -203,8 +223,16 @@ fn resolve(
     Ok(Settings {
         config_file,
         database,
-        password_command: file.database.password_command,
-        read_only: file.database.read_only || overrides.read_only,
+        password_command: match &chosen {
+            Some(c) => c.password_command.clone(),
+            None => file.database.password_command,
+        },
+        read_only: overrides.read_only
+            || chosen
+                .as_ref()
+                .and_then(|c| c.read_only)
+                .unwrap_or(file.database.read_only),
+        profile: chosen.map(|c| c.name),
         connect_timeout: Duration::from_secs(file.database.connect_timeout_secs),
         max_connections: file.database.max_connections,
         data_dir,
@@ -276,121 +304,4 @@ fn parse_str(text: &str) -> std::result::Result<FileConfig, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings(text: &str, env: &[(&str, &str)]) -> Result<Settings> {
-        let file = parse_str(text).map_err(Error::config)?;
-        resolve(file, None, &Overrides::default(), |k| {
-            env.iter()
-                .find(|(name, _)| *name == k)
-                .map(|(_, v)| v.to_string())
-        })
-    }
-
-    #[test]
-    fn unknown_key_names_line_column_and_key() {
-        let err = parse_str("[database]\nurl = \"postgres://x/y\"\nconect_timeout_secs = 5\n")
-            .unwrap_err();
-        assert!(
-            err.starts_with("3:1: key `database.conect_timeout_secs`"),
-            "{err}"
-        );
-        assert!(err.contains("unknown field"), "{err}");
-    }
-
-    #[test]
-    fn wrong_type_names_the_key() {
-        let err = parse_str("[database]\nconnect_timeout_secs = \"ten\"\n").unwrap_err();
-        assert!(err.starts_with("2:"), "{err}");
-        assert!(err.contains("key `database.connect_timeout_secs`"), "{err}");
-    }
-
-    #[test]
-    fn syntax_error_has_a_position() {
-        let err = parse_str("[database\nurl = 1\n").unwrap_err();
-        assert!(err.starts_with("1:"), "{err}");
-    }
-
-    #[test]
-    fn url_precedence_flag_then_env_then_file() {
-        let file = "[database]\nurl = \"postgres://file/db\"\n";
-        let s = settings(file, &[]).unwrap();
-        assert!(matches!(
-            s.database,
-            DatabaseTarget::Url {
-                source: "database.url",
-                ..
-            }
-        ));
-        let s = settings(file, &[("DATABASE_URL", "postgres://env/db")]).unwrap();
-        assert!(matches!(
-            s.database,
-            DatabaseTarget::Url {
-                source: "DATABASE_URL",
-                ..
-            }
-        ));
-        let s = settings(
-            file,
-            &[
-                ("DATABASE_URL", "postgres://env/db"),
-                ("CARVE_DATABASE_URL", "postgres://carve/db"),
-            ],
-        )
-        .unwrap();
-        assert_eq!(
-            s.database,
-            DatabaseTarget::Url {
-                url: Secret::new("postgres://carve/db"),
-                source: "CARVE_DATABASE_URL"
-            }
-        );
-        let overrides = Overrides {
-            config_file: None,
-            database_url: Some(Secret::new("postgres://flag/db")),
-            ..Overrides::default()
-        };
-        let s = resolve(parse_str(file).unwrap(), None, &overrides, |k| {
-            (k == "DATABASE_URL").then(|| "postgres://env/db".to_owned())
-        })
-        .unwrap();
-        assert!(matches!(
-            s.database,
-            DatabaseTarget::Url {
-                source: "--database-url",
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn no_url_means_the_embedded_cluster() {
-        let s = settings("", &[("CARVE_DATA_DIR", "/srv/carve")]).unwrap();
-        assert_eq!(s.database, DatabaseTarget::Local);
-        assert_eq!(s.data_dir, PathBuf::from("/srv/carve"));
-        assert_eq!(s.log_file, PathBuf::from("/srv/carve/carve.log"));
-    }
-
-    #[test]
-    fn relative_paths_and_bad_values_are_refused() {
-        let err = settings("[local]\ndata_dir = \"carve\"\n", &[]).unwrap_err();
-        assert!(
-            err.message
-                .contains("local.data_dir must be an absolute path")
-        );
-        let err = settings("", &[("CARVE_DATA_DIR", "rel")]).unwrap_err();
-        assert!(err.message.contains("CARVE_DATA_DIR"));
-        let err = settings("[log]\nlevel = \"loud!!\"\n", &[]).unwrap_err();
-        assert!(err.message.contains("log.level"));
-        assert!(settings("[log]\nlevel = \"carve=debug,sqlx=warn\"\n", &[]).is_ok());
-        let err = settings("[database]\nconnect_timeout_secs = 0\n", &[]).unwrap_err();
-        assert!(err.message.contains("connect_timeout_secs"));
-    }
-
-    #[test]
-    fn secrets_do_not_show_in_debug_output() {
-        let s = settings("[database]\nurl = \"postgres://u:hunter2@h/db\"\n", &[]).unwrap();
-        assert!(!format!("{s:?}").contains("hunter2"));
-    }
-}
+mod tests;

@@ -22,26 +22,29 @@ impl Default for UiSection {
 }
 
 impl UiSection {
-    /// The theme spec, checked for shape only: whether a bundled theme of that name
-    /// exists, or the file loads, is `tui::theme::Theme::load`'s to say when the TUI
-    /// starts (the config layer does not depend on the TUI).
     pub(super) fn theme(self) -> Result<String> {
-        let theme = self.theme;
-        if theme.is_empty() {
-            return Err(Error::config(
-                "ui.theme must name a bundled theme or a theme file",
-            ));
-        }
-        // A file, as in `tui::theme::is_path_spec`; like every path in the config file
-        // it must be absolute.
-        let is_path = theme.contains('/') || theme.ends_with(".toml");
-        if is_path && !Path::new(&theme).is_absolute() {
-            return Err(Error::config(format!(
-                "ui.theme {theme:?}: a theme file must be an absolute path"
-            )));
-        }
-        Ok(theme)
+        checked_theme("ui.theme", self.theme)
     }
+}
+
+/// A theme spec (`key` names where it was set), checked for shape only: whether a
+/// bundled theme of that name exists, or the file loads, is `tui::theme::Theme::load`'s
+/// to say when the TUI starts (the config layer does not depend on the TUI).
+pub(super) fn checked_theme(key: &str, theme: String) -> Result<String> {
+    if theme.is_empty() {
+        return Err(Error::config(format!(
+            "{key} must name a bundled theme or a theme file"
+        )));
+    }
+    // A file, as in `tui::theme::is_path_spec`; like every path in the config file
+    // it must be absolute.
+    let is_path = theme.contains('/') || theme.ends_with(".toml");
+    if is_path && !Path::new(&theme).is_absolute() {
+        return Err(Error::config(format!(
+            "{key} {theme:?}: a theme file must be an absolute path"
+        )));
+    }
+    Ok(theme)
 }
 
 /// One key or several, as written under `[keys]`: `allocate = "a"` or

@@ -70,14 +70,15 @@ pub async fn read_only_reason(settings: &Settings, db: &Db) -> Result<Option<Str
     )))
 }
 
-/// Refuses a command that changes data when the session is read-only.
-pub async fn ensure_writable(settings: &Settings) -> Result<()> {
+/// Refuses a command that changes data when the session is read-only; else says which
+/// database it will change (user@host/database, no password).
+pub async fn ensure_writable(settings: &Settings) -> Result<String> {
     // Connect only: migrating is the command's own business (`db migrate` reports it).
     let db = connect(settings).await?;
     let reason = read_only_reason(settings, &db).await;
     db.pool.close().await;
     match reason? {
-        None => Ok(()),
+        None => Ok(db.description),
         Some(why) => Err(Error::new(
             ErrorKind::ReadOnly,
             format!("{why}: this command changes data; nothing was done"),

@@ -42,6 +42,8 @@ pub struct Options {
     pub database: String,
     /// Why this session may not change data, when it may not.
     pub read_only: Option<String>,
+    /// The config profile in use, shown in the status bar.
+    pub profile: Option<String>,
     /// The global options the palette passes to `carve` so it reaches the same database.
     pub global_args: Vec<String>,
 }
@@ -110,6 +112,7 @@ async fn event_loop(terminal: &mut Screen, db: Db, options: Options) -> Result<(
     let size = terminal.size().map_err(fail)?;
     let mut app = App::new(options.keymap, options.database, (size.width, size.height));
     app.read_only = options.read_only;
+    app.profile = options.profile;
     for effect in app.start() {
         controller.run(effect);
     }

@@ -43,6 +43,8 @@ pub struct App {
     pub database: String,
     /// Why this session may not change data, when it may not.
     pub read_only: Option<String>,
+    /// The config profile in use (`--profile`): the status bar always names it.
+    pub profile: Option<String>,
     pub size: (u16, u16),
     pub hits: Vec<Hit>,
     pub hit: usize,
@@ -83,6 +85,7 @@ impl App {
             status: Status::default(),
             database,
             read_only: None,
+            profile: None,
             size,
             hits: Vec::new(),
             hit: 0,

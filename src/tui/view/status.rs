@@ -32,6 +32,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if app.read_only.is_some() {
         spans.push(Span::styled(" READ-ONLY", theme.style(Slot::Parked)));
     }
+    if let Some(profile) = &app.profile {
+        spans.push(Span::styled(
+            format!(" [{}]", clean(profile)),
+            theme.style(Slot::Key),
+        ));
+    }
     if app.pending > 0 {
         spans.push(Span::raw(format!(
             " {}",
