@@ -96,3 +96,34 @@ async fn an_edited_migration_is_refused() {
     assert_eq!(err.kind, ErrorKind::Schema);
     assert!(err.message.contains("migration 1 differs"), "{err}");
 }
+
+#[tokio::test]
+async fn a_read_only_session_never_migrates() {
+    let db = support::test_db().await;
+    let newest = known_schema_version();
+    // As if this database had not seen the newest migration yet.
+    let forget = format!("DELETE FROM _sqlx_migrations WHERE version = {newest}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(forget))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let home = support::reachable_tempdir();
+    let (code, _, stderr) = support::run(support::carve(home.path()).args([
+        "--read-only",
+        "--database-url",
+        &db.url,
+        "subnet",
+        "list",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(&format!("pending migrations: {newest}"))
+            && stderr.contains("read-only here, so it does not migrate"),
+        "{stderr}"
+    );
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(applied, newest - 1, "nothing was applied");
+}

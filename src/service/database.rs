@@ -27,10 +27,16 @@ pub async fn connect(settings: &Settings) -> Result<Db> {
     Db::connect(options, settings.connect_timeout, settings.max_connections).await
 }
 
-/// Connects and brings the schema up to date: what every data command starts with.
+/// Connects and brings the schema up to date: what every data command starts with. A
+/// read-only session (`--read-only`, the config or the profile) writes nothing, schema
+/// included: a schema behind this carve is then an error.
 pub async fn open(settings: &Settings) -> Result<(Db, MigrationReport)> {
     let db = connect(settings).await?;
-    let report = store::migrate(&db.pool).await?;
+    let report = if settings.read_only {
+        store::check_schema(&db.pool).await?
+    } else {
+        store::migrate(&db.pool).await?
+    };
     Ok((db, report))
 }
 

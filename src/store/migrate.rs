@@ -23,6 +23,16 @@ pub fn known_schema_version() -> i64 {
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<MigrationReport> {
+    migrate_or_check(pool, true).await
+}
+
+/// Like [`migrate`] without writing: a schema that needs migrations is an error (for a
+/// session that must not change the database, `--read-only`).
+pub async fn check_schema(pool: &PgPool) -> Result<MigrationReport> {
+    migrate_or_check(pool, false).await
+}
+
+async fn migrate_or_check(pool: &PgPool, apply: bool) -> Result<MigrationReport> {
     let mut conn = pool
         .acquire()
         .await
@@ -30,7 +40,7 @@ pub async fn migrate(pool: &PgPool) -> Result<MigrationReport> {
     // sqlx locks inside `run` too; holding our own lock around the whole read-migrate-read
     // makes the report exact when several carve processes start at once.
     lock(&mut conn, "SELECT pg_advisory_lock($1)").await?;
-    let result = migrate_locked(&mut conn).await;
+    let result = migrate_locked(&mut conn, apply).await;
     lock(&mut conn, "SELECT pg_advisory_unlock($1)").await?;
     result
 }
@@ -47,7 +57,7 @@ async fn lock(conn: &mut PgConnection, sql: &'static str) -> Result<()> {
         .map_err(|e| Error::schema(format!("cannot take the migration lock: {e}")))
 }
 
-async fn migrate_locked(conn: &mut PgConnection) -> Result<MigrationReport> {
+async fn migrate_locked(conn: &mut PgConnection, apply: bool) -> Result<MigrationReport> {
     let before = applied_versions(conn).await?;
     let known = known_schema_version();
     if let Some(unknown) = before.iter().find(|v| !MIGRATOR.version_exists(**v)) {
@@ -64,6 +74,21 @@ async fn migrate_locked(conn: &mut PgConnection) -> Result<MigrationReport> {
             schema_version: known,
             applied: Vec::new(),
         });
+    }
+    if !apply {
+        let pending: Vec<String> = MIGRATOR
+            .iter()
+            .filter(|m| !before.contains(&m.version))
+            .map(|m| m.version.to_string())
+            .collect();
+        let pending = if pending.is_empty() {
+            "an applied migration differs from this carve's".to_owned()
+        } else {
+            format!("pending migrations: {}", pending.join(", "))
+        };
+        return Err(Error::schema(format!(
+            "the database schema is not the one this carve needs ({pending}); carve is              read-only here, so it does not migrate: run carve db migrate with write access"
+        )));
     }
     MIGRATOR.run(&mut *conn).await.map_err(migrate_error)?;
     let after = applied_versions(conn).await?;
