@@ -11,6 +11,7 @@ use super::tree::{state_word, usage_text};
 use super::{block, clean, field, state_style};
 use crate::service::browse::Detail;
 use crate::service::view::{IpView, SubnetView};
+use crate::store::rows::JournalEntry;
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::{Slot, Theme};
 
@@ -87,11 +88,17 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
         let chain: Vec<String> = d.ancestors.iter().map(|a| a.cidr.to_string()).collect();
         lines.push(field("inside", chain.join(" > "), theme));
     }
+    if let Some(e) = last_change(d) {
+        // Laid out like a history line (who in six columns); `carve log` has the machine.
+        let who = e.os_user.as_deref().unwrap_or(&e.db_role);
+        let event = e.event.strip_prefix("ipam_").unwrap_or(&e.event);
+        let text = format!("{} {:<6.6} {}", when(&e.at), clean(who), clean(event));
+        lines.push(field("changed", text, theme));
+    }
     if !d.journal.is_empty() {
         lines.push(Line::styled("history", theme.style(Slot::Title)));
         for e in &d.journal {
-            // 2026-11-25T15:29:10.386Z -> 11-25 15:29
-            let when = e.at.get(5..16).unwrap_or(&e.at).replace('T', " ");
+            let when = when(&e.at);
             let event = e.event.strip_prefix("ipam_").unwrap_or(&e.event);
             let target = e
                 .address
@@ -113,6 +120,21 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
         }
     }
     lines
+}
+
+/// The newest successful change to the selected address, else to the selected subnet
+/// itself (not an ancestor's or a child's).
+fn last_change(d: &Detail) -> Option<&JournalEntry> {
+    let ok = d.journal.iter().filter(|e| e.outcome == "ok");
+    match &d.address {
+        Some(ip) => ok.clone().find(|e| e.address.map(|a| a.addr()) == Some(ip.address)),
+        None => ok.clone().find(|e| e.cidr == Some(d.subnet.cidr)),
+    }
+}
+
+/// 2026-11-25T15:29:10.386Z -> 11-25 15:29
+fn when(at: &str) -> String {
+    at.get(5..16).unwrap_or(at).replace('T', " ")
 }
 
 fn subnet_lines(s: &SubnetView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
