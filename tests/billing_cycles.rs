@@ -371,6 +371,7 @@ async fn a_dry_run_close_needs_no_write_access() {
     let ro = Db {
         pool: sqlx::PgPool::connect_with(options).await.unwrap(),
         description: reader.clone(),
+        release_cooldown: Default::default(),
     };
     let dry = billing::close(&ro, october(), None, true).await.unwrap();
     assert_eq!((dry.issued, dry.invoices.len()), (2, 2));

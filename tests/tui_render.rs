@@ -37,6 +37,7 @@ fn view_of(cidr: IpNet, status: &'static str) -> SubnetView {
         description: None,
         purpose: None,
         pool: false,
+        cooldown_left: None,
         utilization: Utilization::from_counts(&cidr, &[]),
         usage_known: true,
         children: None,

@@ -70,6 +70,7 @@ pub async fn fresh_db(admin: &PgConnectOptions, name: &str, connections: u32) ->
     let db = Db {
         pool: pg.clone(),
         description: name.into(),
+        release_cooldown: Default::default(),
     };
     (pg, db)
 }

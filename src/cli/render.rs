@@ -2,6 +2,7 @@
 //! colour alone); text from the database is stripped of control characters.
 
 use crate::engine::view::Node;
+use crate::service::cooldown;
 use crate::service::view::{IpView, SubnetView, event_lines};
 use crate::store::journal::Event;
 
@@ -64,6 +65,9 @@ pub fn subnet_detail(s: &SubnetView) -> Vec<(&'static str, String)> {
     ];
     if let Some(reason) = &s.parked_reason {
         rows.push(("parked for", clean(reason)));
+    }
+    if let Some(left) = s.cooldown_left {
+        rows.push(("cooldown", format!("{} left", cooldown::left_text(left))));
     }
     if s.parked_above {
         rows.push(("parked", "through a parked ancestor".to_owned()));
@@ -139,6 +143,9 @@ pub fn ip_detail(ip: &IpView) -> Vec<(&'static str, String)> {
     held_for(&mut rows, ip.device.as_deref(), ip.service);
     if let Some(reason) = &ip.parked_reason {
         rows.push(("parked for", clean(reason)));
+    }
+    if let Some(left) = ip.cooldown_left {
+        rows.push(("cooldown", format!("{} left", cooldown::left_text(left))));
     }
     rows
 }

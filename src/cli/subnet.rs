@@ -122,6 +122,10 @@ pub struct AllocateArgs {
     description: Option<String>,
     #[arg(long)]
     purpose: Option<String>,
+    /// With --cidr: take the block even while it is in release cooldown (ending the
+    /// cooldown, journaled as cooldown_forced).
+    #[arg(long, requires = "cidr")]
+    force: bool,
     /// Show the plan and change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -307,6 +311,7 @@ fn allocate_request(args: AllocateArgs) -> Result<SubnetRequest> {
         service: None,
         description: args.description,
         purpose: args.purpose,
+        force: args.force,
         dry_run: args.dry_run,
     })
 }

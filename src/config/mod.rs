@@ -12,6 +12,8 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::os::{Secret, running_as_root};
 
+mod allocation;
+pub use allocation::ReleaseCooldown;
 mod profile;
 mod toml_errors;
 use toml_errors::describe_toml_error;
@@ -26,6 +28,7 @@ struct FileConfig {
     local: LocalSection,
     log: LogSection,
     ui: UiSection,
+    allocation: allocation::AllocationSection,
     keys: BTreeMap<String, KeyList>,
     profiles: BTreeMap<String, profile::ProfileSection>,
 }
@@ -106,6 +109,8 @@ pub struct Settings {
     pub read_only: bool,
     /// The profile in use, named on every screen and before every change.
     pub profile: Option<String>,
+    /// `[allocation] release_cooldown`: how long released space stays parked.
+    pub release_cooldown: ReleaseCooldown,
     /// `[keys]`: action name -> the keys bound to it, checked by the TUI's keymap.
     pub keys: BTreeMap<String, Vec<String>>,
 }
@@ -214,6 +219,7 @@ fn resolve(
         Some(theme) => theme,
         None => file.ui.theme()?,
     };
+    let release_cooldown = file.allocation.release_cooldown()?;
     let keys = file
         .keys
         .into_iter()
@@ -240,6 +246,7 @@ fn resolve(
         log_level,
         log_file,
         theme,
+        release_cooldown,
         keys,
     })
 }

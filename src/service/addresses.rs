@@ -7,9 +7,11 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 
+use super::cooldown;
 use super::resolve;
 use super::tx::{journal_if_failed, retrying};
 use super::view::IpView;
+use crate::config::ReleaseCooldown;
 use crate::engine::Family;
 use crate::engine::address::usable_range;
 use crate::engine::dns::normalize_hostname;
@@ -80,6 +82,7 @@ pub(crate) async fn allocate_in(
     source: &Source,
     holder: &Holder,
 ) -> Result<IpOutcome> {
+    cooldown::expire(&mut *tx).await?;
     let device = resolve::device(&mut *tx, holder.device.as_deref()).await?;
     let location = device
         .as_ref()
@@ -351,7 +354,7 @@ pub async fn release(db: &Db, address: IpAddr) -> Result<IpOutcome> {
 
 async fn release_once(db: &Db, address: IpAddr) -> Result<IpOutcome> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
-    let outcome = release_in(&mut tx, address).await?;
+    let outcome = release_in(&mut tx, address, &db.release_cooldown).await?;
     for event in &outcome.events {
         journal::record(&mut tx, event).await?;
     }
@@ -359,14 +362,26 @@ async fn release_once(db: &Db, address: IpAddr) -> Result<IpOutcome> {
     Ok(outcome)
 }
 
-/// Releases an address inside the caller's transaction; the `release` event is left
-/// for the caller to journal.
-pub(crate) async fn release_in(conn: &mut PgConnection, address: IpAddr) -> Result<IpOutcome> {
+/// Releases an address inside the caller's transaction (its record kept, parked, for
+/// the cooldown if one is set); the `release` event is left for the caller to journal.
+pub(crate) async fn release_in(
+    conn: &mut PgConnection,
+    address: IpAddr,
+    cooldown: &ReleaseCooldown,
+) -> Result<IpOutcome> {
     let (pool, record) = locate(&mut *conn, address).await?;
     let record = record.ok_or_else(|| no_record(address))?;
-    addresses::delete(conn, record.id).await?;
-    let ip = freed(record);
-    let event = address_event("release", &pool, &ip);
+    let was = freed(record.clone());
+    let until = cooldown::start_address(&mut *conn, cooldown, record.id).await?;
+    let ip = match &until {
+        Some(_) => IpView::from(addresses::by_id(&mut *conn, record.id).await?),
+        None => {
+            addresses::delete(conn, record.id).await?;
+            was.clone()
+        }
+    };
+    let mut event = address_event("release", &pool, &was);
+    event.detail["cooldown_until"] = json!(until);
     Ok(IpOutcome {
         ip,
         events: vec![event],

@@ -24,7 +24,9 @@ pub async fn connect(settings: &Settings) -> Result<Db> {
             cluster.connect_options(DATABASE)
         }
     };
-    Db::connect(options, settings.connect_timeout, settings.max_connections).await
+    let mut db = Db::connect(options, settings.connect_timeout, settings.max_connections).await?;
+    db.release_cooldown = settings.release_cooldown;
+    Ok(db)
 }
 
 /// Connects and brings the schema up to date: what every data command starts with. A

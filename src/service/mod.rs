@@ -6,6 +6,7 @@ pub mod allocate;
 pub mod billing;
 pub mod browse;
 pub mod catalog;
+pub mod cooldown;
 pub mod database;
 pub mod demo;
 pub mod lookup;

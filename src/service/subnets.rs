@@ -6,9 +6,11 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 
+use super::cooldown;
 use super::resolve;
 use super::tx::{finish, journal_if_failed, retrying};
 use super::view::SubnetView;
+use crate::config::ReleaseCooldown;
 use crate::engine::prefix::halves;
 use crate::engine::{Family, SplitStep};
 use crate::error::{Error, Result};
@@ -218,13 +220,17 @@ pub async fn release(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
 
 async fn release_once(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
     let (mut tx, leaf) = begin_on(db, cidr).await?;
-    let event = release_in(&mut tx, &leaf).await?;
+    let event = release_in(&mut tx, &leaf, &db.release_cooldown).await?;
     end_on(tx, leaf, vec![event], dry_run).await
 }
 
-/// Releases a locked leaf inside the caller's transaction; returns its `release` event
-/// for the caller to journal.
-pub(crate) async fn release_in(conn: &mut PgConnection, leaf: &Subnet) -> Result<Event> {
+/// Releases a locked leaf inside the caller's transaction (parked for the cooldown, if
+/// one is set); returns its `release` event for the caller to journal.
+pub(crate) async fn release_in(
+    conn: &mut PgConnection,
+    leaf: &Subnet,
+    cooldown: &ReleaseCooldown,
+) -> Result<Event> {
     let cidr = &leaf.cidr;
     let status = leaf.status();
     if !matches!(status, SubnetStatus::Allocated | SubnetStatus::Reserved) {
@@ -236,13 +242,15 @@ pub(crate) async fn release_in(conn: &mut PgConnection, leaf: &Subnet) -> Result
     let held = addresses::count_within(&mut *conn, cidr).await?;
     if held > 0 {
         return Err(Error::conflict(format!(
-            "{cidr} still holds {held} address record(s): release them first (carve subnet show {cidr})"
+            "{cidr} still holds {held} address record(s), parked or in release cooldown \
+             included: release or unpark them first (carve subnet show {cidr})"
         )));
     }
     carving::release(&mut *conn, leaf.id).await?;
+    let until = cooldown::start_subnet(&mut *conn, cooldown, leaf.id).await?;
     let detail = json!({"cidr": cidr, "was": status.as_str(), "customer": leaf.customer,
                         "device": leaf.device, "service": leaf.service_id,
-                        "allocation_id": leaf.allocation_id});
+                        "allocation_id": leaf.allocation_id, "cooldown_until": until});
     Ok(Event::new("release", detail).cidr(*cidr))
 }
 

@@ -31,6 +31,9 @@ pub struct SubnetView {
     pub description: Option<String>,
     pub purpose: Option<String>,
     pub pool: bool,
+    /// Seconds left of a release cooldown (the subnet is parked until then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cooldown_left: Option<i64>,
     pub utilization: Utilization,
     /// False when `utilization` was not computed (see [`SubnetView::shallow`]).
     #[serde(skip)]
@@ -87,6 +90,7 @@ impl SubnetView {
             description: subnet.description,
             purpose: subnet.purpose,
             pool: subnet.is_pool,
+            cooldown_left: subnet.cooldown_secs,
             utilization,
             usage_known: true,
             children: None,
@@ -122,6 +126,9 @@ pub struct IpView {
     pub rdns_updated_at: Option<String>,
     pub description: Option<String>,
     pub allocation_id: Option<String>,
+    /// Seconds left of a release cooldown (the address is parked until then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cooldown_left: Option<i64>,
 }
 
 impl From<IpRecord> for IpView {
@@ -145,6 +152,7 @@ impl From<IpRecord> for IpView {
             rdns_updated_at: r.rdns_updated_at,
             description: r.description,
             allocation_id: r.allocation_id,
+            cooldown_left: r.cooldown_secs,
         }
     }
 }

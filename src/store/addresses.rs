@@ -131,7 +131,7 @@ pub async fn insert(
     by_id(conn, id).await
 }
 
-async fn by_id(conn: &mut PgConnection, id: i64) -> Result<IpRecord> {
+pub async fn by_id(conn: &mut PgConnection, id: i64) -> Result<IpRecord> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{IP_SELECT} WHERE a.id = $1")))
         .bind(id)
         .fetch_one(conn)

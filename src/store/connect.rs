@@ -16,6 +16,8 @@ use crate::os::Secret;
 pub struct Db {
     pub pool: PgPool,
     pub description: String,
+    /// How long released space stays parked (the config's; none unless set).
+    pub release_cooldown: crate::config::ReleaseCooldown,
 }
 
 impl Db {
@@ -41,7 +43,11 @@ impl Db {
             .max_connections(max_connections)
             .acquire_timeout(timeout)
             .connect_lazy_with(options);
-        Ok(Db { pool, description })
+        Ok(Db {
+            pool,
+            description,
+            release_cooldown: Default::default(),
+        })
     }
 }
 

@@ -9,6 +9,7 @@ pub mod carving;
 pub mod catalog;
 pub mod changes;
 mod connect;
+pub mod cooldown;
 mod errors;
 pub mod journal;
 pub mod local;

@@ -65,6 +65,8 @@ pub struct Subnet {
     pub allocation_id: Option<String>,
     pub is_pool: bool,
     pub pool_reserved_first: i32,
+    /// Seconds left of a release cooldown (parked until then).
+    pub cooldown_secs: Option<i64>,
 }
 
 impl Subnet {
@@ -95,7 +97,8 @@ pub const SUBNET_SELECT: &str = "SELECT s.id, s.cidr, s.parent_id, s.allocation_
         s.location_id, l.name AS location, s.effective_location_id, el.name AS effective_location,
         s.vlan_id, v.vid AS vlan, s.customer_id, c.name AS customer,
         dev.name AS device, s.service_id, s.description, s.purpose, s.allocation_id::text AS allocation_id,
-        s.is_pool, s.pool_reserved_first
+        s.is_pool, s.pool_reserved_first,
+        ceil(extract(epoch FROM s.cooldown_until - now()))::bigint AS cooldown_secs
     FROM subnets s
     LEFT JOIN locations l ON l.id = s.location_id
     LEFT JOIN locations el ON el.id = s.effective_location_id
@@ -122,12 +125,15 @@ pub struct IpRecord {
     pub unavailable_reason: Option<String>,
     pub description: Option<String>,
     pub allocation_id: Option<String>,
+    /// Seconds left of a release cooldown (parked until then).
+    pub cooldown_secs: Option<i64>,
 }
 
 pub const IP_SELECT: &str = "SELECT a.id, a.address, a.subnet_id, a.subnet_cidr AS subnet,
         a.subnet_hidden, c.name AS customer, dev.name AS device, a.service_id, v.vid AS vlan, a.purpose, a.rdns,
         to_char(a.rdns_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS rdns_updated_at,
-        a.is_unavailable, a.unavailable_reason, a.description, a.allocation_id::text AS allocation_id
+        a.is_unavailable, a.unavailable_reason, a.description, a.allocation_id::text AS allocation_id,
+        ceil(extract(epoch FROM a.cooldown_until - now()))::bigint AS cooldown_secs
     FROM ip_addresses a
     LEFT JOIN customers c ON c.id = a.customer_id
     LEFT JOIN vlans v ON v.id = a.vlan_id

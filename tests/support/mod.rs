@@ -315,6 +315,7 @@ impl TestDb {
         carve::store::Db {
             pool: self.pool.clone(),
             description: self.name.clone(),
+            release_cooldown: Default::default(),
         }
     }
 

@@ -194,8 +194,16 @@ pub(super) async fn exact_choice(
 }
 
 fn reason(node: &Subnet) -> String {
+    let force = match node.cooldown_secs {
+        Some(left) => format!(
+            ", {} left; subnet allocate --cidr {} --force takes it early",
+            super::super::cooldown::left_text(left),
+            node.cidr
+        ),
+        None => String::new(),
+    };
     node.unavailable_reason
         .as_ref()
-        .map(|r| format!(" ({r})"))
+        .map(|r| format!(" ({r}{force})"))
         .unwrap_or_default()
 }

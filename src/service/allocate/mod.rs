@@ -10,6 +10,7 @@ mod choice;
 
 use choice::{check_length, choose, exact_choice, exact_scope, family_of, length_scope};
 
+use super::cooldown;
 use super::resolve;
 use super::tx::{finish, journal_failure, retrying};
 use crate::engine::Strategy;
@@ -48,6 +49,9 @@ pub struct SubnetRequest {
     pub service: Option<i64>,
     pub description: Option<String>,
     pub purpose: Option<String>,
+    /// Take an exact CIDR even while it is in release cooldown (ending the cooldown).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
     pub dry_run: bool,
 }
 
@@ -80,6 +84,7 @@ impl SubnetRequest {
             service: None,
             description: None,
             purpose: None,
+            force: false,
             dry_run: false,
         }
     }
@@ -129,6 +134,7 @@ pub(crate) async fn allocate_in(
     tx: &mut PgConnection,
     request: &SubnetRequest,
 ) -> Result<Allocation> {
+    cooldown::expire(&mut *tx).await?;
     let customer_id = resolve::customer(&mut *tx, request.customer.as_deref()).await?;
     let device = resolve::device(&mut *tx, request.device.as_deref()).await?;
     // With a location the VLAN is known before the search, so it filters the search too;
@@ -166,7 +172,12 @@ pub(crate) async fn allocate_in(
         }
         Target::Cidr(cidr) => {
             let node = exact_scope(&mut *tx, cidr).await?;
-            (carving::lock_scope(&mut *tx, &node.cidr).await?, None, None)
+            let mut scope = carving::lock_scope(&mut *tx, &node.cidr).await?;
+            if request.force && scope.cooldown_secs.is_some() {
+                cooldown::force_end(&mut *tx, scope.id, scope.cidr).await?;
+                scope = carving::lock_scope(&mut *tx, &node.cidr).await?;
+            }
+            (scope, None, None)
         }
     };
     let vlan = match early_vlan {

@@ -254,17 +254,21 @@ async fn take_address(conn: &mut PgConnection, c: &Candidate<'_>) -> Result<(Hel
 
 /// Releases what `holding` selects: addresses first (a subnet that still holds records
 /// cannot be released), then subnets. Returns the release events unjournaled.
-pub async fn release(conn: &mut PgConnection, holding: Holding) -> Result<Done> {
+pub async fn release(
+    conn: &mut PgConnection,
+    holding: Holding,
+    cooldown: &crate::config::ReleaseCooldown,
+) -> Result<Done> {
     let mut done = Done::default();
     for (_, address) in services::held_addresses(&mut *conn, holding).await? {
-        let outcome = addresses::release_in(&mut *conn, address.addr()).await?;
+        let outcome = addresses::release_in(&mut *conn, address.addr(), cooldown).await?;
         done.held.push(Held::address(None, &outcome));
         done.events.extend(outcome.events);
     }
     for (_, cidr) in services::held_subnets(&mut *conn, holding).await? {
         let leaf = carving::lock_scope(&mut *conn, &cidr).await?;
         done.events
-            .push(subnets::release_in(&mut *conn, &leaf).await?);
+            .push(subnets::release_in(&mut *conn, &leaf, cooldown).await?);
         done.held.push(Held::released_subnet(&leaf));
     }
     Ok(done)

@@ -165,7 +165,7 @@ async fn reprovision_once(
             device_id: device.id,
             service_id: id,
         };
-        wiped = fulfil::release(&mut tx, holding).await?;
+        wiped = fulfil::release(&mut tx, holding, &db.release_cooldown).await?;
         let released: Vec<_> = wiped.events.iter().map(|e| e.detail.clone()).collect();
         let wipe = Event::new(
             "ipam_wipe_device",
@@ -201,7 +201,7 @@ async fn cancel_once(db: &Db, id: i64, dry_run: bool) -> Result<ServiceOutcome> 
     let service = lock_active(&mut tx, id).await?;
     let device = lock_device(&mut tx, &service.device).await?;
     services::serialize_provisioning(&mut tx, device.location_id).await?;
-    let released = fulfil::release(&mut tx, Holding::Cancel(id)).await?;
+    let released = fulfil::release(&mut tx, Holding::Cancel(id), &db.release_cooldown).await?;
     for event in &released.events {
         journal::record(&mut tx, event).await?;
     }

@@ -41,6 +41,7 @@ pub fn view(cidr: &str, status: &'static str) -> SubnetView {
         description: None,
         purpose: None,
         pool: false,
+        cooldown_left: None,
         utilization: Utilization::from_counts(&cidr, free),
         usage_known: status != "subdivided",
         children: None,

@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::tree::{state_word, usage_text};
 use super::{block, clean, field, state_style};
 use crate::service::browse::Detail;
+use crate::service::cooldown;
 use crate::service::view::{IpView, SubnetView};
 use crate::store::rows::JournalEntry;
 use crate::tui::app::{App, Pane};
@@ -127,7 +128,9 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
 fn last_change(d: &Detail) -> Option<&JournalEntry> {
     let ok = d.journal.iter().filter(|e| e.outcome == "ok");
     match &d.address {
-        Some(ip) => ok.clone().find(|e| e.address.map(|a| a.addr()) == Some(ip.address)),
+        Some(ip) => ok
+            .clone()
+            .find(|e| e.address.map(|a| a.addr()) == Some(ip.address)),
         None => ok.clone().find(|e| e.cidr == Some(d.subnet.cidr)),
     }
 }
@@ -193,6 +196,15 @@ fn subnet_lines(s: &SubnetView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
     } else if s.parked_above {
         lines.push(field("parked", "through a parked ancestor".into(), theme));
     }
+    cooldown_line(s.cooldown_left, theme, lines);
+}
+
+/// How long a release cooldown has left, if the selection is cooling.
+fn cooldown_line(left: Option<i64>, theme: &Theme, lines: &mut Vec<Line<'static>>) {
+    if let Some(left) = left {
+        let text = format!("{} left, then free", cooldown::left_text(left));
+        lines.push(field("cooldown", text, theme));
+    }
 }
 
 fn address_lines(ip: &IpView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
@@ -228,6 +240,7 @@ fn address_lines(ip: &IpView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
     if let Some(reason) = &ip.parked_reason {
         lines.push(field("parked", reason.clone(), theme));
     }
+    cooldown_line(ip.cooldown_left, theme, lines);
 }
 
 fn optional(

@@ -1,0 +1,100 @@
+//! Release cooldowns: released space parked until a time, then freed by the next
+//! allocation that looks (see `service::cooldown`).
+
+use ipnet::IpNet;
+use sqlx::PgConnection;
+
+use super::errors::db_error;
+use crate::error::Result;
+
+/// Parks a just-released leaf for `seconds`; returns when the cooldown ends (UTC text).
+pub async fn start_subnet(conn: &mut PgConnection, id: i64, seconds: i64) -> Result<String> {
+    sqlx::query_scalar(
+        "UPDATE subnets SET is_unavailable = true,
+                cooldown_until = now() + make_interval(secs => $2),
+                unavailable_reason = 'release cooldown until '
+                    || to_char((now() + make_interval(secs => $2)) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),
+                updated_at = now()
+         WHERE id = $1
+         RETURNING to_char(cooldown_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+    )
+    .bind(id)
+    .bind(seconds as f64)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Turns a released address's record into a parked one for `seconds`: its holder goes,
+/// the address stays out of reuse. Returns when the cooldown ends (UTC text).
+pub async fn start_address(conn: &mut PgConnection, id: i64, seconds: i64) -> Result<String> {
+    sqlx::query_scalar(
+        "UPDATE ip_addresses SET customer_id = NULL, device_id = NULL, service_id = NULL,
+                vlan_id = NULL, purpose = NULL, description = NULL, allocation_id = NULL,
+                is_unavailable = true,
+                cooldown_until = now() + make_interval(secs => $2),
+                unavailable_reason = 'release cooldown until '
+                    || to_char((now() + make_interval(secs => $2)) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),
+                updated_at = now()
+         WHERE id = $1
+         RETURNING to_char(cooldown_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+    )
+    .bind(id)
+    .bind(seconds as f64)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Ends one subnet's cooldown now (`--force`): it is free again.
+pub async fn end_subnet(conn: &mut PgConnection, id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE subnets SET is_unavailable = false, unavailable_reason = NULL,
+                cooldown_until = NULL, updated_at = now()
+         WHERE id = $1 AND cooldown_until IS NOT NULL",
+    )
+    .bind(id)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Space whose cooldown ended: a subnet (`cidr`) or an address.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Ended {
+    pub cidr: Option<IpNet>,
+    pub address: Option<IpNet>,
+    pub until: String,
+}
+
+/// Frees everything whose cooldown has ended: subnets are unparked, address records
+/// deleted (a free address has no row). Rows another transaction holds are left for
+/// the next look, so this never waits.
+pub async fn expire(conn: &mut PgConnection) -> Result<Vec<Ended>> {
+    sqlx::query_as(
+        "WITH due_subnets AS (
+             SELECT id, cooldown_until FROM subnets WHERE cooldown_until <= now()
+             FOR UPDATE SKIP LOCKED),
+         freed_subnets AS (
+             UPDATE subnets s SET is_unavailable = false, unavailable_reason = NULL,
+                    cooldown_until = NULL, updated_at = now()
+             FROM due_subnets d WHERE s.id = d.id
+             RETURNING s.cidr, d.cooldown_until),
+         due_addresses AS (
+             SELECT id FROM ip_addresses WHERE cooldown_until <= now() FOR UPDATE SKIP LOCKED),
+         freed_addresses AS (
+             DELETE FROM ip_addresses a USING due_addresses d WHERE a.id = d.id
+             RETURNING NULL::cidr AS cidr, a.address, a.cooldown_until)
+         SELECT cidr, NULL::inet AS address,
+                to_char(cooldown_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS until
+         FROM freed_subnets
+         UNION ALL
+         SELECT NULL, address,
+                to_char(cooldown_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+         FROM freed_addresses",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
