@@ -150,6 +150,29 @@ async fn a_released_address_is_not_handed_out_until_its_cooldown_ends() {
         .ip
         .address;
     assert_eq!(third, first, "free again once the cooldown ended");
+    // Unparking ends a cooldown early, for an address and for a block.
+    addresses::release(&db, third).await.unwrap();
+    addresses::park(&db, third, false, None).await.unwrap();
+    assert_eq!(
+        addresses::allocate(&db, &pool, &holder)
+            .await
+            .unwrap()
+            .ip
+            .address,
+        third
+    );
+    let blocks = cooling(&t, None, HOUR);
+    subnets::add_root(&blocks, &net("203.0.113.0/24"), None, None, None, false)
+        .await
+        .unwrap();
+    take(&blocks, 26).await.unwrap();
+    subnets::release(&blocks, &net("203.0.113.0/26"), false)
+        .await
+        .unwrap();
+    subnets::park(&blocks, &net("203.0.113.0/26"), false, None)
+        .await
+        .unwrap();
+    assert_eq!(take(&blocks, 26).await.unwrap(), "203.0.113.0/26");
     // Without a cooldown a released address is free at once.
     let plain = t.db();
     addresses::release(&plain, second).await.unwrap();

@@ -323,6 +323,8 @@ pub async fn set_parked(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE subnets SET is_unavailable = $2, unavailable_reason = CASE WHEN $2 THEN NULLIF($3, '') END,
+                -- Unparking ends a release cooldown too.
+                cooldown_until = CASE WHEN $2 THEN cooldown_until END,
                 updated_at = now()
          WHERE id = $1",
     )
