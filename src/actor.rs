@@ -43,6 +43,12 @@ pub async fn as_command<F: Future>(work: F) -> F::Output {
     COMMAND.scope(new_command_id(), work).await
 }
 
+/// Runs `work` as the command `id`: a retry of a command keeps its id, so the journal
+/// can tell whether the first attempt committed.
+pub async fn with_command<F: Future>(id: String, work: F) -> F::Output {
+    COMMAND.scope(id, work).await
+}
+
 fn process_command() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(new_command_id)

@@ -99,3 +99,10 @@ pub async fn apply_roles(db: &Db) -> Result<()> {
     let mut conn = db.pool.acquire().await.map_err(store::db_error)?;
     store::roles::apply_roles(&mut conn).await
 }
+
+/// Whether the command `command_id` committed its change: after a lost connection, this
+/// tells a retry from a repeat.
+pub async fn command_committed(db: &Db, command_id: &str) -> Result<bool> {
+    let mut conn = db.pool.acquire().await.map_err(store::db_error)?;
+    store::journal::command_committed(&mut conn, command_id).await
+}

@@ -49,6 +49,11 @@ impl Db {
             release_cooldown: Default::default(),
         })
     }
+
+    /// Whether the database answers a trivial query now.
+    pub async fn answers(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
 }
 
 /// Builds connection options from a `postgres://` URL. `password_command`, when set and

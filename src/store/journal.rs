@@ -106,3 +106,15 @@ pub async fn list(conn: &mut PgConnection, filter: &LogFilter) -> Result<Vec<Jou
     .await
     .map_err(db_error)
 }
+
+/// Whether the command `command_id` committed a change (its journal rows are written in
+/// the same transaction as the change, so a row means it happened).
+pub async fn command_committed(conn: &mut PgConnection, command_id: &str) -> Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM provisioning_logs WHERE command_id = $1::uuid AND outcome = 'ok')",
+    )
+    .bind(command_id)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}

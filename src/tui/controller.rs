@@ -11,12 +11,15 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::ops::{Effect, Msg, Op, Outcome};
 use super::tree::Key;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::service::view::event_lines;
 use crate::service::{addresses, allocate, browse, subnets};
 use crate::store::Db;
 use crate::store::changes::ChangeListener;
 use crate::store::journal::Event;
+
+/// How often a lost database is tried again.
+const RECONNECT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Controller {
@@ -47,11 +50,57 @@ impl Controller {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            for msg in this.answer(effect).await {
+            // A read that met a lost connection is asked again once the database is
+            // back (reads can repeat; changes are handled in `change`).
+            let msgs = loop {
+                let msgs = this.answer(effect.clone()).await;
+                if !msgs.iter().any(Msg::lost_connection) || !this.reconnected().await {
+                    break msgs;
+                }
+            };
+            for msg in msgs {
                 // The UI has quit when the receiver is gone: nothing left to tell.
                 let _ = this.tx.send(msg);
             }
         });
+    }
+
+    /// Tells the UI the database is gone, waits until it answers again (true), or until
+    /// the UI quits (false).
+    async fn reconnected(&self) -> bool {
+        let _ = self.tx.send(Msg::Connection { up: false });
+        while !self.tx.is_closed() {
+            tokio::time::sleep(RECONNECT_EVERY).await;
+            if self.db.answers().await {
+                let _ = self.tx.send(Msg::Connection { up: true });
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Runs a change as one command. When the connection drops on the way, it waits for
+    /// the database and asks the journal whether the change committed: if it did, it is
+    /// reported, not repeated; if not, it runs again under the same command id.
+    async fn change(&self, op: &Op) -> Result<Outcome> {
+        let command = crate::actor::new_command_id();
+        loop {
+            let result = crate::actor::with_command(command.clone(), self.operate(op)).await;
+            match result {
+                Err(e) if e.kind == ErrorKind::Connection && self.reconnected().await => {
+                    if crate::service::database::command_committed(&self.db, &command).await? {
+                        return Ok(Outcome {
+                            summary: "done: the database confirmed the change after the \
+                                      connection came back"
+                                .to_owned(),
+                            events: Vec::new(),
+                            select: None,
+                        });
+                    }
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn answer(&self, effect: Effect) -> Vec<Msg> {
@@ -126,7 +175,7 @@ impl Controller {
             }
             Effect::Run { id, op } => {
                 // Each action is a command of its own in the journal.
-                let result = crate::actor::as_command(self.operate(&op)).await;
+                let result = self.change(&op).await;
                 vec![Msg::Done { id, op, result }]
             }
             Effect::Palette { id, args } => vec![self.palette(id, args).await],
@@ -275,11 +324,16 @@ impl Controller {
 }
 
 /// Forwards every change journaled by anyone as a message, until the UI goes away;
-/// listens again after a lost connection.
+/// listens again after a lost connection, saying so: the status bar shows it, and the
+/// screen reloads once the database is back (changes made meanwhile were not heard).
 pub async fn listen(db: Db, tx: UnboundedSender<Msg>) {
+    let mut lost = false;
     while !tx.is_closed() {
         let outcome = async {
             let mut changes = ChangeListener::start(&db).await?;
+            if std::mem::take(&mut lost) {
+                let _ = tx.send(Msg::Connection { up: true });
+            }
             loop {
                 changes.next().await?;
                 if tx.send(Msg::External).is_err() {
@@ -290,7 +344,11 @@ pub async fn listen(db: Db, tx: UnboundedSender<Msg>) {
         let result: Result<()> = outcome.await;
         if let Err(e) = result {
             tracing::warn!("change listener: {}; listening again shortly", e.message);
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            if e.kind == ErrorKind::Connection && !lost {
+                lost = true;
+                let _ = tx.send(Msg::Connection { up: false });
+            }
+            tokio::time::sleep(RECONNECT_EVERY).await;
         }
     }
 }

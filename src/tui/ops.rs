@@ -176,4 +176,23 @@ pub enum Msg {
     },
     /// Another carve (or the CLI) changed something (PostgreSQL NOTIFY).
     External,
+    /// The database stopped answering (`up` false) or answers again (`up` true).
+    Connection {
+        up: bool,
+    },
+}
+
+impl Msg {
+    /// Whether this answer failed because the database could not be reached.
+    pub fn lost_connection(&self) -> bool {
+        let lost = |e: &Error| e.kind == crate::error::ErrorKind::Connection;
+        match self {
+            Msg::Level { result, .. } => result.as_ref().err().is_some_and(lost),
+            Msg::Detail { result, .. } => result.as_ref().err().is_some_and(lost),
+            Msg::Searched { result, .. } => result.as_ref().err().is_some_and(lost),
+            Msg::Revealed { error, .. } => error.as_ref().is_some_and(lost),
+            Msg::Done { result, .. } => result.as_ref().err().is_some_and(lost),
+            _ => false,
+        }
+    }
 }

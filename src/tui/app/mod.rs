@@ -45,6 +45,8 @@ pub struct App {
     pub read_only: Option<String>,
     /// The config profile in use (`--profile`): the status bar always names it.
     pub profile: Option<String>,
+    /// The database stopped answering; the controller waits for it to come back.
+    pub reconnecting: bool,
     pub size: (u16, u16),
     pub hits: Vec<Hit>,
     pub hit: usize,
@@ -86,6 +88,7 @@ impl App {
             database,
             read_only: None,
             profile: None,
+            reconnecting: false,
             size,
             hits: Vec::new(),
             hit: 0,
@@ -195,6 +198,20 @@ impl App {
                 self.stale = true;
                 Vec::new()
             }
+            Msg::Connection { up: false } => {
+                self.reconnecting = true;
+                Vec::new()
+            }
+            // Back: what changed meanwhile was not heard, so everything is read again.
+            Msg::Connection { up: true } if std::mem::take(&mut self.reconnecting) => {
+                if self.pending == 0 {
+                    self.reload()
+                } else {
+                    self.stale = true;
+                    Vec::new()
+                }
+            }
+            Msg::Connection { up: true } => Vec::new(),
             other => {
                 self.pending = self.pending.saturating_sub(1);
                 let mut effects = self.answer(other);

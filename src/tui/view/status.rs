@@ -29,6 +29,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     // The last result first (it is what the user waits for), then where this is.
     let mut spans = Vec::new();
+    if app.reconnecting {
+        let style = theme.style(Slot::Error);
+        spans.push(Span::styled(" reconnecting to the database…", style));
+    }
     if app.read_only.is_some() {
         spans.push(Span::styled(" READ-ONLY", theme.style(Slot::Parked)));
     }
