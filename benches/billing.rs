@@ -27,18 +27,7 @@ fn d(s: &str) -> Decimal {
 }
 
 fn plans() -> Vec<Plan> {
-    let base = |name: &str, model| Plan {
-        name: name.into(),
-        model,
-        currency: "EUR".into(),
-        price_per_mbps: None,
-        commit_mbps: None,
-        commit_price: None,
-        burst_price_per_mbps: None,
-        included_gb: Decimal::ZERO,
-        tiers: Vec::new(),
-        flat_fee: None,
-    };
+    let base = |name: &str, model| Plan::new(name, model, "EUR");
     let tiers = |list: &[&str]| list.iter().map(|t| Tier::parse(t).unwrap()).collect();
     vec![
         Plan {

@@ -28,18 +28,7 @@ fn series(cycle: &str, mut bytes: impl FnMut(usize) -> Option<(u64, u64)>) -> Se
 }
 
 fn plan(model: Model) -> Plan {
-    Plan {
-        name: "t".into(),
-        model,
-        currency: "EUR".into(),
-        price_per_mbps: None,
-        commit_mbps: None,
-        commit_price: None,
-        burst_price_per_mbps: None,
-        included_gb: Decimal::ZERO,
-        tiers: Vec::new(),
-        flat_fee: None,
-    }
+    Plan::new("t", model, "EUR")
 }
 
 fn p95_plan(price: &str) -> Plan {

@@ -129,6 +129,22 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan of `model` with no prices yet: set the fields the model needs.
+    pub fn new(name: &str, model: Model, currency: &str) -> Plan {
+        Plan {
+            name: name.to_owned(),
+            model,
+            currency: currency.to_owned(),
+            price_per_mbps: None,
+            commit_mbps: None,
+            commit_price: None,
+            burst_price_per_mbps: None,
+            included_gb: Decimal::ZERO,
+            tiers: Vec::new(),
+            flat_fee: None,
+        }
+    }
+
     /// Every fault of the plan, each naming the option and the rule; empty when it can bill.
     pub fn check(&self) -> Vec<String> {
         let mut faults = Vec::new();

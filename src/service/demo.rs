@@ -142,16 +142,10 @@ async fn billed_transit(db: &Db, service: i64) -> Result<()> {
     use crate::billing::cycle::{Cycle, PERIOD};
     use crate::billing::plan::{Model, Plan};
     let plan = Plan {
-        name: "transit-100".into(),
-        model: Model::CommitBurst,
-        currency: "EUR".into(),
-        price_per_mbps: None,
         commit_mbps: Some(100.into()),
         commit_price: Some(rust_decimal::Decimal::new(150, 2)),
         burst_price_per_mbps: Some(rust_decimal::Decimal::new(200, 2)),
-        included_gb: rust_decimal::Decimal::ZERO,
-        tiers: Vec::new(),
-        flat_fee: None,
+        ..Plan::new("transit-100", Model::CommitBurst, "EUR")
     };
     billing::add_plan(db, plan).await?;
     billing::assign(db, service, "transit-100", None).await?;

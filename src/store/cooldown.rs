@@ -7,43 +7,37 @@ use sqlx::PgConnection;
 use super::errors::db_error;
 use crate::error::Result;
 
+/// The columns that park a row for `$2` seconds, and what the statement returns.
+const COOL: &str = "is_unavailable = true,
+        cooldown_until = now() + make_interval(secs => $2),
+        unavailable_reason = 'release cooldown until '
+            || to_char((now() + make_interval(secs => $2)) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),
+        updated_at = now()
+    WHERE id = $1
+    RETURNING to_char(cooldown_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
 /// Parks a just-released leaf for `seconds`; returns when the cooldown ends (UTC text).
 pub async fn start_subnet(conn: &mut PgConnection, id: i64, seconds: i64) -> Result<String> {
-    sqlx::query_scalar(
-        "UPDATE subnets SET is_unavailable = true,
-                cooldown_until = now() + make_interval(secs => $2),
-                unavailable_reason = 'release cooldown until '
-                    || to_char((now() + make_interval(secs => $2)) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),
-                updated_at = now()
-         WHERE id = $1
-         RETURNING to_char(cooldown_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-    )
-    .bind(id)
-    .bind(seconds as f64)
-    .fetch_one(conn)
-    .await
-    .map_err(db_error)
+    cool(conn, &format!("UPDATE subnets SET {COOL}"), id, seconds).await
 }
 
 /// Turns a released address's record into a parked one for `seconds`: its holder goes,
 /// the address stays out of reuse. Returns when the cooldown ends (UTC text).
 pub async fn start_address(conn: &mut PgConnection, id: i64, seconds: i64) -> Result<String> {
-    sqlx::query_scalar(
+    let sql = format!(
         "UPDATE ip_addresses SET customer_id = NULL, device_id = NULL, service_id = NULL,
-                vlan_id = NULL, purpose = NULL, description = NULL, allocation_id = NULL,
-                is_unavailable = true,
-                cooldown_until = now() + make_interval(secs => $2),
-                unavailable_reason = 'release cooldown until '
-                    || to_char((now() + make_interval(secs => $2)) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),
-                updated_at = now()
-         WHERE id = $1
-         RETURNING to_char(cooldown_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-    )
-    .bind(id)
-    .bind(seconds as f64)
-    .fetch_one(conn)
-    .await
-    .map_err(db_error)
+                vlan_id = NULL, purpose = NULL, description = NULL, allocation_id = NULL, {COOL}"
+    );
+    cool(conn, &sql, id, seconds).await
+}
+
+async fn cool(conn: &mut PgConnection, sql: &str, id: i64, seconds: i64) -> Result<String> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind(id)
+        .bind(seconds as f64)
+        .fetch_one(conn)
+        .await
+        .map_err(db_error)
 }
 
 /// Ends one subnet's cooldown now (`--force`): it is free again.

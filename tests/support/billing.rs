@@ -17,18 +17,7 @@ pub fn d(s: &str) -> Decimal {
 }
 
 pub fn plan(name: &str, model: Model) -> Plan {
-    Plan {
-        name: name.into(),
-        model,
-        currency: "eur".into(),
-        price_per_mbps: None,
-        commit_mbps: None,
-        commit_price: None,
-        burst_price_per_mbps: None,
-        included_gb: Decimal::ZERO,
-        tiers: Vec::new(),
-        flat_fee: None,
-    }
+    Plan::new(name, model, "eur")
 }
 
 pub fn october() -> Cycle {
