@@ -1,4 +1,4 @@
-//! Release cooldown against real PostgreSQL: released space stays parked until its time
+//! Release cooldown against real PostgreSQL (and the detail's last change): released space stays parked until its time
 //! is up, is freed by the next allocation after that (once, however many allocate at
 //! once), and `--force` takes a block early; through the binary, the config sets it and
 //! `subnet show` says how long is left.
@@ -266,10 +266,141 @@ async fn the_config_sets_the_cooldown_and_show_says_what_is_left() {
         run(&["subnet", "allocate", "--cidr", "203.0.113.0/26", "--force"]).0,
         0
     );
+    // Once the time is up, any carve that starts to work frees it, a `show` too.
+    assert_eq!(run(&["subnet", "release", "203.0.113.0/26"]).0, 0);
+    time_passes(&t).await;
+    let (_, shown, _) = run(&["subnet", "show", "203.0.113.0/26"]);
+    assert!(
+        !shown.contains("parked") && !shown.contains("cooldown"),
+        "{shown}"
+    );
     std::fs::write(&config, "[allocation]\nrelease_cooldown = \"soon\"\n").unwrap();
     let (code, _, stderr) = run(&["subnet", "list"]);
     assert!(
         code == 2 && stderr.contains("allocation.release_cooldown \"soon\""),
         "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn what_was_parked_by_hand_stays_parked_and_cooling_records_are_left_alone() {
+    let t = support::test_db().await;
+    let db = cooling(&t, HOUR, HOUR);
+    subnets::add_root(&db, &net("203.0.113.0/24"), None, None, None, false)
+        .await
+        .unwrap();
+    take(&db, 26).await.unwrap();
+    let block = net("203.0.113.0/26");
+    subnets::park(&db, &block, true, Some("listed by spamhaus".into()))
+        .await
+        .unwrap();
+    subnets::release(&db, &block, false).await.unwrap();
+    time_passes(&t).await;
+    take(&db, 26).await.unwrap();
+    let shown = carve::service::lookup::show(&db, &block, false)
+        .await
+        .unwrap();
+    assert!(
+        shown.subnet.parked,
+        "still parked after the cooldown would have ended"
+    );
+    assert_eq!(
+        shown.subnet.parked_reason.as_deref(),
+        Some("listed by spamhaus")
+    );
+
+    subnets::add_root(&db, &net("198.51.100.0/29"), None, None, None, true)
+        .await
+        .unwrap();
+    let pool = Source::Subnet(net("198.51.100.0/29"));
+    let holder = Holder {
+        rdns: Some("web1.example.net".into()),
+        ..Holder::default()
+    };
+    let ip = addresses::allocate(&db, &pool, &holder)
+        .await
+        .unwrap()
+        .ip
+        .address;
+    let cooled = addresses::release(&db, ip).await.unwrap();
+    assert_eq!(cooled.ip.rdns, None, "the former holder's PTR name goes");
+    let again = addresses::release(&db, ip).await.unwrap_err();
+    assert!(
+        again.message.contains("waits out its cooldown") && again.message.contains("ip unpark"),
+        "{}",
+        again.message
+    );
+    let edit = addresses::set(
+        &db,
+        ip,
+        &Holder {
+            description: Some("x".into()),
+            ..Holder::default()
+        },
+    )
+    .await;
+    assert_eq!(edit.unwrap_err().kind, ErrorKind::Conflict);
+}
+
+#[tokio::test]
+async fn a_cancelled_service_leaves_its_addresses_cooling() {
+    let t = support::test_db().await;
+    let site = support::site::site(&t).await;
+    let service = support::site::provisioned(&site).await;
+    let db = cooling(&t, HOUR, HOUR);
+    carve::service::provision::cancel(&db, service.id, false)
+        .await
+        .unwrap();
+    let cooling_rows = count(
+        &t,
+        "SELECT count(*) FROM ip_addresses WHERE cooldown_until IS NOT NULL",
+    )
+    .await;
+    let cooling_blocks = count(
+        &t,
+        "SELECT count(*) FROM subnets WHERE cooldown_until IS NOT NULL",
+    )
+    .await;
+    assert_eq!(
+        (cooling_rows, cooling_blocks),
+        (1, 1),
+        "the primary address and the /64"
+    );
+}
+
+#[tokio::test]
+async fn the_detail_names_the_last_change_to_exactly_the_selection() {
+    let t = support::test_db().await;
+    let db = t.db();
+    let pool = net("198.51.100.0/28");
+    subnets::add_root(&db, &pool, None, None, None, true)
+        .await
+        .unwrap();
+    let source = Source::Subnet(pool);
+    let first = addresses::allocate(&db, &source, &Holder::default())
+        .await
+        .unwrap()
+        .ip
+        .address;
+    for _ in 0..8 {
+        addresses::allocate(&db, &source, &Holder::default())
+            .await
+            .unwrap();
+    }
+    let detail = carve::service::browse::detail(&db, &pool, Some(first))
+        .await
+        .unwrap();
+    let last = detail
+        .last_change
+        .expect("the first address's own allocation");
+    assert_eq!(last.address.map(|a| a.addr()), Some(first));
+    let of_pool = carve::service::browse::detail(&db, &pool, None)
+        .await
+        .unwrap();
+    let pool_change = of_pool.last_change.map(|e| e.event);
+    assert_eq!(
+        pool_change.as_deref(),
+        Some("ipam_subnet_add"),
+        "not an address's change"
     );
 }

@@ -103,7 +103,9 @@ async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
         (1, Some("read_only"))
     );
     assert!(
-        stderr.contains("carve is read-only here (--read-only or database.read_only)"),
+        stderr.contains(
+            "carve is read-only here (--read-only, database.read_only or the profile's read_only)"
+        ),
         "{stderr}"
     );
     assert_eq!(

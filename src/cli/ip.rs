@@ -40,7 +40,7 @@ pub enum IpCommand {
     Unpark {
         address: String,
     },
-    /// Delete an address record: the address is free again.
+    /// Release an address: free again, or parked while a release cooldown runs.
     Release {
         address: String,
     },

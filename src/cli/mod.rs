@@ -40,7 +40,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// PostgreSQL URL of the tenant database (overrides the environment and config).
+    /// PostgreSQL URL of the tenant database (overrides the environment and config; not
+    /// with --profile).
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
@@ -202,7 +203,12 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
                     "--database-url".to_owned(),
                     crate::service::demo::url(settings)?,
                 ];
-                return ui::open(db, settings, url).await;
+                // The demo is no profile's tenant: the status bar must not name one.
+                let demo = Settings {
+                    profile: None,
+                    ..settings.clone()
+                };
+                return ui::open(db, &demo, url).await;
             }
             let forest = crate::service::lookup::forest(&db).await?;
             out.emit(&forest, |f| {

@@ -67,7 +67,7 @@ pub fn subnet_detail(s: &SubnetView) -> Vec<(&'static str, String)> {
         rows.push(("parked for", clean(reason)));
     }
     if let Some(left) = s.cooldown_left {
-        rows.push(("cooldown", format!("{} left", cooldown::left_text(left))));
+        rows.push(("cooldown", cooldown::left_text(left)));
     }
     if s.parked_above {
         rows.push(("parked", "through a parked ancestor".to_owned()));
@@ -145,7 +145,7 @@ pub fn ip_detail(ip: &IpView) -> Vec<(&'static str, String)> {
         rows.push(("parked for", clean(reason)));
     }
     if let Some(left) = ip.cooldown_left {
-        rows.push(("cooldown", format!("{} left", cooldown::left_text(left))));
+        rows.push(("cooldown", cooldown::left_text(left)));
     }
     rows
 }

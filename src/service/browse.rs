@@ -83,6 +83,8 @@ pub struct Detail {
     pub ancestors: Vec<SubnetView>,
     /// Newest first.
     pub journal: Vec<JournalEntry>,
+    /// The newest change to exactly the selected address or subnet.
+    pub last_change: Option<JournalEntry>,
     /// The VLANs of the subnet's effective location.
     pub vlans: Vec<Vlan>,
     /// Address records with a PTR name in the selected pool (or the one holding the address).
@@ -110,6 +112,7 @@ pub async fn detail(db: &Db, cidr: &IpNet, address: Option<IpAddr>) -> Result<De
         ..LogFilter::default()
     };
     let journal = journal::list(&mut conn, &recent).await?;
+    let last_change = journal::last_change(&mut conn, cidr, address.map(IpNet::from)).await?;
     let vlans = match node.effective_location_id {
         Some(id) => catalog::list_vlans(&mut conn, Some(id)).await?,
         None => Vec::new(),
@@ -130,6 +133,7 @@ pub async fn detail(db: &Db, cidr: &IpNet, address: Option<IpAddr>) -> Result<De
         address: record,
         ancestors,
         journal,
+        last_change,
         vlans,
         ptrs,
     })

@@ -37,7 +37,10 @@ pub async fn open(settings: &Settings) -> Result<(Db, MigrationReport)> {
     let report = if settings.read_only {
         store::check_schema(&db.pool).await?
     } else {
-        store::migrate(&db.pool).await?
+        let report = store::migrate(&db.pool).await?;
+        // Space whose release cooldown ended is freed whenever carve starts to work.
+        super::cooldown::expire(&db).await;
+        report
     };
     Ok((db, report))
 }
@@ -55,7 +58,11 @@ pub async fn start_local(
         1,
     )
     .await?;
-    let report = store::migrate(&db.pool).await?;
+    let report = if settings.read_only {
+        store::check_schema(&db.pool).await?
+    } else {
+        store::migrate(&db.pool).await?
+    };
     db.pool.close().await;
     Ok((started, report))
 }
@@ -65,7 +72,8 @@ pub async fn start_local(
 pub async fn read_only_reason(settings: &Settings, db: &Db) -> Result<Option<String>> {
     if settings.read_only {
         return Ok(Some(
-            "carve is read-only here (--read-only or database.read_only)".to_owned(),
+            "carve is read-only here (--read-only, database.read_only or the profile's read_only)"
+                .to_owned(),
         ));
     }
     let mut conn = db.pool.acquire().await.map_err(store::db_error)?;

@@ -7,35 +7,47 @@ use sqlx::PgConnection;
 use super::errors::db_error;
 use crate::error::Result;
 
-/// The columns that park a row for `$2` seconds, and what the statement returns.
+/// The columns that park a row for `$2` seconds.
 const COOL: &str = "is_unavailable = true,
         cooldown_until = now() + make_interval(secs => $2),
         unavailable_reason = 'release cooldown until '
             || to_char((now() + make_interval(secs => $2)) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'),
-        updated_at = now()
-    WHERE id = $1
-    RETURNING to_char(cooldown_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+        updated_at = now()";
+const UNTIL: &str =
+    "RETURNING to_char(cooldown_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
 
 /// Parks a just-released leaf for `seconds`; returns when the cooldown ends (UTC text).
-pub async fn start_subnet(conn: &mut PgConnection, id: i64, seconds: i64) -> Result<String> {
-    cool(conn, &format!("UPDATE subnets SET {COOL}"), id, seconds).await
+/// A leaf parked already (by hand, for a reason) stays parked as it is: None.
+pub async fn start_subnet(
+    conn: &mut PgConnection,
+    id: i64,
+    seconds: i64,
+) -> Result<Option<String>> {
+    let sql = format!("UPDATE subnets SET {COOL} WHERE id = $1 AND NOT is_unavailable {UNTIL}");
+    cool(conn, &sql, id, seconds).await
 }
 
-/// Turns a released address's record into a parked one for `seconds`: its holder goes,
-/// the address stays out of reuse. Returns when the cooldown ends (UTC text).
-pub async fn start_address(conn: &mut PgConnection, id: i64, seconds: i64) -> Result<String> {
+/// Turns a released address's record into a parked one for `seconds`: its holder and
+/// its PTR name go, the address stays out of reuse. Returns when the cooldown ends.
+pub async fn start_address(
+    conn: &mut PgConnection,
+    id: i64,
+    seconds: i64,
+) -> Result<Option<String>> {
     let sql = format!(
         "UPDATE ip_addresses SET customer_id = NULL, device_id = NULL, service_id = NULL,
-                vlan_id = NULL, purpose = NULL, description = NULL, allocation_id = NULL, {COOL}"
+                vlan_id = NULL, purpose = NULL, description = NULL, allocation_id = NULL,
+                rdns = NULL, rdns_updated_at = NULL, {COOL}
+         WHERE id = $1 {UNTIL}"
     );
     cool(conn, &sql, id, seconds).await
 }
 
-async fn cool(conn: &mut PgConnection, sql: &str, id: i64, seconds: i64) -> Result<String> {
+async fn cool(conn: &mut PgConnection, sql: &str, id: i64, seconds: i64) -> Result<Option<String>> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .bind(id)
         .bind(seconds as f64)
-        .fetch_one(conn)
+        .fetch_optional(conn)
         .await
         .map_err(db_error)
 }

@@ -107,6 +107,33 @@ pub async fn list(conn: &mut PgConnection, filter: &LogFilter) -> Result<Vec<Jou
     .map_err(db_error)
 }
 
+/// The newest successful row about exactly this address, or this subnet (`address`
+/// None): the last change to it.
+pub async fn last_change(
+    conn: &mut PgConnection,
+    cidr: &IpNet,
+    address: Option<IpNet>,
+) -> Result<Option<JournalEntry>> {
+    let select = "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,
+                event, outcome, cidr, address, detail, os_user, client_host, db_role,
+                command_id::text AS command_id
+         FROM provisioning_logs";
+    let sql = match address {
+        Some(_) => {
+            format!("{select} WHERE address = $2 AND outcome = 'ok' ORDER BY id DESC LIMIT 1")
+        }
+        None => format!(
+            "{select} WHERE cidr = $1 AND address IS NULL AND outcome = 'ok' ORDER BY id DESC LIMIT 1"
+        ),
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(cidr)
+        .bind(address)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)
+}
+
 /// Whether the command `command_id` committed a change (its journal rows are written in
 /// the same transaction as the change, so a row means it happened).
 pub async fn command_committed(conn: &mut PgConnection, command_id: &str) -> Result<bool> {

@@ -87,7 +87,8 @@ async fn migrate_locked(conn: &mut PgConnection, apply: bool) -> Result<Migratio
             format!("pending migrations: {}", pending.join(", "))
         };
         return Err(Error::schema(format!(
-            "the database schema is not the one this carve needs ({pending}); carve is              read-only here, so it does not migrate: run carve db migrate with write access"
+            "the database schema is not the one this carve needs ({pending}); carve is \
+             read-only here, so it does not migrate: run carve db migrate with write access"
         )));
     }
     MIGRATOR.run(&mut *conn).await.map_err(migrate_error)?;

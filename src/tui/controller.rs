@@ -298,7 +298,13 @@ impl Controller {
 
     /// Runs `carve ARGS` (the same binary, same database) and returns what it printed.
     async fn palette(&self, id: u64, args: Vec<String>) -> Msg {
-        let output = tokio::process::Command::new(&self.exe)
+        let mut command = tokio::process::Command::new(&self.exe);
+        if self.global_args.iter().any(|a| a == "--database-url") {
+            // The UI reached its database by URL (the demo): a profile from the
+            // environment would be a second choice of database, refused.
+            command.env_remove("CARVE_PROFILE");
+        }
+        let output = command
             .args(&self.global_args)
             .args(&args)
             .stdin(std::process::Stdio::null())

@@ -196,7 +196,7 @@ pub(super) async fn exact_choice(
 fn reason(node: &Subnet) -> String {
     let force = match node.cooldown_secs {
         Some(left) => format!(
-            ", {} left; subnet allocate --cidr {} --force takes it early",
+            ", {}; subnet allocate --cidr {} --force takes it early",
             super::super::cooldown::left_text(left),
             node.cidr
         ),

@@ -122,6 +122,9 @@ pub async fn allocate_subnet(db: &Db, request: &SubnetRequest) -> Result<Allocat
 }
 
 async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
+    if !request.dry_run {
+        cooldown::expire(db).await;
+    }
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let allocation = allocate_in(&mut tx, request).await?;
     finish(tx, request.dry_run).await?;
@@ -134,7 +137,6 @@ pub(crate) async fn allocate_in(
     tx: &mut PgConnection,
     request: &SubnetRequest,
 ) -> Result<Allocation> {
-    cooldown::expire(&mut *tx).await?;
     let customer_id = resolve::customer(&mut *tx, request.customer.as_deref()).await?;
     let device = resolve::device(&mut *tx, request.device.as_deref()).await?;
     // With a location the VLAN is known before the search, so it filters the search too;

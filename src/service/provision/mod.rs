@@ -50,6 +50,9 @@ fn failure_request(request: serde_json::Value, failed: &FailedRule) -> serde_jso
 }
 
 pub async fn provision(db: &Db, request: &ProvisionRequest) -> Result<ServiceOutcome> {
+    if !request.dry_run {
+        super::cooldown::expire(db).await;
+    }
     let mut failed = None;
     let result = retrying!(provision_once(db, request, &mut failed));
     if let Err(error) = &result

@@ -12,7 +12,6 @@ use super::{block, clean, field, state_style};
 use crate::service::browse::Detail;
 use crate::service::cooldown;
 use crate::service::view::{IpView, SubnetView};
-use crate::store::rows::JournalEntry;
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::{Slot, Theme};
 
@@ -89,7 +88,7 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
         let chain: Vec<String> = d.ancestors.iter().map(|a| a.cidr.to_string()).collect();
         lines.push(field("inside", chain.join(" > "), theme));
     }
-    if let Some(e) = last_change(d) {
+    if let Some(e) = &d.last_change {
         // Laid out like a history line (who in six columns); `carve log` has the machine.
         let who = e.os_user.as_deref().unwrap_or(&e.db_role);
         let event = e.event.strip_prefix("ipam_").unwrap_or(&e.event);
@@ -121,18 +120,6 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
         }
     }
     lines
-}
-
-/// The newest successful change to the selected address, else to the selected subnet
-/// itself (not an ancestor's or a child's).
-fn last_change(d: &Detail) -> Option<&JournalEntry> {
-    let ok = d.journal.iter().filter(|e| e.outcome == "ok");
-    match &d.address {
-        Some(ip) => ok
-            .clone()
-            .find(|e| e.address.map(|a| a.addr()) == Some(ip.address)),
-        None => ok.clone().find(|e| e.cidr == Some(d.subnet.cidr)),
-    }
 }
 
 /// 2026-11-25T15:29:10.386Z -> 11-25 15:29
@@ -202,7 +189,7 @@ fn subnet_lines(s: &SubnetView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
 /// How long a release cooldown has left, if the selection is cooling.
 fn cooldown_line(left: Option<i64>, theme: &Theme, lines: &mut Vec<Line<'static>>) {
     if let Some(left) = left {
-        let text = format!("{} left, then free", cooldown::left_text(left));
+        let text = cooldown::left_text(left);
         lines.push(field("cooldown", text, theme));
     }
 }

@@ -7,11 +7,15 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 
+mod record;
+
+pub(crate) use record::release_in;
+pub use record::{park, release, set};
+
 use super::cooldown;
 use super::resolve;
 use super::tx::{journal_if_failed, retrying};
 use super::view::IpView;
-use crate::config::ReleaseCooldown;
 use crate::engine::Family;
 use crate::engine::address::usable_range;
 use crate::engine::dns::normalize_hostname;
@@ -69,6 +73,7 @@ pub async fn preview(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutc
 }
 
 async fn allocate_once(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
+    cooldown::expire(db).await;
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let outcome = allocate_in(&mut tx, source, holder).await?;
     tx.commit().await.map_err(db_error)?;
@@ -82,7 +87,6 @@ pub(crate) async fn allocate_in(
     source: &Source,
     holder: &Holder,
 ) -> Result<IpOutcome> {
-    cooldown::expire(&mut *tx).await?;
     let device = resolve::device(&mut *tx, holder.device.as_deref()).await?;
     let location = device
         .as_ref()
@@ -272,128 +276,6 @@ fn no_record(address: IpAddr) -> Error {
     Error::not_found(format!(
         "{address} has no record (carve ip allocate takes the next free one)"
     ))
-}
-
-pub async fn set(db: &Db, address: IpAddr, holder: &Holder) -> Result<IpOutcome> {
-    let result = retrying!(set_once(db, address, holder));
-    journal_if_failed(
-        db,
-        "ipam_update_ip",
-        json!({"address": address, "holder": holder}),
-        false,
-        result,
-    )
-    .await
-}
-
-async fn set_once(db: &Db, address: IpAddr, holder: &Holder) -> Result<IpOutcome> {
-    let (mut tx, pool, record) = begin_on(db, address).await?;
-    let record = record.ok_or_else(|| no_record(address))?;
-    let fields = fields(&mut tx, holder, &pool).await?;
-    let updated = addresses::update(&mut tx, record.id, &fields).await?;
-    end_on(tx, &pool, "ipam_update_ip", updated.into()).await
-}
-
-/// Parks an address (recording it if it has no record yet) or unparks it; an address
-/// that was recorded only to be parked disappears again when unparked.
-pub async fn park(
-    db: &Db,
-    address: IpAddr,
-    park: bool,
-    reason: Option<String>,
-) -> Result<IpOutcome> {
-    let name = if park { "park" } else { "unpark" };
-    let result = retrying!(park_once(db, address, park, reason.as_deref()));
-    journal_if_failed(
-        db,
-        name,
-        json!({"address": address, "reason": reason}),
-        false,
-        result,
-    )
-    .await
-}
-
-async fn park_once(
-    db: &Db,
-    address: IpAddr,
-    park: bool,
-    reason: Option<&str>,
-) -> Result<IpOutcome> {
-    let (mut tx, pool, record) = begin_on(db, address).await?;
-    let view: IpView = match (park, record) {
-        (true, Some(r)) if r.is_unavailable => {
-            return Err(Error::conflict(format!("{address} is already parked")));
-        }
-        (true, Some(r)) => addresses::set_parked(&mut tx, r.id, Some(reason.unwrap_or("")))
-            .await?
-            .into(),
-        (true, None) => {
-            let reason = Some(reason.unwrap_or(""));
-            addresses::insert(&mut tx, &pool, address, &IpFields::default(), reason)
-                .await?
-                .into()
-        }
-        (false, Some(r)) if !r.is_unavailable => {
-            return Err(Error::conflict(format!("{address} is not parked")));
-        }
-        (false, Some(r)) if r.allocation_id.is_none() => {
-            addresses::delete(&mut tx, r.id).await?;
-            freed(r)
-        }
-        (false, Some(r)) => addresses::set_parked(&mut tx, r.id, None).await?.into(),
-        (false, None) => return Err(no_record(address)),
-    };
-    end_on(tx, &pool, if park { "park" } else { "unpark" }, view).await
-}
-
-pub async fn release(db: &Db, address: IpAddr) -> Result<IpOutcome> {
-    let result = retrying!(release_once(db, address));
-    journal_if_failed(db, "release", json!({"address": address}), false, result).await
-}
-
-async fn release_once(db: &Db, address: IpAddr) -> Result<IpOutcome> {
-    let mut tx = db.pool.begin().await.map_err(db_error)?;
-    let outcome = release_in(&mut tx, address, &db.release_cooldown).await?;
-    for event in &outcome.events {
-        journal::record(&mut tx, event).await?;
-    }
-    tx.commit().await.map_err(db_error)?;
-    Ok(outcome)
-}
-
-/// Releases an address inside the caller's transaction (its record kept, parked, for
-/// the cooldown if one is set); the `release` event is left for the caller to journal.
-pub(crate) async fn release_in(
-    conn: &mut PgConnection,
-    address: IpAddr,
-    cooldown: &ReleaseCooldown,
-) -> Result<IpOutcome> {
-    let (pool, record) = locate(&mut *conn, address).await?;
-    let record = record.ok_or_else(|| no_record(address))?;
-    let was = freed(record.clone());
-    let until = cooldown::start_address(&mut *conn, cooldown, record.id).await?;
-    let ip = match &until {
-        Some(_) => IpView::from(addresses::by_id(&mut *conn, record.id).await?),
-        None => {
-            addresses::delete(conn, record.id).await?;
-            was.clone()
-        }
-    };
-    let mut event = address_event("release", &pool, &was);
-    event.detail["cooldown_until"] = json!(until);
-    Ok(IpOutcome {
-        ip,
-        events: vec![event],
-    })
-}
-
-/// How a record looks once deleted: the address is free.
-fn freed(record: IpRecord) -> IpView {
-    let mut view = IpView::from(record);
-    view.parked = false;
-    view.status = "free";
-    view
 }
 
 pub async fn show(db: &Db, address: IpAddr) -> Result<IpView> {
