@@ -98,6 +98,10 @@ async fn force_takes_a_cooling_block_early() {
         .unwrap();
     let mut forced = SubnetRequest::cidr(net("203.0.113.0/28"));
     forced.force = true;
+    forced.dry_run = true;
+    let plan = allocate_subnet(&db, &forced).await.unwrap();
+    assert_eq!(plan.events[0].event, "cooldown_forced", "the plan shows it");
+    forced.dry_run = false;
     let a = allocate_subnet(&db, &forced).await.unwrap();
     assert_eq!(a.cidr, net("203.0.113.0/28"));
     assert_eq!(

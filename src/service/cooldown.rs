@@ -61,11 +61,15 @@ pub(crate) async fn start_address(
     }
 }
 
-/// Ends a subnet's cooldown now, for a manual allocation with `--force`.
-pub(crate) async fn force_end(conn: &mut PgConnection, id: i64, cidr: ipnet::IpNet) -> Result<()> {
-    store::end_subnet(&mut *conn, id).await?;
-    let event = Event::new("cooldown_forced", json!({"cidr": cidr})).cidr(cidr);
-    journal::record(conn, &event).await
+/// Ends a subnet's cooldown now, for a manual allocation with `--force`; returns its
+/// `cooldown_forced` event for the allocation to journal with its own.
+pub(crate) async fn force_end(
+    conn: &mut PgConnection,
+    id: i64,
+    cidr: ipnet::IpNet,
+) -> Result<Event> {
+    store::end_subnet(conn, id).await?;
+    Ok(Event::new("cooldown_forced", json!({"cidr": cidr})).cidr(cidr))
 }
 
 fn seconds(d: std::time::Duration) -> i64 {

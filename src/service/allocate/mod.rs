@@ -141,6 +141,7 @@ pub(crate) async fn allocate_in(
     let device = resolve::device(&mut *tx, request.device.as_deref()).await?;
     // With a location the VLAN is known before the search, so it filters the search too;
     // otherwise it is looked up at the scope's location once the scope is known.
+    let mut events = Vec::new();
     let (scope, mut search, early_vlan) = match &request.target {
         Target::Length {
             family,
@@ -176,7 +177,7 @@ pub(crate) async fn allocate_in(
             let node = exact_scope(&mut *tx, cidr).await?;
             let mut scope = carving::lock_scope(&mut *tx, &node.cidr).await?;
             if request.force && scope.cooldown_secs.is_some() {
-                cooldown::force_end(&mut *tx, scope.id, scope.cidr).await?;
+                events.push(cooldown::force_end(&mut *tx, scope.id, scope.cidr).await?);
                 scope = carving::lock_scope(&mut *tx, &node.cidr).await?;
             }
             (scope, None, None)
@@ -205,7 +206,6 @@ pub(crate) async fn allocate_in(
         description: request.description.clone(),
         purpose: request.purpose.clone(),
     };
-    let mut events = Vec::new();
     // The common case in one statement: a free leaf of exactly the length.
     if let Some(search) = &search
         && let Some((id, cidr, allocation_id)) =
