@@ -104,3 +104,42 @@ async fn every_row_names_its_actor_and_command_and_the_log_filters_by_them() {
             .contains("is not a command id")
     );
 }
+
+/// The UI's detail pane names the last change to exactly the selection: an address's own
+/// event even in a busy pool, a pool's own event rather than one of its addresses'.
+#[tokio::test]
+async fn the_detail_names_the_last_change_to_exactly_the_selection() {
+    let t = support::test_db().await;
+    let db = t.db();
+    let pool = support::site::net("198.51.100.0/28");
+    carve::service::subnets::add_root(&db, &pool, None, None, None, true)
+        .await
+        .unwrap();
+    let source = carve::service::addresses::Source::Subnet(pool);
+    let first = carve::service::addresses::allocate(&db, &source, &Default::default())
+        .await
+        .unwrap()
+        .ip
+        .address;
+    for _ in 0..8 {
+        carve::service::addresses::allocate(&db, &source, &Default::default())
+            .await
+            .unwrap();
+    }
+    let detail = carve::service::browse::detail(&db, &pool, Some(first))
+        .await
+        .unwrap();
+    let last = detail
+        .last_change
+        .expect("the first address's own allocation");
+    assert_eq!(last.address.map(|a| a.addr()), Some(first));
+    let of_pool = carve::service::browse::detail(&db, &pool, None)
+        .await
+        .unwrap();
+    let pool_change = of_pool.last_change.map(|e| e.event);
+    assert_eq!(
+        pool_change.as_deref(),
+        Some("ipam_subnet_add"),
+        "not an address's change"
+    );
+}

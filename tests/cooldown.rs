@@ -1,4 +1,4 @@
-//! Release cooldown against real PostgreSQL (and the detail's last change): released space stays parked until its time
+//! Release cooldown against real PostgreSQL: released space stays parked until its time
 //! is up, is freed by the next allocation after that (once, however many allocate at
 //! once), and `--force` takes a block early; through the binary, the config sets it and
 //! `subnet show` says how long is left.
@@ -313,6 +313,20 @@ async fn what_was_parked_by_hand_stays_parked_and_cooling_records_are_left_alone
         Some("listed by spamhaus")
     );
 
+    // A cooling block parked by hand stays parked when the cooldown would have ended.
+    take(&db, 26).await.unwrap();
+    let other = net("203.0.113.64/26");
+    subnets::release(&db, &other, false).await.unwrap();
+    subnets::park(&db, &other, true, Some("customer dispute".into()))
+        .await
+        .unwrap();
+    time_passes(&t).await;
+    take(&db, 28).await.unwrap();
+    let kept = carve::service::lookup::show(&db, &other, false)
+        .await
+        .unwrap();
+    assert!(kept.subnet.parked && kept.subnet.cooldown_left.is_none());
+
     subnets::add_root(&db, &net("198.51.100.0/29"), None, None, None, true)
         .await
         .unwrap();
@@ -369,42 +383,5 @@ async fn a_cancelled_service_leaves_its_addresses_cooling() {
         (cooling_rows, cooling_blocks),
         (1, 1),
         "the primary address and the /64"
-    );
-}
-
-#[tokio::test]
-async fn the_detail_names_the_last_change_to_exactly_the_selection() {
-    let t = support::test_db().await;
-    let db = t.db();
-    let pool = net("198.51.100.0/28");
-    subnets::add_root(&db, &pool, None, None, None, true)
-        .await
-        .unwrap();
-    let source = Source::Subnet(pool);
-    let first = addresses::allocate(&db, &source, &Holder::default())
-        .await
-        .unwrap()
-        .ip
-        .address;
-    for _ in 0..8 {
-        addresses::allocate(&db, &source, &Holder::default())
-            .await
-            .unwrap();
-    }
-    let detail = carve::service::browse::detail(&db, &pool, Some(first))
-        .await
-        .unwrap();
-    let last = detail
-        .last_change
-        .expect("the first address's own allocation");
-    assert_eq!(last.address.map(|a| a.addr()), Some(first));
-    let of_pool = carve::service::browse::detail(&db, &pool, None)
-        .await
-        .unwrap();
-    let pool_change = of_pool.last_change.map(|e| e.event);
-    assert_eq!(
-        pool_change.as_deref(),
-        Some("ipam_subnet_add"),
-        "not an address's change"
     );
 }

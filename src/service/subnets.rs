@@ -270,7 +270,9 @@ pub async fn park(db: &Db, cidr: &IpNet, park: bool, reason: Option<String>) -> 
 
 async fn park_once(db: &Db, cidr: &IpNet, park: bool, reason: Option<&str>) -> Result<Outcome> {
     let (mut tx, node) = begin_on(db, cidr).await?;
-    if node.is_unavailable == park {
+    // Parking a block that waits out a release cooldown makes the park lasting.
+    let cooling = node.cooldown_secs.is_some();
+    if node.is_unavailable == park && !(park && cooling) {
         let state = if park { "parked" } else { "not parked" };
         return Err(Error::conflict(format!("{cidr} is already {state}")));
     }

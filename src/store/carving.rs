@@ -323,8 +323,9 @@ pub async fn set_parked(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE subnets SET is_unavailable = $2, unavailable_reason = CASE WHEN $2 THEN NULLIF($3, '') END,
-                -- Unparking ends a release cooldown too.
-                cooldown_until = CASE WHEN $2 THEN cooldown_until END,
+                -- Parking or unparking by hand ends a release cooldown: the park lasts, or
+                -- the space is free.
+                cooldown_until = NULL,
                 updated_at = now()
          WHERE id = $1",
     )

@@ -329,6 +329,16 @@ impl Controller {
     }
 }
 
+/// While the UI is open (and may change data), frees space whose release cooldown has
+/// ended once a minute, so it becomes free on its own; the journal's notification then
+/// refreshes every open screen.
+pub async fn free_ended_cooldowns(db: Db, tx: UnboundedSender<Msg>) {
+    while !tx.is_closed() {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        crate::service::cooldown::expire(&db).await;
+    }
+}
+
 /// Forwards every change journaled by anyone as a message, until the UI goes away;
 /// listens again after a lost connection, saying so: the status bar shows it, and the
 /// screen reloads once the database is back (changes made meanwhile were not heard).

@@ -108,6 +108,9 @@ async fn event_loop(terminal: &mut Screen, db: Db, options: Options) -> Result<(
     let (tx, mut rx) = unbounded_channel();
     read_input(tx.clone());
     tokio::spawn(controller::listen(db.clone(), tx.clone()));
+    if options.read_only.is_none() {
+        tokio::spawn(controller::free_ended_cooldowns(db.clone(), tx.clone()));
+    }
     let controller = Controller::new(db, tx, options.global_args);
     let size = terminal.size().map_err(fail)?;
     let mut app = App::new(options.keymap, options.database, (size.width, size.height));
