@@ -49,12 +49,14 @@ impl Controller {
             self.latest_detail.fetch_max(*id, Ordering::SeqCst);
         }
         let this = self.clone();
+        // Reads can repeat; a change must not (`change` handles its own retries).
+        let repeatable = !matches!(effect, Effect::Run { .. } | Effect::Palette { .. });
         tokio::spawn(async move {
-            // A read that met a lost connection is asked again once the database is
-            // back (reads can repeat; changes are handled in `change`).
+            // A read that met a lost connection is asked again once the database is back.
             let msgs = loop {
                 let msgs = this.answer(effect.clone()).await;
-                if !msgs.iter().any(Msg::lost_connection) || !this.reconnected().await {
+                let lost = repeatable && msgs.iter().any(Msg::lost_connection);
+                if !lost || !this.reconnected().await {
                     break msgs;
                 }
             };
@@ -79,6 +81,17 @@ impl Controller {
         false
     }
 
+    /// Whether the command committed, asked until the database answers (a change is
+    /// never run again on a guess).
+    async fn committed(&self, command: &str) -> Result<bool> {
+        loop {
+            match crate::service::database::command_committed(&self.db, command).await {
+                Err(e) if e.kind == ErrorKind::Connection && self.reconnected().await => {}
+                other => return other,
+            }
+        }
+    }
+
     /// Runs a change as one command. When the connection drops on the way, it waits for
     /// the database and asks the journal whether the change committed: if it did, it is
     /// reported, not repeated; if not, it runs again under the same command id.
@@ -88,7 +101,7 @@ impl Controller {
             let result = crate::actor::with_command(command.clone(), self.operate(op)).await;
             match result {
                 Err(e) if e.kind == ErrorKind::Connection && self.reconnected().await => {
-                    if crate::service::database::command_committed(&self.db, &command).await? {
+                    if self.committed(&command).await? {
                         return Ok(Outcome {
                             summary: "done: the database confirmed the change after the \
                                       connection came back"
