@@ -1,5 +1,5 @@
-//! Release cooldowns: released space parked until a time, then freed by the next
-//! allocation that looks (see `service::cooldown`).
+//! Release cooldowns: released space parked until a time, then freed by the sweep
+//! (`service::cooldown::expire`: writable starts, an open UI, every allocation).
 
 use ipnet::IpNet;
 use sqlx::PgConnection;
