@@ -228,28 +228,19 @@ async fn missing_samples_and_the_default_direction() {
         (128, 1)
     );
     assert_eq!(draft.invoice.total, d("600.00"), "max: the out 95th");
-    billing::set_default_direction(&db, Direction::Sum)
-        .await
-        .unwrap();
-    assert_eq!(
-        billing::invoice(&db, ids[0], october())
-            .await
-            .unwrap()
-            .invoice
-            .total,
-        d("800.00")
-    );
-    billing::set_default_direction(&db, Direction::In)
-        .await
-        .unwrap();
-    assert_eq!(
-        billing::invoice(&db, ids[0], october())
-            .await
-            .unwrap()
-            .invoice
-            .total,
-        d("200.00")
-    );
+    let service = ids[0];
+    let billed_by = |direction| {
+        let db = db.clone();
+        async move {
+            billing::set_default_direction(&db, direction)
+                .await
+                .unwrap();
+            let draft = billing::invoice(&db, service, october()).await.unwrap();
+            draft.invoice.total
+        }
+    };
+    assert_eq!(billed_by(Direction::Sum).await, d("800.00"));
+    assert_eq!(billed_by(Direction::In).await, d("200.00"));
     let graph = billing::graph(&db, ids[0], october()).await.unwrap();
     assert_eq!(graph.mbps.len(), 8928);
     assert_eq!((graph.mbps[0], graph.mbps[200]), (0.0, 100.0));

@@ -34,15 +34,21 @@ pub async fn connect(settings: &Settings) -> Result<Db> {
 /// included: a schema behind this carve is then an error.
 pub async fn open(settings: &Settings) -> Result<(Db, MigrationReport)> {
     let db = connect(settings).await?;
-    let report = if settings.read_only {
-        store::check_schema(&db.pool).await?
-    } else {
-        let report = store::migrate(&db.pool).await?;
+    let report = schema(settings, &db).await?;
+    if !settings.read_only {
         // Space whose release cooldown ended is freed whenever carve starts to work.
         super::cooldown::expire(&db).await;
-        report
-    };
+    }
     Ok((db, report))
+}
+
+/// Migrates the schema, or (read-only session) only checks it is current.
+async fn schema(settings: &Settings, db: &Db) -> Result<MigrationReport> {
+    if settings.read_only {
+        store::check_schema(&db.pool).await
+    } else {
+        store::migrate(&db.pool).await
+    }
 }
 
 /// Starts the embedded cluster (creating it if needed) and migrates its schema.
@@ -58,11 +64,7 @@ pub async fn start_local(
         1,
     )
     .await?;
-    let report = if settings.read_only {
-        store::check_schema(&db.pool).await?
-    } else {
-        store::migrate(&db.pool).await?
-    };
+    let report = schema(settings, &db).await?;
     db.pool.close().await;
     Ok((started, report))
 }
