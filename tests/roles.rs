@@ -94,6 +94,31 @@ async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
         ],
     );
     assert_eq!(code, 0, "{stderr}");
+    // The operator's changes are kept in row history, which it can read (undo) but
+    // not write: nobody forges or erases what undo relies on.
+    let mut as_operator = t.options.clone().username(&operator).password("carve");
+    as_operator = as_operator.database(&t.name);
+    let pool = sqlx::PgPool::connect_with(as_operator).await.unwrap();
+    let forged = sqlx::query("DELETE FROM row_changes").execute(&pool).await;
+    assert!(
+        forged
+            .unwrap_err()
+            .to_string()
+            .contains("permission denied"),
+        "the operator erased row history"
+    );
+    pool.close().await;
+    let (code, plan, stderr) = run(&op_url, &["undo", "--last", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        plan["undone"][0]["journal"][0]["db_role"],
+        operator.as_str()
+    );
+    let (code, refused, _) = run(&read_url, &["undo", "--last"]);
+    assert_eq!(
+        (code, refused["error"]["kind"].as_str()),
+        (1, Some("read_only"))
+    );
     let (code, refused, stderr) = run(
         &t.url,
         &["--read-only", "subnet", "release", "203.0.113.0/26"],

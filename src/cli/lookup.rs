@@ -82,6 +82,7 @@ pub async fn log(args: LogArgs, settings: &Settings, out: &Output) -> Result<()>
             .iter()
             .map(|e| {
                 vec![
+                    format!("#{}", e.id),
                     e.at.clone(),
                     clean(e.os_user.as_deref().unwrap_or(&e.db_role)),
                     e.event.clone(),
@@ -92,7 +93,15 @@ pub async fn log(args: LogArgs, settings: &Settings, out: &Output) -> Result<()>
             })
             .collect();
         table(
-            &["WHEN (UTC)", "WHO", "EVENT", "OUTCOME", "TARGET", "DETAIL"],
+            &[
+                "ID",
+                "WHEN (UTC)",
+                "WHO",
+                "EVENT",
+                "OUTCOME",
+                "TARGET",
+                "DETAIL",
+            ],
             &rows,
         )
     });

@@ -15,6 +15,7 @@ mod report;
 mod service;
 mod subnet;
 mod ui;
+mod undo;
 
 use std::path::PathBuf;
 
@@ -100,6 +101,9 @@ pub enum Command {
     Lookup { query: String },
     /// The journal of changes, newest first.
     Log(lookup::LogArgs),
+    /// Take a change back (an allocation, release, split, merge, park, a provisioning)
+    /// when nothing later depends on it.
+    Undo(undo::UndoArgs),
     /// Sites: VLANs and locations of subnets.
     Location {
         #[command(subcommand)]
@@ -171,6 +175,7 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
         Command::Ip { command } => ip::run(command, settings, out).await,
         Command::Lookup { query } => lookup::lookup(&query, settings, out).await,
         Command::Log(args) => lookup::log(args, settings, out).await,
+        Command::Undo(args) => undo::run(args, settings, out).await,
         Command::Location { command } => {
             catalog::named(
                 crate::service::catalog::Kind::Location,
@@ -255,5 +260,6 @@ fn reads_only(command: &Command) -> bool {
         Command::Db { command } => db::reads_only(command),
         Command::Billing { command } => billing::reads_only(command),
         Command::Lookup { .. } | Command::Log(_) | Command::Report { .. } | Command::Demo => true,
+        Command::Undo(_) => false,
     }
 }

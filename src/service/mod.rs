@@ -16,4 +16,5 @@ pub mod report;
 mod resolve;
 pub mod subnets;
 mod tx;
+pub mod undo;
 pub mod view;

@@ -71,6 +71,13 @@ pub async fn record(conn: &mut PgConnection, event: &Event) -> Result<()> {
     Ok(())
 }
 
+/// Selects journal rows as [`JournalEntry`]s.
+pub(super) const ENTRY_SELECT: &str =
+    "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,
+                event, outcome, cidr, address, detail, os_user, client_host, db_role,
+                command_id::text AS command_id
+         FROM provisioning_logs";
+
 /// Which journal rows to list; None means any.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
@@ -85,18 +92,15 @@ pub struct LogFilter {
 
 /// Journal rows, newest first.
 pub async fn list(conn: &mut PgConnection, filter: &LogFilter) -> Result<Vec<JournalEntry>> {
-    sqlx::query_as(
-        "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,
-                event, outcome, cidr, address, detail, os_user, client_host, db_role,
-                command_id::text AS command_id
-         FROM provisioning_logs
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ENTRY_SELECT}
          WHERE ($2::text IS NULL OR event = $2)
            AND ($3::cidr IS NULL OR cidr && $3 OR address <<= $3)
            AND ($4::text IS NULL OR os_user = $4 OR db_role = $4)
            AND ($5::uuid IS NULL OR command_id = $5::uuid)
          ORDER BY created_at DESC, id DESC
-         LIMIT $1",
-    )
+         LIMIT $1"
+    )))
     .bind(filter.limit)
     .bind(&filter.event)
     .bind(filter.cidr)
@@ -114,10 +118,7 @@ pub async fn last_change(
     cidr: &IpNet,
     address: Option<IpNet>,
 ) -> Result<Option<JournalEntry>> {
-    let select = "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,
-                event, outcome, cidr, address, detail, os_user, client_host, db_role,
-                command_id::text AS command_id
-         FROM provisioning_logs";
+    let select = ENTRY_SELECT;
     let sql = match address {
         Some(_) => {
             format!("{select} WHERE address = $2 AND outcome = 'ok' ORDER BY id DESC LIMIT 1")

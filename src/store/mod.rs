@@ -11,6 +11,7 @@ pub mod changes;
 mod connect;
 pub mod cooldown;
 mod errors;
+pub mod history;
 pub mod journal;
 pub mod local;
 mod migrate;

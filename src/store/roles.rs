@@ -28,6 +28,14 @@ GRANT USAGE ON SCHEMA public TO {READ_ONLY_ROLE}, {OPERATOR_ROLE};
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READ_ONLY_ROLE};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {OPERATOR_ROLE};
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {OPERATOR_ROLE};
+-- Row history (what undo reads) is written by the database alone: nobody forges it.
+DO $$
+BEGIN
+    IF to_regclass('row_changes') IS NOT NULL THEN
+        REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON row_changes FROM {OPERATOR_ROLE};
+    END IF;
+END
+$$;
 -- Then, per person: GRANT {READ_ONLY_ROLE} TO alice; or GRANT {OPERATOR_ROLE} TO bob;
 "
     )

@@ -108,6 +108,7 @@ impl Controller {
                                 .to_owned(),
                             events: Vec::new(),
                             select: None,
+                            confirm: None,
                         });
                     }
                 }
@@ -209,6 +210,7 @@ impl Controller {
             summary,
             events: event_lines(events),
             select,
+            confirm: None,
         };
         Ok(match op {
             Op::Allocate(request) => {
@@ -305,6 +307,9 @@ impl Controller {
                     &done.events,
                     Some(Key::Address(*address)),
                 )
+            }
+            Op::Undo { target, dry_run } => {
+                Outcome::of_undo(&crate::service::undo::undo(db, target, *dry_run).await?)
             }
         })
     }

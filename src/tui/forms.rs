@@ -45,6 +45,16 @@ pub fn open(app: &mut App, action: Action) -> Vec<Effect> {
                 fields,
             ))
         }
+        (Action::Undo, _, _) => {
+            let target = crate::service::undo::Target::Last;
+            Ok(run(
+                app,
+                Op::Undo {
+                    target,
+                    dry_run: true,
+                },
+            ))
+        }
         (_, None, _) => Err(Error::validation("select a subnet first")),
         (Action::Release, _, Some(ip)) => Ok(plan_release_ip(app, &ip)),
         (Action::Park, _, Some(ip)) => Ok(park_ip(app, &ip)),

@@ -28,7 +28,7 @@ macro_rules! actions {
                     self,
                     Action::Allocate | Action::AllocateIp | Action::Split | Action::Merge
                         | Action::Park | Action::Reserve | Action::Release | Action::Edit
-                        | Action::EditRdns
+                        | Action::EditRdns | Action::Undo
                 )
             }
 
@@ -66,6 +66,7 @@ actions! {
     Release "release" ["r"] "release (asks first)";
     Edit "edit" ["e"] "edit attributes";
     EditRdns "edit_rdns" ["d"] "edit an address's rDNS";
+    Undo "undo" ["u"] "undo your last change (asks)";
     FilterLocation "filter_location" ["L"] "one location only";
     Refresh "refresh" ["F5", "C-r"] "reload";
     Help "help" ["?"] "this help";

@@ -14,6 +14,8 @@ use crate::service::addresses::Holder;
 use crate::service::allocate::SubnetRequest;
 use crate::service::browse::{Detail, Hit, Level};
 use crate::service::subnets::Changes;
+use crate::service::undo::{Target as UndoTarget, UndoOutcome, describe};
+use crate::store::rows::JournalEntry;
 
 /// A change to the tree, run by the controller through the service layer. Those with a
 /// plan run once as a dry run (shown, then confirmed) and once for real.
@@ -57,6 +59,10 @@ pub enum Op {
         address: IpAddr,
         holder: Holder,
     },
+    Undo {
+        target: UndoTarget,
+        dry_run: bool,
+    },
 }
 
 impl Op {
@@ -66,7 +72,8 @@ impl Op {
             Op::AllocateIp { dry_run, .. }
             | Op::Split { dry_run, .. }
             | Op::Merge { dry_run, .. }
-            | Op::Release { dry_run, .. } => *dry_run,
+            | Op::Release { dry_run, .. }
+            | Op::Undo { dry_run, .. } => *dry_run,
             _ => false,
         }
     }
@@ -78,7 +85,8 @@ impl Op {
             Op::AllocateIp { dry_run, .. }
             | Op::Split { dry_run, .. }
             | Op::Merge { dry_run, .. }
-            | Op::Release { dry_run, .. } => *dry_run = false,
+            | Op::Release { dry_run, .. }
+            | Op::Undo { dry_run, .. } => *dry_run = false,
             _ => {}
         }
         self
@@ -94,6 +102,9 @@ pub struct Outcome {
     pub events: Vec<(&'static str, String)>,
     /// What to select once the tree is reloaded.
     pub select: Option<Key>,
+    /// What Enter confirms after a dry run, when not simply the same operation for real
+    /// (an undo of "my last change" is pinned to the change the plan showed).
+    pub confirm: Option<Box<Op>>,
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +204,53 @@ impl Msg {
             Msg::Revealed { error, .. } => error.as_ref().is_some_and(lost),
             Msg::Done { result, .. } => result.as_ref().err().is_some_and(lost),
             _ => false,
+        }
+    }
+}
+
+impl Outcome {
+    /// An undo's report: one line per row put back; a plan pinned to the change shown,
+    /// so that Enter undoes that change even if another one became "the last" meanwhile.
+    pub fn of_undo(done: &UndoOutcome) -> Outcome {
+        let verb = if done.dry_run { "undo" } else { "undid" };
+        let entries: Vec<&JournalEntry> = done.undone.iter().flat_map(|u| &u.journal).collect();
+        // The last row of a change is its summary (the allocation after its splits).
+        let summary = match entries.last() {
+            Some(last) if entries.len() == 1 => format!("{verb} {}", describe(last)),
+            Some(last) => format!(
+                "{verb} {} (with {} more)",
+                describe(last),
+                entries.len() - 1
+            ),
+            None => verb.to_owned(),
+        };
+        let rows = done.undone.iter().flat_map(|u| &u.rows);
+        let events = rows
+            .clone()
+            .map(|r| {
+                let change = match (r.from.is_empty(), r.to.is_empty()) {
+                    (true, _) => format!("{} {}: back, {}", r.kind, r.target, r.to),
+                    (_, true) => format!("{} {}: removed", r.kind, r.target),
+                    _ => format!("{} {}: {} -> {}", r.kind, r.target, r.from, r.to),
+                };
+                (r.action, change)
+            })
+            .collect();
+        let select = rows
+            .filter(|r| r.kind == "subnet" && !r.to.is_empty())
+            .find_map(|r| r.target.parse().ok())
+            .map(Key::Subnet);
+        let confirm = entries.first().map(|first| {
+            Box::new(Op::Undo {
+                target: UndoTarget::Journal(first.id),
+                dry_run: true,
+            })
+        });
+        Outcome {
+            summary,
+            events,
+            select,
+            confirm,
         }
     }
 }

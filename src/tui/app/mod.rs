@@ -366,10 +366,11 @@ impl App {
                     .into_iter()
                     .map(|(event, what)| (event.to_owned(), what))
                     .collect();
+                let confirm = outcome.confirm.map_or(op, |c| *c).confirmed();
                 self.dialog = Some(Dialog::Plan {
                     title: outcome.summary,
                     lines,
-                    confirm: op.confirmed(),
+                    confirm,
                 });
                 Vec::new()
             }

@@ -213,6 +213,7 @@ fn allocating_shows_the_plan_and_runs_only_when_confirmed() {
         summary: "allocate 203.0.113.0/29".into(),
         events: vec![("ipam_subnet_split", "203.0.113.0/24 down to /29".into())],
         select: Some(Key::Subnet(net("203.0.113.0/29"))),
+        confirm: None,
     };
     app.update(Msg::Done {
         id,
