@@ -74,6 +74,25 @@ async fn a_29_allocated_through_the_dialog_is_in_the_tree_and_the_cli() {
         .map(|s| s["cidr"].as_str().unwrap())
         .collect();
     assert!(cidrs.contains(&"203.0.113.104/29"), "{cidrs:?}");
+
+    // u takes it back: the plan first (what would be put back), then Enter.
+    ui.keys("u");
+    let plan = ui.wait_for("Enter do it", WAIT);
+    assert!(
+        plan.contains("undo #") && plan.contains("203.0.113.104/29"),
+        "{plan}"
+    );
+    ui.keys("Enter");
+    ui.wait_until(WAIT, |s| {
+        s.contains("undid #") && !s.contains("203.0.113.104/29 alloc")
+    });
+    let list = cli_json(
+        home.path(),
+        &t.url,
+        &["subnet", "list", "--customer", "cust-7421"],
+    );
+    let held = |s: &serde_json::Value| s["cidr"] == "203.0.113.104/29";
+    assert!(!list.as_array().unwrap().iter().any(held), "{list}");
 }
 
 #[tokio::test]

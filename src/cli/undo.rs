@@ -44,8 +44,12 @@ fn undo_text(outcome: &UndoOutcome) -> String {
     };
     let mut text = String::new();
     for change in &outcome.undone {
-        for entry in &change.journal {
-            text.push_str(&format!("{verb} {}\n", clean(&undo::describe(entry))));
+        // The last row of a change is its summary (the allocation after its splits).
+        if let Some((last, rest)) = change.journal.split_last() {
+            text.push_str(&format!("{verb} {}\n", clean(&undo::describe(last))));
+            for entry in rest {
+                text.push_str(&format!("  with {}\n", clean(&undo::describe(entry))));
+            }
         }
         let rows: Vec<Vec<String>> = change
             .rows
