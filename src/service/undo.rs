@@ -3,12 +3,14 @@
 //! 0009), when nothing changed those rows since and nothing new depends on them. One
 //! transaction; journaled as `undo` events naming what they undid.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::tx::{finish, journal_if_failed, retrying};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::store::history::{self, RowChange, Table};
 use crate::store::journal::{self, Event};
 use crate::store::rows::JournalEntry;
@@ -179,11 +181,14 @@ async fn undo_change(conn: &mut PgConnection, xact: &str) -> Result<(Undone, Vec
             blockers.join("\n  ")
         )));
     }
-    let rows = apply(conn, &changes).await.map_err(|e| {
-        Error::conflict(format!(
+    // A constraint the checks above did not foresee: refused, in the database's words.
+    // Deadlocks and lost connections keep their kind (retried, or reported as such).
+    let rows = apply(conn, &changes).await.map_err(|e| match e.kind {
+        ErrorKind::Internal => Error::conflict(format!(
             "cannot undo {name}: the database refused to put the rows back ({})",
             e.message
-        ))
+        )),
+        _ => e,
     })?;
     let events = entries
         .iter()
@@ -310,6 +315,10 @@ async fn apply(conn: &mut PgConnection, changes: &[RowChange]) -> Result<Vec<Row
     };
     history::remove(conn, Table::Addresses, &made(Table::Addresses)).await?;
     history::remove(conn, Table::Subnets, &made(Table::Subnets)).await?;
+    let mut columns = HashMap::new();
+    for table in [Table::Services, Table::Subnets, Table::Addresses] {
+        columns.insert(table, history::columns(conn, table).await?);
+    }
     let mut deleted: Vec<&RowChange> = changes
         .iter()
         .filter(|c| c.before.is_some() && c.after.is_none())
@@ -317,16 +326,30 @@ async fn apply(conn: &mut PgConnection, changes: &[RowChange]) -> Result<Vec<Row
     deleted.sort_by_key(|c| (c.table, prefix_len(c.before.as_ref())));
     for change in deleted {
         if let Some(image) = &change.before {
-            history::recreate(conn, change.table, image).await?;
+            history::recreate(conn, change.table, &columns[&change.table], image).await?;
         }
     }
-    for change in changes {
+    for change in changes.iter().filter(|c| own_change(c)) {
         if let (Some(before), Some(_)) = (&change.before, &change.after) {
-            history::restore(conn, change.table, change.row_id, before).await?;
+            let table = change.table;
+            history::restore(conn, table, &columns[&table], change.row_id, before).await?;
         }
     }
     history::remove(conn, Table::Services, &made(Table::Services)).await?;
-    Ok(changes.iter().filter_map(row_undo).collect())
+    Ok(changes
+        .iter()
+        .filter(|c| own_change(c))
+        .filter_map(row_undo)
+        .collect())
+}
+
+/// Whether the change touched the row's own state, not only the copies the database
+/// keeps of its parent (a park cascading down a subtree changes those alone).
+fn own_change(change: &RowChange) -> bool {
+    match (&change.before, &change.after) {
+        (Some(before), Some(after)) => history::own_state(before) != history::own_state(after),
+        _ => true,
+    }
 }
 
 /// A subnet image's prefix length, so parents are recreated before their children.

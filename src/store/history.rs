@@ -245,8 +245,8 @@ pub async fn dependents(
         .collect())
 }
 
-/// The columns carve may write: not generated, not dropped.
-async fn columns(conn: &mut PgConnection, table: Table) -> Result<Vec<String>> {
+/// The columns of `table` that can be written: not generated, not dropped.
+pub async fn columns(conn: &mut PgConnection, table: Table) -> Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT attname::text FROM pg_attribute
          WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
@@ -274,14 +274,18 @@ pub async fn remove(conn: &mut PgConnection, table: Table, ids: &[i64]) -> Resul
 
 /// Inserts a row from its image, with its old id; copies of its parent's fields are read
 /// from the parent as it is now.
-pub async fn recreate(conn: &mut PgConnection, table: Table, image: &Value) -> Result<()> {
-    let columns = columns(conn, table).await?;
+pub async fn recreate(
+    conn: &mut PgConnection,
+    table: Table,
+    columns: &[String],
+    image: &Value,
+) -> Result<()> {
     let values: Vec<String> = columns.iter().map(|c| value_of(table, c)).collect();
     let sql = format!(
         "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE
          SELECT {} FROM jsonb_populate_record(NULL::{}, $1) r",
         table.name(),
-        quoted(&columns).join(", "),
+        quoted(columns).join(", "),
         values.join(", "),
         table.name()
     );
@@ -295,11 +299,17 @@ pub async fn recreate(conn: &mut PgConnection, table: Table, image: &Value) -> R
 
 /// Sets a row's own columns to those of `image`; the foreign keys carry any change of
 /// its parked state down to its subtree.
-pub async fn restore(conn: &mut PgConnection, table: Table, id: i64, image: &Value) -> Result<()> {
-    let columns: Vec<String> = columns(conn, table)
-        .await?
-        .into_iter()
-        .filter(|c| c != "id" && !table.derived().iter().any(|(d, _)| d == c))
+pub async fn restore(
+    conn: &mut PgConnection,
+    table: Table,
+    columns: &[String],
+    id: i64,
+    image: &Value,
+) -> Result<()> {
+    let columns: Vec<String> = columns
+        .iter()
+        .filter(|c| *c != "id" && !table.derived().iter().any(|(d, _)| d == c))
+        .cloned()
         .collect();
     let values: Vec<String> = columns.iter().map(|c| value_of(table, c)).collect();
     let sql = format!(

@@ -66,7 +66,7 @@ actions! {
     Release "release" ["r"] "release (asks first)";
     Edit "edit" ["e"] "edit attributes";
     EditRdns "edit_rdns" ["d"] "edit an address's rDNS";
-    Undo "undo" ["u"] "undo your last change (asks)";
+    Undo "undo" ["u"] "undo your last change";
     FilterLocation "filter_location" ["L"] "one location only";
     Refresh "refresh" ["F5", "C-r"] "reload";
     Help "help" ["?"] "this help";
