@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod import;
 pub mod logging;
 pub mod os;
 pub mod provision;

@@ -6,6 +6,7 @@ mod billing_graph;
 mod billing_text;
 mod catalog;
 mod db;
+mod import;
 mod ip;
 mod lookup;
 mod output;
@@ -101,6 +102,8 @@ pub enum Command {
     Lookup { query: String },
     /// The journal of changes, newest first.
     Log(lookup::LogArgs),
+    /// Import a spreadsheet (CSV, TSV, XLSX, XLS, ODS): all rows or none.
+    Import(import::ImportArgs),
     /// Take a change back (an allocation, release, split, merge, park, a provisioning)
     /// when nothing later depends on it.
     Undo(undo::UndoArgs),
@@ -176,6 +179,7 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
         Command::Lookup { query } => lookup::lookup(&query, settings, out).await,
         Command::Log(args) => lookup::log(args, settings, out).await,
         Command::Undo(args) => undo::run(args, settings, out).await,
+        Command::Import(args) => import::run(args, settings, out).await,
         Command::Location { command } => {
             catalog::named(
                 crate::service::catalog::Kind::Location,
@@ -260,6 +264,6 @@ fn reads_only(command: &Command) -> bool {
         Command::Db { command } => db::reads_only(command),
         Command::Billing { command } => billing::reads_only(command),
         Command::Lookup { .. } | Command::Log(_) | Command::Report { .. } | Command::Demo => true,
-        Command::Undo(_) => false,
+        Command::Undo(_) | Command::Import(_) => false,
     }
 }

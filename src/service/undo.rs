@@ -233,7 +233,7 @@ async fn lock(conn: &mut PgConnection, changes: &[RowChange]) -> Result<()> {
                 })
         })
         .collect();
-    history::lock_roots(conn, &nets).await
+    crate::store::carving::lock_roots(conn, &nets).await
 }
 
 /// Why the change cannot be undone: rows changed since (one line each, naming the

@@ -6,6 +6,8 @@
 //! therefore exclude each other (one's FOR UPDATE meets the other's FOR SHARE), while
 //! disjoint scopes under one root only share locks and run in parallel.
 
+use std::collections::BTreeSet;
+
 use ipnet::IpNet;
 use sqlx::postgres::PgArguments;
 use sqlx::query::QueryAs;
@@ -45,6 +47,26 @@ pub async fn lock_scope(conn: &mut PgConnection, scope: &IpNet) -> Result<Subnet
             format!("{scope} changed while carve waited for it"),
         )
     })
+}
+
+/// Locks (FOR UPDATE, in CIDR order) the roots holding any of `nets`: every allocation
+/// under them takes the root FOR SHARE first (see the module's doc), so nothing changes
+/// beneath them until the caller commits.
+pub async fn lock_roots(conn: &mut PgConnection, nets: &[IpNet]) -> Result<()> {
+    let candidates: BTreeSet<IpNet> = nets
+        .iter()
+        .flat_map(|net| std::iter::once(net.trunc()).chain(supernets(net)))
+        .collect();
+    let candidates: Vec<IpNet> = candidates.into_iter().collect();
+    sqlx::query(
+        "SELECT id FROM subnets WHERE cidr = ANY($1::cidr[]) AND parent_id IS NULL
+         ORDER BY cidr FOR UPDATE",
+    )
+    .bind(candidates)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
 }
 
 /// What the candidate searches look at.

@@ -2,16 +2,14 @@
 //! service row a transaction changed, and putting a transaction's rows back as they were.
 //! Also the journal lookups undo needs, which tie journal rows to their transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use ipnet::IpNet;
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
 
 use super::errors::db_error;
 use super::journal::ENTRY_SELECT;
 use super::rows::JournalEntry;
-use crate::engine::prefix::supernets;
 use crate::error::Result;
 
 /// The tables whose rows are kept in history, in the order their rows are put back.
@@ -149,26 +147,6 @@ pub async fn changed_since(
     .fetch_optional(conn)
     .await
     .map_err(db_error)
-}
-
-/// Locks (FOR UPDATE, in CIDR order) the roots holding any of `nets`: every allocation
-/// under them takes the root FOR SHARE first (see [`super::carving`]), so nothing changes
-/// beneath them until the caller commits.
-pub async fn lock_roots(conn: &mut PgConnection, nets: &[IpNet]) -> Result<()> {
-    let candidates: BTreeSet<IpNet> = nets
-        .iter()
-        .flat_map(|net| std::iter::once(net.trunc()).chain(supernets(net)))
-        .collect();
-    let candidates: Vec<IpNet> = candidates.into_iter().collect();
-    sqlx::query(
-        "SELECT id FROM subnets WHERE cidr = ANY($1::cidr[]) AND parent_id IS NULL
-         ORDER BY cidr FOR UPDATE",
-    )
-    .bind(candidates)
-    .execute(conn)
-    .await
-    .map_err(db_error)?;
-    Ok(())
 }
 
 /// The current images of rows `ids` of `table`, locked FOR UPDATE.

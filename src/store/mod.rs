@@ -12,6 +12,7 @@ mod connect;
 pub mod cooldown;
 mod errors;
 pub mod history;
+pub mod import;
 pub mod journal;
 pub mod local;
 mod migrate;

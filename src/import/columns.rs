@@ -1,0 +1,198 @@
+//! Finding the columns of a spreadsheet by their header, however it is spelled: case,
+//! spaces and punctuation do not matter, common aliases are known, and a header of
+//! several words ("Site (DC)", "Subnet / CIDR") is matched by its words.
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Column {
+    Subnet,
+    Mask,
+    Ip,
+    Customer,
+    Vlan,
+    Location,
+    Description,
+    Rdns,
+    Status,
+    Purpose,
+    Pool,
+    Device,
+}
+
+/// Aliases, in their normalised form (lowercase letters and digits only).
+const ALIASES: &[(Column, &[&str])] = &[
+    (
+        Column::Subnet,
+        &[
+            "subnet", "prefix", "cidr", "network", "block", "netblock", "range", "iprange",
+        ],
+    ),
+    (
+        Column::Mask,
+        &[
+            "mask",
+            "netmask",
+            "subnetmask",
+            "prefixlength",
+            "prefixlen",
+            "masklength",
+            "length",
+            "bits",
+        ],
+    ),
+    (
+        Column::Ip,
+        &[
+            "ip",
+            "address",
+            "host",
+            "ipaddress",
+            "hostaddress",
+            "ipaddr",
+            "ipv4",
+            "ipv6",
+        ],
+    ),
+    (
+        Column::Customer,
+        &["customer", "client", "owner", "tenant", "customername"],
+    ),
+    (Column::Vlan, &["vlan", "vlanid", "vid", "vlannumber"]),
+    (
+        Column::Location,
+        &["location", "site", "dc", "datacenter", "datacentre", "pop"],
+    ),
+    (
+        Column::Description,
+        &[
+            "description",
+            "comment",
+            "comments",
+            "notes",
+            "note",
+            "desc",
+            "remarks",
+        ],
+    ),
+    (
+        Column::Rdns,
+        &[
+            "rdns",
+            "ptr",
+            "hostname",
+            "reverse",
+            "reversedns",
+            "ptrrecord",
+            "dnsname",
+            "fqdn",
+        ],
+    ),
+    (Column::Status, &["status", "state"]),
+    (Column::Purpose, &["purpose", "role", "usage"]),
+    (Column::Pool, &["pool", "ispool"]),
+    (Column::Device, &["device", "devicename", "server"]),
+];
+
+fn alias(word: &str) -> Option<Column> {
+    ALIASES
+        .iter()
+        .find(|(_, names)| names.contains(&word))
+        .map(|(column, _)| *column)
+}
+
+/// The column a header names: the whole header first ("Prefix Length" is a mask, not a
+/// prefix), then its words in order.
+pub fn column_of(header: &str) -> Option<Column> {
+    let words: Vec<String> = header
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    alias(&words.concat()).or_else(|| words.iter().find_map(|w| alias(w)))
+}
+
+/// The columns of a header row: which cell index holds what (the first of two columns
+/// of one kind wins), and the headers carve does not know.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Header {
+    pub columns: Vec<(Column, usize)>,
+    pub unknown: Vec<String>,
+    /// Headers naming a column already found (ignored).
+    pub repeated: Vec<String>,
+}
+
+impl Header {
+    pub fn parse(cells: &[String]) -> Header {
+        let mut header = Header::default();
+        for (i, cell) in cells.iter().enumerate() {
+            let text = cell.trim();
+            if text.is_empty() {
+                continue;
+            }
+            match column_of(text) {
+                Some(c) if header.index(c).is_some() => header.repeated.push(text.to_owned()),
+                Some(c) => header.columns.push((c, i)),
+                None => header.unknown.push(text.to_owned()),
+            }
+        }
+        header
+    }
+
+    pub fn index(&self, column: Column) -> Option<usize> {
+        self.columns
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map(|(_, i)| *i)
+    }
+
+    /// Whether it names an address column (a subnet or an IP).
+    pub fn has_address(&self) -> bool {
+        self.index(Column::Subnet).is_some() || self.index(Column::Ip).is_some()
+    }
+
+    /// The trimmed cell of `column` in `row`, None when absent or blank.
+    pub fn cell<'r>(&self, row: &'r [String], column: Column) -> Option<&'r str> {
+        let text = row.get(self.index(column)?)?;
+        let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_found_whatever_their_spelling() {
+        for (header, column) in [
+            ("Subnet", Column::Subnet),
+            (" CIDR ", Column::Subnet),
+            ("Subnet / CIDR", Column::Subnet),
+            ("Prefix Length", Column::Mask),
+            ("Net-Mask", Column::Mask),
+            ("IP Address", Column::Ip),
+            ("VLAN ID", Column::Vlan),
+            ("Site (DC)", Column::Location),
+            ("Customer Name", Column::Customer),
+            ("Reverse DNS", Column::Rdns),
+            ("PTR", Column::Rdns),
+            ("Notes", Column::Description),
+        ] {
+            assert_eq!(column_of(header), Some(column), "{header}");
+        }
+        assert_eq!(column_of("Rack"), None);
+    }
+
+    #[test]
+    fn unknown_and_repeated_headers_are_reported() {
+        let cells: Vec<String> = ["Network", "Mask", "Rack", "Comment", "Notes"]
+            .map(String::from)
+            .to_vec();
+        let header = Header::parse(&cells);
+        assert_eq!(header.index(Column::Subnet), Some(0));
+        assert_eq!(header.index(Column::Description), Some(3));
+        assert_eq!(header.unknown, ["Rack"]);
+        assert_eq!(header.repeated, ["Notes"]);
+        assert!(header.has_address());
+    }
+}

@@ -1,0 +1,298 @@
+//! What the rows become in the tree, given what the database holds: new roots, the buddy
+//! steps between a block and the subnets inside it (and their free other halves), pools
+//! for the addresses, and every conflict (a duplicate, an overlap with a different
+//! owner, an address outside any subnet, an unknown VLAN or location) with its row.
+//! A row that matches the database already changes nothing, so an import runs twice
+//! the same.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::records::{At, Fields, IpRow, Problem, Records, SubnetRow};
+use super::values::Status;
+use crate::engine::prefix::supernets;
+
+/// A subnet's meaning, as import compares and writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Meaning {
+    /// Free, Allocated or Reserved (parked is the flag).
+    pub status: Option<Status>,
+    pub parked: bool,
+    pub pool: bool,
+    pub customer: Option<String>,
+    pub location: Option<String>,
+    pub vlan: Option<i32>,
+    pub description: Option<String>,
+    pub purpose: Option<String>,
+    pub device: Option<String>,
+}
+
+impl Meaning {
+    fn of(fields: &Fields) -> Meaning {
+        let status = match fields.status {
+            Some(Status::Parked) | Some(Status::Free) => None,
+            Some(held) => Some(held),
+            None if fields.customer.is_some() => Some(Status::Allocated),
+            None => None,
+        };
+        Meaning {
+            status,
+            parked: fields.status == Some(Status::Parked),
+            pool: fields.pool,
+            customer: fields.customer.clone(),
+            location: fields.location.clone(),
+            vlan: fields.vlan,
+            description: fields.description.clone(),
+            purpose: fields.purpose.clone(),
+            device: fields.device.clone(),
+        }
+    }
+
+    /// The same meaning on a block that holds others (which cannot itself be held).
+    fn as_container(&self) -> Meaning {
+        Meaning {
+            status: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// An address record's meaning.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IpMeaning {
+    pub parked: bool,
+    pub customer: Option<String>,
+    pub vlan: Option<i32>,
+    pub purpose: Option<String>,
+    pub rdns: Option<String>,
+    pub description: Option<String>,
+    pub device: Option<String>,
+}
+
+impl IpMeaning {
+    fn of(row: &IpRow) -> IpMeaning {
+        let f = &row.fields;
+        IpMeaning {
+            parked: f.status == Some(Status::Parked),
+            customer: f.customer.clone(),
+            vlan: f.vlan,
+            purpose: f.purpose.clone(),
+            rdns: row.rdns.clone(),
+            description: f.description.clone(),
+            device: f.device.clone(),
+        }
+    }
+}
+
+/// A subnet in the database, as import sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExistingSubnet {
+    pub meaning: Meaning,
+    pub subdivided: bool,
+    pub effective_location: Option<String>,
+    /// (location, VID) of its own or inherited VLAN.
+    pub effective_vlan: Option<(String, i32)>,
+}
+
+impl ExistingSubnet {
+    /// A free leaf that says nothing: import may give it meaning or carve it.
+    fn is_blank(&self) -> bool {
+        !self.subdivided && self.meaning == Meaning::default()
+    }
+}
+
+pub type ExistingIp = IpMeaning;
+
+/// What the database holds where the file reaches, and the names it knows.
+#[derive(Debug, Clone, Default)]
+pub struct Existing {
+    pub subnets: HashMap<IpNet, ExistingSubnet>,
+    pub ips: HashMap<IpAddr, ExistingIp>,
+    pub locations: HashSet<String>,
+    /// (location, VID).
+    pub vlans: HashSet<(String, i32)>,
+    pub devices: HashSet<String>,
+}
+
+/// A subnet to create (or, for `Plan::assign`, an existing blank one to change).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewSubnet {
+    pub cidr: IpNet,
+    pub parent: Option<IpNet>,
+    pub subdivided: bool,
+    pub meaning: Meaning,
+    pub effective_location: Option<String>,
+    pub effective_vlan: Option<(String, i32)>,
+    /// The row it comes from; None for a buddy step carve adds.
+    pub at: Option<At>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewIp {
+    pub address: IpAddr,
+    pub pool: IpNet,
+    pub meaning: IpMeaning,
+    /// The location of its VLAN (its pool's).
+    pub vlan_location: Option<String>,
+    pub at: At,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan {
+    /// New subnets, parents before children.
+    pub subnets: Vec<NewSubnet>,
+    /// Existing blank subnets that take a row's meaning (and maybe children).
+    pub assign: Vec<NewSubnet>,
+    /// Existing blank leaves that new subnets are carved from.
+    pub subdivide: Vec<IpNet>,
+    pub ips: Vec<NewIp>,
+    /// Customers to create.
+    pub customers: BTreeSet<String>,
+    /// Rows the database holds already, as they are.
+    pub unchanged: usize,
+    pub problems: Vec<Problem>,
+}
+
+/// Plans `records` against `existing`; `default_location` goes to new root blocks that
+/// name none.
+pub fn plan(records: &Records, existing: &Existing, default_location: Option<&str>) -> Plan {
+    let mut planner = Planner {
+        existing,
+        plan: Plan {
+            problems: records.problems.clone(),
+            ..Plan::default()
+        },
+        imported: BTreeMap::new(),
+    };
+    planner.collect_subnets(records);
+    let pools = planner.place_ips(records);
+    planner.build_tree(&pools, default_location);
+    planner.check_names();
+    let mut plan = planner.plan;
+    plan.problems.sort();
+    plan
+}
+
+struct Planner<'a> {
+    existing: &'a Existing,
+    plan: Plan,
+    /// Imported subnets by CIDR, with their meaning.
+    imported: BTreeMap<IpNet, (At, Meaning)>,
+}
+
+impl Planner<'_> {
+    fn problem(&mut self, at: &At, message: String) {
+        self.plan.problems.push(Problem {
+            at: at.clone(),
+            message,
+        });
+    }
+
+    fn collect_subnets(&mut self, records: &Records) {
+        let mut seen: HashMap<IpNet, &SubnetRow> = HashMap::new();
+        for row in &records.subnets {
+            if let Some(first) = seen.get(&row.cidr) {
+                let message = format!("{} is on {} already (a duplicate)", row.cidr, first.at);
+                self.problem(&row.at, message);
+                continue;
+            }
+            seen.insert(row.cidr, row);
+            self.imported
+                .insert(row.cidr, (row.at.clone(), Meaning::of(&row.fields)));
+        }
+        // A pool named next to addresses, not on a row of its own, is added as a pool.
+        for row in &records.ips {
+            if let Some(pool) = row.pool
+                && !self.imported.contains_key(&pool)
+                && !self.existing.subnets.contains_key(&pool)
+            {
+                let meaning = Meaning {
+                    pool: true,
+                    ..Meaning::default()
+                };
+                self.imported.insert(pool, (row.at.clone(), meaning));
+            }
+        }
+    }
+
+    /// The deepest imported or existing subnet holding `net` (not `net` itself).
+    fn container(&self, net: &IpNet) -> Option<IpNet> {
+        supernets(net)
+            .into_iter()
+            .find(|s| self.imported.contains_key(s) || self.existing.subnets.contains_key(s))
+    }
+
+    /// Places each address in its pool; returns the pools used.
+    fn place_ips(&mut self, records: &Records) -> BTreeSet<IpNet> {
+        let mut pools = BTreeSet::new();
+        let mut seen: HashMap<IpAddr, At> = HashMap::new();
+        for row in &records.ips {
+            if let Some(first) = seen.get(&row.address) {
+                let message = format!("{} is on {first} already (a duplicate)", row.address);
+                self.problem(&row.at, message);
+                continue;
+            }
+            seen.insert(row.address, row.at.clone());
+            let host = IpNet::from(row.address);
+            let Some(pool) = self.container(&host) else {
+                let message = format!(
+                    "{} is outside every subnet in the file and in carve: add a row for its subnet",
+                    row.address
+                );
+                self.problem(&row.at, message);
+                continue;
+            };
+            if let Some(named) = row.pool
+                && named != pool
+            {
+                let message = format!(
+                    "{} is in {pool}, not in {named} as the row says",
+                    row.address
+                );
+                self.problem(&row.at, message);
+                continue;
+            }
+            let meaning = IpMeaning::of(row);
+            pools.insert(pool);
+            if let Some(existing) = self.existing.ips.get(&row.address) {
+                if *existing == meaning {
+                    self.plan.unchanged += 1;
+                } else {
+                    let message = format!(
+                        "{} is recorded in carve already, differently (carve ip show {})",
+                        row.address, row.address
+                    );
+                    self.problem(&row.at, message);
+                }
+                continue;
+            }
+            match self.existing.subnets.get(&pool) {
+                Some(e) if !e.meaning.pool => {
+                    let message = format!(
+                        "{} is in {pool}, which is not a pool in carve (carve subnet set {pool} --pool)",
+                        row.address
+                    );
+                    self.problem(&row.at, message);
+                    continue;
+                }
+                _ => {}
+            }
+            self.plan.ips.push(NewIp {
+                address: row.address,
+                pool,
+                meaning,
+                vlan_location: None,
+                at: row.at.clone(),
+            });
+        }
+        pools
+    }
+}
+
+mod tree;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! `carve import FILE`: a spreadsheet becomes subnets and addresses in one transaction,
+//! or, when any row is wrong, nothing changes and every wrong row is reported.
+//! Re-importing the same file finds everything in place and changes nothing.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::tx::{journal_failure, retrying};
+use crate::error::{Error, ErrorKind, Result};
+use crate::import::{self, NewSubnet, Plan, Problem, Records};
+use crate::store::import as store;
+use crate::store::journal::{self, Event};
+use crate::store::{Db, carving, db_error};
+
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub path: PathBuf,
+    /// Only this sheet of a workbook.
+    pub sheet: Option<String>,
+    /// The location of new root blocks whose rows name none.
+    pub location: Option<String>,
+    pub dry_run: bool,
+}
+
+/// Told how a long import is going (the CLI draws a progress bar).
+pub trait Progress: Sync {
+    /// A new stage of `total` steps (0: unknown).
+    fn stage(&self, name: &'static str, total: u64);
+    fn advance(&self, steps: u64);
+}
+
+/// No progress shown.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn stage(&self, _: &'static str, _: u64) {}
+    fn advance(&self, _: u64) {}
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    pub dry_run: bool,
+    /// Rows with content (header rows aside).
+    pub rows: usize,
+    /// Blank rows and free addresses.
+    pub skipped: usize,
+    /// Subnets created, buddy steps and free halves included.
+    pub subnets: usize,
+    /// Of those, the ones that rows name.
+    pub subnets_from_rows: usize,
+    /// Free subnets carve had that took a row's meaning.
+    pub assigned: usize,
+    pub ips: usize,
+    /// Rows carve holds already, as they are.
+    pub unchanged: usize,
+    pub customers: Vec<String>,
+    pub ignored_columns: Vec<String>,
+    pub ignored_sheets: Vec<String>,
+    pub problems: Vec<Problem>,
+    /// What would be (or was) created, one line each.
+    pub changes: Vec<String>,
+}
+
+pub async fn import(
+    db: &Db,
+    request: &ImportRequest,
+    progress: &dyn Progress,
+) -> Result<ImportReport> {
+    progress.stage("reading", 0);
+    let (path, sheet) = (request.path.clone(), request.sheet.clone());
+    let records = tokio::task::spawn_blocking(move || {
+        let sheets = import::read::read(&path, sheet.as_deref())?;
+        import::records(&sheets).map_err(|e| Error::validation(format!("{}: {e}", path.display())))
+    })
+    .await
+    .map_err(|e| Error::internal(format!("reading the file failed: {e}")))??;
+    let result = retrying!(attempt(db, request, &records, progress));
+    if let Err(error) = &result
+        && !request.dry_run
+    {
+        let request = json!({"file": request.path.display().to_string(), "rows": records.rows});
+        journal_failure(db, "import", error, request).await;
+    }
+    result
+}
+
+async fn attempt(
+    db: &Db,
+    request: &ImportRequest,
+    records: &Records,
+    progress: &dyn Progress,
+) -> Result<ImportReport> {
+    progress.stage("planning", 0);
+    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    let nets: Vec<ipnet::IpNet> = records
+        .subnets
+        .iter()
+        .map(|s| s.cidr)
+        .chain(records.ips.iter().map(|ip| ip.address.into()))
+        .collect();
+    let roots = store::roots_over(&mut tx, &nets).await?;
+    carving::lock_roots(&mut tx, &roots).await?;
+    let existing = store::existing(&mut tx, &roots).await?;
+    if let Some(location) = &request.location
+        && !existing.locations.contains(location)
+    {
+        return Err(Error::not_found(format!(
+            "--location {location:?} is not a location carve knows (carve location add {location:?})"
+        )));
+    }
+    let plan = import::plan(records, &existing, request.location.as_deref());
+    let report = report(request, records, &plan);
+    let nothing = plan.subnets.is_empty() && plan.assign.is_empty() && plan.ips.is_empty();
+    if !plan.problems.is_empty() || request.dry_run || nothing {
+        tx.rollback().await.map_err(db_error)?;
+        return Ok(report);
+    }
+    let customers: Vec<String> = plan.customers.iter().cloned().collect();
+    let ids = store::ids(&mut tx, &customers).await?;
+    let subdivided = store::subdivide(&mut tx, &plan.subdivide).await?;
+    let assign: Vec<&NewSubnet> = plan.assign.iter().collect();
+    let assigned = store::update_blank(&mut tx, &assign, &ids).await?;
+    if subdivided != plan.subdivide.len() as u64 || assigned != plan.assign.len() as u64 {
+        return Err(Error::internal(
+            "import: free subnets changed under the import's lock",
+        ));
+    }
+    progress.stage("writing subnets", plan.subnets.len() as u64);
+    let advance = |n| progress.advance(n);
+    store::insert_subnets(&mut tx, &plan.subnets, &ids, &advance)
+        .await
+        .map_err(overlap_meanwhile)?;
+    progress.stage("writing addresses", plan.ips.len() as u64);
+    store::insert_ips(&mut tx, &plan.ips, &ids).await?;
+    progress.advance(plan.ips.len() as u64);
+    let detail = json!({"file": report.file, "sheet": request.sheet, "rows": report.rows,
+                        "subnets": report.subnets, "subnets_from_rows": report.subnets_from_rows,
+                        "assigned": report.assigned, "ips": report.ips,
+                        "unchanged": report.unchanged, "customers": report.customers.len()});
+    journal::record(&mut tx, &Event::new("import", detail)).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(report)
+}
+
+/// A root another carve added meanwhile overlaps one of ours: try again from the start
+/// (which then reports the overlap, with its row).
+fn overlap_meanwhile(error: Error) -> Error {
+    if error.message.contains("subnets_no_overlapping_roots") {
+        Error::new(ErrorKind::Busy, error.message)
+    } else {
+        error
+    }
+}
+
+fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportReport {
+    let from_rows = plan.subnets.iter().filter(|s| s.at.is_some()).count();
+    let mut changes: Vec<String> = plan
+        .subnets
+        .iter()
+        .chain(&plan.assign)
+        .filter(|s| s.at.is_some())
+        .map(|s| {
+            let m = &s.meaning;
+            let mut line = format!("subnet {}", s.cidr);
+            let state = match (s.subdivided, m.status) {
+                (true, _) => "block",
+                (false, Some(status)) => status.as_str(),
+                (false, None) => "free",
+            };
+            line.push_str(&format!(" {state}"));
+            for (key, value) in [("customer", &m.customer), ("location", &m.location)] {
+                if let Some(v) = value {
+                    line.push_str(&format!(" {key}={v}"));
+                }
+            }
+            if m.pool {
+                line.push_str(" pool");
+            }
+            if m.parked {
+                line.push_str(" parked");
+            }
+            line
+        })
+        .collect();
+    changes.extend(plan.ips.iter().map(|ip| {
+        let holder = ip.meaning.customer.as_deref().unwrap_or("-");
+        format!("ip {} in {} customer={holder}", ip.address, ip.pool)
+    }));
+    ImportReport {
+        file: request.path.display().to_string(),
+        dry_run: request.dry_run,
+        rows: records.rows,
+        skipped: records.skipped,
+        subnets: plan.subnets.len(),
+        subnets_from_rows: from_rows,
+        assigned: plan.assign.len(),
+        ips: plan.ips.len(),
+        unchanged: plan.unchanged,
+        customers: plan.customers.iter().cloned().collect(),
+        ignored_columns: records.ignored_columns.clone(),
+        ignored_sheets: records.ignored_sheets.clone(),
+        problems: plan.problems.clone(),
+        changes,
+    }
+}

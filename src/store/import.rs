@@ -1,0 +1,420 @@
+//! Import in bulk: what the database holds where a file reaches (read after the roots
+//! there are locked), and writing a plan set-wise: one statement per prefix length for
+//! subnets (parents exist before their children), one for addresses.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ipnet::IpNet;
+use sqlx::PgConnection;
+
+use super::errors::db_error;
+use crate::error::Result;
+use crate::import::plan::{IpMeaning, Meaning};
+use crate::import::values::Status;
+use crate::import::{Existing, ExistingSubnet, NewIp, NewSubnet};
+
+/// The roots overlapping any of `nets` (GiST probes of the roots' exclusion index).
+pub async fn roots_over(conn: &mut PgConnection, nets: &[IpNet]) -> Result<Vec<IpNet>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT r.cidr FROM unnest($1::cidr[]) n
+         JOIN subnets r ON r.parent_id IS NULL AND r.cidr && n ORDER BY 1",
+    )
+    .bind(nets)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+#[derive(sqlx::FromRow)]
+struct SubnetRow {
+    cidr: IpNet,
+    allocation_status: String,
+    is_unavailable: bool,
+    is_pool: bool,
+    customer: Option<String>,
+    location: Option<String>,
+    vlan: Option<i32>,
+    description: Option<String>,
+    purpose: Option<String>,
+    device: Option<String>,
+    effective_location: Option<String>,
+    effective_vlan_location: Option<String>,
+    effective_vlan: Option<i32>,
+}
+
+#[derive(sqlx::FromRow)]
+struct IpRow {
+    address: IpNet,
+    is_unavailable: bool,
+    customer: Option<String>,
+    vlan: Option<i32>,
+    purpose: Option<String>,
+    rdns: Option<String>,
+    description: Option<String>,
+    device: Option<String>,
+}
+
+/// Every subnet and address under `roots`, and the names carve knows.
+pub async fn existing(conn: &mut PgConnection, roots: &[IpNet]) -> Result<Existing> {
+    let subnets: Vec<SubnetRow> = sqlx::query_as(
+        "SELECT s.cidr, s.allocation_status, s.is_unavailable, s.is_pool, c.name AS customer,
+                l.name AS location, v.vid AS vlan, s.description, s.purpose, d.name AS device,
+                el.name AS effective_location, evl.name AS effective_vlan_location,
+                ev.vid AS effective_vlan
+         FROM unnest($1::cidr[]) r
+         JOIN subnets s ON s.cidr >= r AND s.cidr <= cidr_last(r)
+         LEFT JOIN customers c ON c.id = s.customer_id
+         LEFT JOIN locations l ON l.id = s.location_id
+         LEFT JOIN vlans v ON v.id = s.vlan_id
+         LEFT JOIN devices d ON d.id = s.device_id
+         LEFT JOIN locations el ON el.id = s.effective_location_id
+         LEFT JOIN vlans ev ON ev.id = s.effective_vlan_id
+         LEFT JOIN locations evl ON evl.id = ev.location_id",
+    )
+    .bind(roots)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let ips: Vec<IpRow> = sqlx::query_as(
+        "SELECT a.address, a.is_unavailable, c.name AS customer, v.vid AS vlan, a.purpose,
+                a.rdns, a.description, d.name AS device
+         FROM unnest($1::cidr[]) r
+         JOIN ip_addresses a ON a.address >= r AND a.address <= cidr_last(r)
+         LEFT JOIN customers c ON c.id = a.customer_id
+         LEFT JOIN vlans v ON v.id = a.vlan_id
+         LEFT JOIN devices d ON d.id = a.device_id",
+    )
+    .bind(roots)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let names = |sql: &'static str| sqlx::query_scalar::<_, String>(sql);
+    let locations = names("SELECT name FROM locations")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let devices = names("SELECT name FROM devices")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let vlans: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT l.name, v.vid FROM vlans v JOIN locations l ON l.id = v.location_id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(Existing {
+        subnets: subnets
+            .into_iter()
+            .map(|s| (s.cidr, existing_subnet(s)))
+            .collect(),
+        ips: ips
+            .into_iter()
+            .map(|a| (a.address.addr(), existing_ip(a)))
+            .collect(),
+        locations: locations.into_iter().collect(),
+        vlans: vlans.into_iter().collect(),
+        devices: devices.into_iter().collect(),
+    })
+}
+
+fn existing_subnet(s: SubnetRow) -> ExistingSubnet {
+    let status = match s.allocation_status.as_str() {
+        "allocated" => Some(Status::Allocated),
+        "reserved" => Some(Status::Reserved),
+        _ => None,
+    };
+    ExistingSubnet {
+        meaning: Meaning {
+            status,
+            parked: s.is_unavailable,
+            pool: s.is_pool,
+            customer: s.customer,
+            location: s.location,
+            vlan: s.vlan,
+            description: s.description,
+            purpose: s.purpose,
+            device: s.device,
+        },
+        subdivided: s.allocation_status == "subdivided",
+        effective_location: s.effective_location,
+        effective_vlan: s.effective_vlan_location.zip(s.effective_vlan),
+    }
+}
+
+fn existing_ip(a: IpRow) -> IpMeaning {
+    IpMeaning {
+        parked: a.is_unavailable,
+        customer: a.customer,
+        vlan: a.vlan,
+        purpose: a.purpose,
+        rdns: a.rdns,
+        description: a.description,
+        device: a.device,
+    }
+}
+
+/// Ids of the names a plan uses; customers it names are created first.
+#[derive(Debug, Default)]
+pub struct Ids {
+    locations: HashMap<String, i64>,
+    customers: HashMap<String, i64>,
+    devices: HashMap<String, i64>,
+    vlans: HashMap<(String, i32), i64>,
+}
+
+impl Ids {
+    fn vlan(&self, key: Option<&(String, i32)>) -> Option<i64> {
+        key.and_then(|k| self.vlans.get(k).copied())
+    }
+}
+
+pub async fn ids(conn: &mut PgConnection, customers: &[String]) -> Result<Ids> {
+    sqlx::query(
+        "INSERT INTO customers (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(customers)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let map = |rows: Vec<(String, i64)>| rows.into_iter().collect::<HashMap<_, _>>();
+    let locations = sqlx::query_as("SELECT name, id FROM locations")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let customers = sqlx::query_as("SELECT name, id FROM customers WHERE name = ANY($1)")
+        .bind(customers)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let devices = sqlx::query_as("SELECT name, id FROM devices")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let vlans: Vec<(String, i32, i64)> = sqlx::query_as(
+        "SELECT l.name, v.vid, v.id FROM vlans v JOIN locations l ON l.id = v.location_id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(Ids {
+        locations: map(locations),
+        customers: map(customers),
+        devices: map(devices),
+        vlans: vlans
+            .into_iter()
+            .map(|(l, vid, id)| ((l, vid), id))
+            .collect(),
+    })
+}
+
+/// Columns of subnets as arrays, one element per node.
+#[derive(Default)]
+struct SubnetColumns {
+    cidr: Vec<IpNet>,
+    parent: Vec<Option<IpNet>>,
+    status: Vec<&'static str>,
+    parked: Vec<bool>,
+    pool: Vec<bool>,
+    location: Vec<Option<i64>>,
+    effective_location: Vec<Option<i64>>,
+    vlan: Vec<Option<i64>>,
+    effective_vlan: Vec<Option<i64>>,
+    customer: Vec<Option<i64>>,
+    device: Vec<Option<i64>>,
+    description: Vec<Option<String>>,
+    purpose: Vec<Option<String>>,
+}
+
+impl SubnetColumns {
+    fn of(nodes: &[&NewSubnet], ids: &Ids) -> SubnetColumns {
+        let mut c = SubnetColumns::default();
+        let id = |map: &HashMap<String, i64>, name: &Option<String>| {
+            name.as_ref().and_then(|n| map.get(n).copied())
+        };
+        for node in nodes {
+            let m = &node.meaning;
+            c.cidr.push(node.cidr);
+            c.parent.push(node.parent);
+            c.status.push(match (node.subdivided, m.status) {
+                (true, _) => "subdivided",
+                (false, Some(Status::Allocated)) => "allocated",
+                (false, Some(Status::Reserved)) => "reserved",
+                _ => "unallocated",
+            });
+            c.parked.push(m.parked);
+            c.pool.push(m.pool);
+            c.location.push(id(&ids.locations, &m.location));
+            c.effective_location
+                .push(id(&ids.locations, &node.effective_location));
+            let own_vlan = m.vlan.zip(node.effective_location.clone());
+            c.vlan
+                .push(ids.vlan(own_vlan.map(|(v, l)| (l, v)).as_ref()));
+            c.effective_vlan
+                .push(ids.vlan(node.effective_vlan.as_ref()));
+            c.customer.push(id(&ids.customers, &m.customer));
+            c.device.push(id(&ids.devices, &m.device));
+            c.description.push(m.description.clone());
+            c.purpose.push(m.purpose.clone());
+        }
+        c
+    }
+}
+
+const SUBNET_VALUES: &str = "unnest($1::cidr[], $2::cidr[], $3::text[], $4::bool[], $5::bool[],
+        $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::text[],
+        $13::text[])
+    AS x(cidr, parent, status, parked, pool, location, effective_location, vlan,
+         effective_vlan, customer, device, description, purpose)";
+
+/// Runs `sql` (which reads [`SUBNET_VALUES`]) for `nodes`; returns the rows it touched.
+async fn write_subnets(
+    conn: &mut PgConnection,
+    sql: String,
+    nodes: &[&NewSubnet],
+    ids: &Ids,
+) -> Result<u64> {
+    let c = SubnetColumns::of(nodes, ids);
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(c.cidr)
+        .bind(c.parent)
+        .bind(c.status)
+        .bind(c.parked)
+        .bind(c.pool)
+        .bind(c.location)
+        .bind(c.effective_location)
+        .bind(c.vlan)
+        .bind(c.effective_vlan)
+        .bind(c.customer)
+        .bind(c.device)
+        .bind(c.description)
+        .bind(c.purpose)
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+/// Inserts new subnets, a prefix length at a time so parents exist before their
+/// children; `done` is told how many went in after each length.
+pub async fn insert_subnets(
+    conn: &mut PgConnection,
+    nodes: &[NewSubnet],
+    ids: &Ids,
+    done: &(dyn Fn(u64) + Sync),
+) -> Result<u64> {
+    let mut levels: BTreeMap<u8, Vec<&NewSubnet>> = BTreeMap::new();
+    for node in nodes {
+        levels.entry(node.cidr.prefix_len()).or_default().push(node);
+    }
+    let sql = format!(
+        "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, allocation_status,
+             is_unavailable, unavailable_reason, is_pool, location_id, effective_location_id,
+             vlan_id, effective_vlan_id, customer_id, device_id, description, purpose)
+         SELECT x.cidr, p.id, p.cidr, p.hidden, x.status, x.parked,
+                CASE WHEN x.parked THEN 'parked in the imported file' END, x.pool, x.location,
+                x.effective_location, x.vlan, x.effective_vlan, x.customer, x.device,
+                x.description, x.purpose
+         FROM {SUBNET_VALUES}
+         LEFT JOIN subnets p ON p.cidr = x.parent
+         WHERE x.parent IS NULL OR p.id IS NOT NULL"
+    );
+    let mut total = 0;
+    for level in levels.values() {
+        let n = write_subnets(conn, sql.clone(), level, ids).await?;
+        if n != level.len() as u64 {
+            return Err(crate::error::Error::internal(format!(
+                "import: {} of {} /{} subnets found their parent",
+                n,
+                level.len(),
+                level[0].cidr.prefix_len()
+            )));
+        }
+        total += n;
+        done(n);
+    }
+    Ok(total)
+}
+
+/// Gives existing blank subnets their rows' meaning (or makes blank leaves subdivided);
+/// returns how many it changed (a blank one changed meanwhile is not).
+pub async fn update_blank(conn: &mut PgConnection, nodes: &[&NewSubnet], ids: &Ids) -> Result<u64> {
+    let sql = format!(
+        "UPDATE subnets s SET allocation_status = x.status, is_unavailable = x.parked,
+             unavailable_reason = CASE WHEN x.parked THEN 'parked in the imported file' END,
+             is_pool = x.pool, location_id = x.location,
+             effective_location_id = x.effective_location,
+             vlan_id = x.vlan, effective_vlan_id = x.effective_vlan,
+             customer_id = x.customer, device_id = x.device, description = x.description,
+             purpose = x.purpose, updated_at = now()
+         FROM {SUBNET_VALUES}
+         WHERE s.cidr = x.cidr AND s.allocation_status = 'unallocated' AND NOT s.is_unavailable
+           AND NOT s.is_pool AND s.customer_id IS NULL AND s.location_id IS NULL
+           AND s.vlan_id IS NULL AND s.description IS NULL AND s.purpose IS NULL"
+    );
+    write_subnets(conn, sql, nodes, ids).await
+}
+
+/// Inserts the address records, each in its pool.
+pub async fn insert_ips(conn: &mut PgConnection, ips: &[NewIp], ids: &Ids) -> Result<u64> {
+    let id = |map: &HashMap<String, i64>, name: &Option<String>| {
+        name.as_ref().and_then(|n| map.get(n).copied())
+    };
+    let address: Vec<IpNet> = ips.iter().map(|ip| IpNet::from(ip.address)).collect();
+    let pool: Vec<IpNet> = ips.iter().map(|ip| ip.pool).collect();
+    let m: Vec<&IpMeaning> = ips.iter().map(|ip| &ip.meaning).collect();
+    let vlan: Vec<Option<i64>> = ips
+        .iter()
+        .map(|ip| {
+            let key = ip.vlan_location.clone().zip(ip.meaning.vlan);
+            ids.vlan(key.as_ref())
+        })
+        .collect();
+    let done = sqlx::query(
+        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden, customer_id,
+             device_id, vlan_id, purpose, rdns, rdns_updated_at, is_unavailable,
+             unavailable_reason, description)
+         SELECT x.address, s.id, s.cidr, s.hidden, x.customer, x.device, x.vlan, x.purpose,
+                x.rdns, CASE WHEN x.rdns IS NOT NULL THEN now() END, x.parked,
+                CASE WHEN x.parked THEN 'parked in the imported file' END, x.description
+         FROM unnest($1::inet[], $2::cidr[], $3::int8[], $4::int8[], $5::int8[], $6::text[],
+                     $7::text[], $8::bool[], $9::text[])
+              AS x(address, pool, customer, device, vlan, purpose, rdns, parked, description)
+         JOIN subnets s ON s.cidr = x.pool",
+    )
+    .bind(address)
+    .bind(pool)
+    .bind(
+        m.iter()
+            .map(|m| id(&ids.customers, &m.customer))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        m.iter()
+            .map(|m| id(&ids.devices, &m.device))
+            .collect::<Vec<_>>(),
+    )
+    .bind(vlan)
+    .bind(m.iter().map(|m| m.purpose.clone()).collect::<Vec<_>>())
+    .bind(m.iter().map(|m| m.rdns.clone()).collect::<Vec<_>>())
+    .bind(m.iter().map(|m| m.parked).collect::<Vec<_>>())
+    .bind(m.iter().map(|m| m.description.clone()).collect::<Vec<_>>())
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+/// Makes blank leaves subdivided (new subnets are carved from them).
+pub async fn subdivide(conn: &mut PgConnection, leaves: &[IpNet]) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE subnets SET allocation_status = 'subdivided', updated_at = now()
+         WHERE cidr = ANY($1) AND allocation_status = 'unallocated' AND NOT is_unavailable
+           AND NOT is_pool AND customer_id IS NULL",
+    )
+    .bind(leaves)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
