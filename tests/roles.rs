@@ -96,9 +96,15 @@ async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
     assert_eq!(code, 0, "{stderr}");
     // The operator's changes are kept in row history, which it can read (undo) but
     // not write: nobody forges or erases what undo relies on.
-    let mut as_operator = t.options.clone().username(&operator).password("carve");
-    as_operator = as_operator.database(&t.name);
-    let pool = sqlx::PgPool::connect_with(as_operator).await.unwrap();
+    let operator_options = t
+        .options
+        .clone()
+        .username(&operator)
+        .password("carve")
+        .database(&t.name);
+    let pool = sqlx::PgPool::connect_with(operator_options.clone())
+        .await
+        .unwrap();
     let forged = sqlx::query("DELETE FROM row_changes").execute(&pool).await;
     assert!(
         forged
@@ -114,6 +120,34 @@ async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
         plan["undone"][0]["journal"][0]["db_role"],
         operator.as_str()
     );
+    // Nor can a table of its own in its temporary schema take the history's place (the
+    // trigger runs with the owner's rights).
+    let pool = sqlx::PgPool::connect_with(operator_options.clone())
+        .await
+        .unwrap();
+    let mut session = pool.acquire().await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TEMP TABLE row_changes (id bigint, change text, table_name text, row_id bigint,
+                                        before jsonb, after jsonb);
+         UPDATE subnets SET description = 'decoy' WHERE cidr = '203.0.113.0/24';",
+    )
+    .execute(&mut *session)
+    .await
+    .unwrap();
+    let decoyed: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_temp.row_changes")
+        .fetch_one(&mut *session)
+        .await
+        .unwrap();
+    assert_eq!(decoyed, 0, "history went to the session's own table");
+    drop(session);
+    pool.close().await;
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM row_changes WHERE after->>'description' = 'decoy'",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, 1);
     let (code, refused, _) = run(&read_url, &["undo", "--last"]);
     assert_eq!(
         (code, refused["error"]["kind"].as_str()),

@@ -44,12 +44,12 @@ fn undo_text(outcome: &UndoOutcome) -> String {
     };
     let mut text = String::new();
     for change in &outcome.undone {
-        // The last row of a change is its summary (the allocation after its splits).
-        if let Some((last, rest)) = change.journal.split_last() {
-            text.push_str(&format!("{verb} {}\n", clean(&undo::describe(last))));
-            for entry in rest {
-                text.push_str(&format!("  with {}\n", clean(&undo::describe(entry))));
-            }
+        let summary = undo::headline(&change.journal);
+        if let Some(entry) = summary {
+            text.push_str(&format!("{verb} {}\n", clean(&undo::describe(entry))));
+        }
+        for entry in change.journal.iter().filter(|e| Some(*e) != summary) {
+            text.push_str(&format!("  with {}\n", clean(&undo::describe(entry))));
         }
         let rows: Vec<Vec<String>> = change
             .rows
@@ -59,12 +59,14 @@ fn undo_text(outcome: &UndoOutcome) -> String {
                     r.kind.to_owned(),
                     clean(&r.target),
                     r.action.to_owned(),
-                    clean(&r.from),
-                    clean(&r.to),
+                    clean(&r.summary()),
                 ]
             })
             .collect();
-        text.push_str(&table(&["ROW", "TARGET", "ACTION", "WAS", "NOW"], &rows));
+        text.push_str(&table(
+            &["ROW", "TARGET", "ACTION", "WHAT CHANGES BACK"],
+            &rows,
+        ));
     }
     text
 }

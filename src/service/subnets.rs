@@ -334,7 +334,13 @@ async fn set_once(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
     };
     attributes::set_fields(&mut tx, node.id, vlan_id, changes.description.clone(), pool).await?;
     if vlan_id.is_some() {
-        attributes::cascade(&mut tx, &node, attributes::Inherited::Vlan).await?;
+        attributes::cascade(
+            &mut tx,
+            node.id,
+            node.parent_id,
+            attributes::Inherited::Vlan,
+        )
+        .await?;
     }
     let events = vec![
         Event::new(

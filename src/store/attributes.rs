@@ -104,15 +104,20 @@ pub async fn set_location(
         .execute(&mut *conn)
         .await
         .map_err(db_error)?;
-    cascade(conn, subnet, Inherited::Location).await
+    cascade(conn, subnet.id, subnet.parent_id, Inherited::Location).await
 }
 
 /// Recomputes an inherited attribute for the subnet's whole subtree, walking it
 /// top-down along parent_id: each node takes its own value, else its parent's
 /// effective one.
-pub async fn cascade(conn: &mut PgConnection, subnet: &Subnet, what: Inherited) -> Result<()> {
+pub async fn cascade(
+    conn: &mut PgConnection,
+    id: i64,
+    parent_id: Option<i64>,
+    what: Inherited,
+) -> Result<()> {
     let (own, effective) = what.columns();
-    let inherited: Option<i64> = match subnet.parent_id {
+    let inherited: Option<i64> = match parent_id {
         Some(parent) => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT {effective} FROM subnets WHERE id = $1"
         )))
@@ -131,7 +136,7 @@ pub async fn cascade(conn: &mut PgConnection, subnet: &Subnet, what: Inherited) 
          UPDATE subnets s SET {effective} = w.value
          FROM walk w WHERE s.id = w.id AND s.{effective} IS DISTINCT FROM w.value"
     )))
-    .bind(subnet.id)
+    .bind(id)
     .bind(inherited)
     .execute(conn)
     .await

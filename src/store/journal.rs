@@ -71,11 +71,11 @@ pub async fn record(conn: &mut PgConnection, event: &Event) -> Result<()> {
     Ok(())
 }
 
-/// Selects journal rows as [`JournalEntry`]s.
-pub(super) const ENTRY_SELECT: &str =
+/// Selects journal rows as [`JournalEntry`]s, with the change each belongs to.
+const ENTRY_SELECT: &str =
     "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,
                 event, outcome, cidr, address, detail, os_user, client_host, db_role,
-                command_id::text AS command_id
+                command_id::text AS command_id, change
          FROM provisioning_logs";
 
 /// Which journal rows to list; None means any.
@@ -143,6 +143,84 @@ pub async fn command_committed(conn: &mut PgConnection, command_id: &str) -> Res
     )
     .bind(command_id)
     .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// A journal row and the change (transaction) it belongs to: None for rows written
+/// before carve kept row history.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChangeEntry {
+    #[sqlx(flatten)]
+    pub entry: JournalEntry,
+    pub change: Option<String>,
+}
+
+pub async fn entry(conn: &mut PgConnection, id: i64) -> Result<Option<ChangeEntry>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{ENTRY_SELECT} WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)
+}
+
+/// The successful journal rows of a change, oldest first.
+pub async fn entries_of(conn: &mut PgConnection, change: &str) -> Result<Vec<JournalEntry>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ENTRY_SELECT} WHERE change = $1 AND outcome = 'ok' ORDER BY id"
+    )))
+    .bind(change)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// A change someone made (not the end of a release cooldown, which is carve's own), that
+/// wrote rows kept in history.
+const A_CHANGE: &str = "l.outcome = 'ok' AND l.change IS NOT NULL AND l.event <> 'cooldown_end'
+    AND EXISTS (SELECT 1 FROM row_changes r WHERE r.change = l.change)";
+
+/// The changes of command `command_id`, newest first.
+pub async fn command_changes(conn: &mut PgConnection, command_id: &str) -> Result<Vec<String>> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT l.change FROM provisioning_logs l
+         WHERE l.command_id = $1::uuid AND {A_CHANGE}
+         GROUP BY l.change ORDER BY max(l.id) DESC"
+    )))
+    .bind(command_id)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The newest changes of OS user `os_user` that are not undos themselves, newest first.
+pub async fn own_changes(
+    conn: &mut PgConnection,
+    os_user: &str,
+    limit: i64,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT l.change FROM provisioning_logs l
+         WHERE l.os_user = $1 AND {A_CHANGE}
+           AND NOT EXISTS (SELECT 1 FROM provisioning_logs u
+                           WHERE u.change = l.change AND u.event = 'undo')
+         GROUP BY l.change ORDER BY max(l.id) DESC LIMIT $2"
+    )))
+    .bind(os_user)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The undo rows that name `change` as undone, newest first, with their own change.
+pub async fn undos_of(conn: &mut PgConnection, change: &str) -> Result<Vec<ChangeEntry>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ENTRY_SELECT} WHERE event = 'undo' AND outcome = 'ok'
+           AND detail->>'undone_change' = $1 ORDER BY id DESC"
+    )))
+    .bind(change)
+    .fetch_all(conn)
     .await
     .map_err(db_error)
 }

@@ -14,7 +14,7 @@ use crate::service::addresses::Holder;
 use crate::service::allocate::SubnetRequest;
 use crate::service::browse::{Detail, Hit, Level};
 use crate::service::subnets::Changes;
-use crate::service::undo::{Target as UndoTarget, UndoOutcome, describe};
+use crate::service::undo::{Target as UndoTarget, UndoOutcome, describe, headline};
 use crate::store::rows::JournalEntry;
 
 /// A change to the tree, run by the controller through the service layer. Those with a
@@ -213,9 +213,9 @@ impl Outcome {
     /// so that Enter undoes that change even if another one became "the last" meanwhile.
     pub fn of_undo(done: &UndoOutcome) -> Outcome {
         let verb = if done.dry_run { "undo" } else { "undid" };
-        let entries: Vec<&JournalEntry> = done.undone.iter().flat_map(|u| &u.journal).collect();
-        // The last row of a change is its summary (the allocation after its splits).
-        let summary = match entries.last() {
+        // The TUI undoes one change at a time (the last one of its user).
+        let entries: &[JournalEntry] = done.undone.first().map_or(&[], |u| &u.journal);
+        let summary = match headline(entries) {
             Some(last) if entries.len() == 1 => format!("{verb} {}", describe(last)),
             Some(last) => format!(
                 "{verb} {} (with {} more)",
@@ -227,17 +227,10 @@ impl Outcome {
         let rows = done.undone.iter().flat_map(|u| &u.rows);
         let events = rows
             .clone()
-            .map(|r| {
-                let change = match (r.from.is_empty(), r.to.is_empty()) {
-                    (true, _) => format!("{} {}: back, {}", r.kind, r.target, r.to),
-                    (_, true) => format!("{} {}: removed", r.kind, r.target),
-                    _ => format!("{} {}: {} -> {}", r.kind, r.target, r.from, r.to),
-                };
-                (r.action, change)
-            })
+            .map(|r| (r.action, format!("{} {} {}", r.kind, r.target, r.summary())))
             .collect();
         let select = rows
-            .filter(|r| r.kind == "subnet" && !r.to.is_empty())
+            .filter(|r| r.kind == "subnet" && r.action != "removed")
             .find_map(|r| r.target.parse().ok())
             .map(Key::Subnet);
         let confirm = entries.first().map(|first| {

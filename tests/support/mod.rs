@@ -12,6 +12,7 @@ pub mod cli;
 mod cluster;
 pub mod site;
 pub mod tmux;
+pub mod undo;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
