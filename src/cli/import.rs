@@ -27,6 +27,12 @@ pub struct ImportArgs {
     location: Option<String>,
 }
 
+impl ImportArgs {
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+}
+
 /// A bar on stderr, drawn only when stderr is a terminal.
 struct Bar(ProgressBar);
 

@@ -6,6 +6,7 @@ mod billing_graph;
 mod billing_text;
 mod catalog;
 mod db;
+mod export;
 mod import;
 mod ip;
 mod lookup;
@@ -102,6 +103,8 @@ pub enum Command {
     Lookup { query: String },
     /// The journal of changes, newest first.
     Log(lookup::LogArgs),
+    /// Every subnet and address record as CSV, XLSX or JSON (carve import reads it back).
+    Export(export::ExportArgs),
     /// Import a spreadsheet (CSV, TSV, XLSX, XLS, ODS): all rows or none.
     Import(import::ImportArgs),
     /// Take a change back (an allocation, release, split, merge, park, a provisioning)
@@ -180,6 +183,7 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
         Command::Log(args) => lookup::log(args, settings, out).await,
         Command::Undo(args) => undo::run(args, settings, out).await,
         Command::Import(args) => import::run(args, settings, out).await,
+        Command::Export(args) => export::run(args, settings, out).await,
         Command::Location { command } => {
             catalog::named(
                 crate::service::catalog::Kind::Location,
@@ -264,6 +268,8 @@ fn reads_only(command: &Command) -> bool {
         Command::Db { command } => db::reads_only(command),
         Command::Billing { command } => billing::reads_only(command),
         Command::Lookup { .. } | Command::Log(_) | Command::Report { .. } | Command::Demo => true,
-        Command::Undo(_) | Command::Import(_) => false,
+        Command::Import(args) => args.dry_run(),
+        Command::Export(_) => true,
+        Command::Undo(_) => false,
     }
 }

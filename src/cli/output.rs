@@ -37,9 +37,14 @@ impl Output {
 /// Writes one line to stdout. When the reader has gone (`carve log | head`), carve stops
 /// quietly, as other command-line tools do, instead of panicking in `println!`.
 pub fn print_line(text: &str) {
+    write_out(format!("{text}\n").as_bytes());
+}
+
+/// Writes bytes to stdout as they are (an export), stopping quietly like [`print_line`].
+pub fn write_out(bytes: &[u8]) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

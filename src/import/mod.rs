@@ -4,6 +4,7 @@
 //! transaction and journals it.
 
 pub mod columns;
+pub mod export;
 pub mod plan;
 pub mod read;
 pub mod records;

@@ -102,7 +102,10 @@ async fn attempt(
         .chain(records.ips.iter().map(|ip| ip.address.into()))
         .collect();
     let roots = store::roots_over(&mut tx, &nets).await?;
-    carving::lock_roots(&mut tx, &roots).await?;
+    if !request.dry_run {
+        // A dry run writes nothing, so a read-only role may run it: it takes no locks.
+        carving::lock_roots(&mut tx, &roots).await?;
+    }
     let existing = store::existing(&mut tx, &roots).await?;
     if let Some(location) = &request.location
         && !existing.locations.contains(location)

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cooldown;
 pub mod database;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod lookup;
 pub mod products;

@@ -1,0 +1,80 @@
+//! `carve export [--format csv|xlsx|json] [--output FILE]`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use super::output::{Output, write_out};
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::import::export::{self, HEADER};
+use crate::service::database;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+    /// Write here instead of stdout (needed for XLSX on a terminal).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub async fn run(args: ExportArgs, settings: &Settings, out: &Output) -> Result<()> {
+    let format = if out.json { Format::Json } else { args.format };
+    if format == Format::Xlsx && args.output.is_none() && std::io::stdout().is_terminal() {
+        return Err(Error::validation(
+            "XLSX is binary: give --output FILE (or redirect stdout)",
+        ));
+    }
+    let (db, _) = database::open(settings).await?;
+    let rows = crate::service::export::rows(&db).await?;
+    let bytes = match format {
+        Format::Csv => export::csv(&rows).into_bytes(),
+        Format::Xlsx => export::xlsx(&rows)?,
+        Format::Json => {
+            let objects: Vec<Value> = rows[1..].iter().map(object).collect();
+            let mut text = serde_json::to_string_pretty(&objects)
+                .map_err(|e| Error::internal(format!("encoding JSON: {e}")))?;
+            text.push('\n');
+            text.into_bytes()
+        }
+    };
+    let (subnets, ips) = rows[1..].iter().fold((0, 0), |(s, i), r| {
+        if r[1].is_empty() {
+            (s + 1, i)
+        } else {
+            (s, i + 1)
+        }
+    });
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &bytes)
+                .map_err(|e| Error::validation(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!(
+                "exported {subnets} subnets and {ips} addresses to {}",
+                path.display()
+            );
+        }
+        None => write_out(&bytes),
+    }
+    Ok(())
+}
+
+/// A row as a JSON object of its non-empty cells.
+fn object(row: &[String; 11]) -> Value {
+    let fields: Map<String, Value> = HEADER
+        .iter()
+        .zip(row)
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
+        .collect();
+    Value::Object(fields)
+}
