@@ -96,6 +96,17 @@ pub fn cell<T: std::fmt::Display>(value: &Option<T>) -> String {
         .map_or_else(|| "-".to_owned(), ToString::to_string)
 }
 
+/// Text from the database for a table cell: cleaned, and cut to 60 characters so one
+/// long description cannot wrap a listing across the screen (`show` has it whole).
+pub fn short(text: &str) -> String {
+    const MAX: usize = 60;
+    let text = clean(text);
+    match text.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
+    }
+}
+
 /// Text from the database, with control characters removed before it reaches a terminal.
 pub fn clean(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).collect()

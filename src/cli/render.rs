@@ -6,7 +6,7 @@ use crate::service::cooldown;
 use crate::service::view::{IpView, SubnetView, event_lines};
 use crate::store::journal::Event;
 
-use super::output::{cell, clean, table};
+use super::output::{cell, clean, short, table};
 
 pub fn subnet_table(subnets: &[SubnetView]) -> String {
     if subnets.is_empty() {
@@ -42,9 +42,9 @@ fn subnet_row(s: &SubnetView) -> Vec<String> {
         state,
         location,
         cell(&s.vlan),
-        cell(&s.customer.as_deref().map(clean)),
+        cell(&s.customer.as_deref().map(short)),
         percent(s),
-        cell(&s.description.as_deref().map(clean)),
+        cell(&s.description.as_deref().map(short)),
     ]
 }
 
@@ -194,14 +194,14 @@ fn tree_rows(
     rows.push(vec![
         format!("{lead}{}", s.cidr),
         state,
-        cell(&s.customer.as_deref().map(clean)),
+        cell(&s.customer.as_deref().map(short)),
         cell(&s.vlan),
         percent(s),
         cell(
             &s.description
                 .as_deref()
                 .or(s.parked_reason.as_deref())
-                .map(clean),
+                .map(short),
         ),
     ]);
     let last = node.children.len().saturating_sub(1);

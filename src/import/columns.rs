@@ -101,14 +101,19 @@ fn alias(word: &str) -> Option<Column> {
 }
 
 /// The column a header names: the whole header first ("Prefix Length" is a mask, not a
-/// prefix), then its words in order.
+/// prefix), then its words in order when there are few ("Site (DC)"); a sentence (a
+/// sheet's title) names none.
 pub fn column_of(header: &str) -> Option<Column> {
     let words: Vec<String> = header
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();
-    alias(&words.concat()).or_else(|| words.iter().find_map(|w| alias(w)))
+    alias(&words.concat()).or_else(|| {
+        (words.len() <= 3)
+            .then(|| words.iter().find_map(|w| alias(w)))
+            .flatten()
+    })
 }
 
 /// The columns of a header row: which cell index holds what (the first of two columns
@@ -181,6 +186,7 @@ mod tests {
             assert_eq!(column_of(header), Some(column), "{header}");
         }
         assert_eq!(column_of("Rack"), None);
+        assert_eq!(column_of("IP plan of the Frankfurt data centre"), None);
     }
 
     #[test]

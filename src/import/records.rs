@@ -98,11 +98,18 @@ pub fn records(sheets: &[Sheet]) -> Result<Records, String> {
             .iter()
             .enumerate()
             .filter(|(_, (_, cells))| cells.iter().any(|c| !c.trim().is_empty()));
-        let Some((index, header)) = filled
-            .take(HEADER_SEARCH)
-            .map(|(i, (_, cells))| (i, Header::parse(cells)))
-            .find(|(_, h)| h.has_address())
-        else {
+        // The header is the leading row that names the most columns (not a title above it).
+        let mut best: Option<(usize, Header)> = None;
+        for (i, (_, cells)) in filled.take(HEADER_SEARCH) {
+            let header = Header::parse(cells);
+            let better = best
+                .as_ref()
+                .is_none_or(|(_, b)| header.columns.len() > b.columns.len());
+            if header.has_address() && better {
+                best = Some((i, header));
+            }
+        }
+        let Some((index, header)) = best else {
             out.ignored_sheets
                 .push(sheet.name.clone().unwrap_or_default());
             continue;

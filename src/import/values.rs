@@ -159,7 +159,7 @@ pub fn flag(cell: &str) -> Result<bool, String> {
 }
 
 /// The longest text a field may hold.
-pub const MAX_TEXT: usize = 1000;
+pub const MAX_TEXT: usize = 4096;
 
 /// A free-text cell as stored: trimmed; a leading `'` that an export put before a
 /// formula-looking value (so no spreadsheet runs it) is taken off again.

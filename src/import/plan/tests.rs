@@ -84,7 +84,7 @@ fn every_conflict_is_listed_with_its_row() {
     assert!(
         messages[0]
             .1
-            .contains("overlaps 10.0.0.0/24, held for Acme (on row 2)")
+            .contains("overlaps 10.0.0.0/24, held for \"Acme\" (on row 2)")
     );
     assert!(messages[1].1.contains("on row 2 already (a duplicate)"));
     assert!(messages[2].1.contains("unknown VLAN 999 at FRA1"));

@@ -242,7 +242,7 @@ impl Planner<'_> {
             {
                 let whose = their_row.map_or("in carve".to_owned(), |r| format!("on {r}"));
                 let message = format!(
-                    "{} for {customer} overlaps {block}, held for {theirs} ({whose})",
+                    "{} for {customer:?} overlaps {block}, held for {theirs:?} ({whose})",
                     node.cidr
                 );
                 self.problem(at, message);
@@ -335,7 +335,7 @@ fn describe(m: &Meaning) -> String {
         words.push(status.as_str().to_owned());
     }
     if let Some(customer) = &m.customer {
-        words.push(format!("for {customer}"));
+        words.push(format!("for {customer:?}"));
     }
     if m.parked {
         words.push(Status::Parked.as_str().to_owned());
