@@ -125,6 +125,40 @@ async fn workbooks_import_every_sheet_or_the_one_asked_for() {
     let hooli = "SELECT count(*) FROM subnets s JOIN customers c ON c.id = s.customer_id WHERE c.name = 'Hooli'";
     assert_eq!(count(&t, hooli).await, 2);
     t.assert_tree_is_sound().await;
+
+    // Exported as XLSX (and as JSON), the tree imports into an empty database as it was.
+    let file = home.path().join("out.xlsx");
+    let path = file.to_str().unwrap();
+    let (code, _, stderr) = support::run(
+        support::carve(home.path())
+            .args(["--database-url", &t.url])
+            .args(["export", "--format", "xlsx", "--output", path]),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("subnets and 0 addresses to"), "{stderr}");
+    let json = cli.ok(&["export"]);
+    let first = &json.as_array().unwrap()[0];
+    assert_eq!(
+        (first["subnet"].as_str(), first["status"].as_str()),
+        (Some("100.64.0.0/24"), Some("allocated"))
+    );
+    let copy = support::test_db().await;
+    let into = Cli {
+        home: home.path(),
+        url: &copy.url,
+    };
+    site(&into);
+    into.ok(&["import", path]);
+    let csv = |url: &str| {
+        support::run(
+            support::carve(home.path())
+                .args(["--database-url", url])
+                .arg("export"),
+        )
+        .1
+    };
+    assert_eq!(csv(&copy.url), csv(&t.url));
+    assert_eq!(meaningful(&copy).await, meaningful(&t).await);
 }
 
 #[tokio::test]
