@@ -17,6 +17,13 @@ fn fixture(name: &str) -> String {
     )
 }
 
+fn cli_of<'a>(t: &'a TestDb, home: &'a tempfile::TempDir) -> Cli<'a> {
+    Cli {
+        home: home.path(),
+        url: &t.url,
+    }
+}
+
 /// FRA1 with VLANs 102 and 200, as every fixture expects.
 fn site(cli: &Cli) {
     cli.ok(&["location", "add", "FRA1"]);
@@ -40,12 +47,8 @@ async fn meaningful(t: &TestDb) -> Vec<String> {
 
 #[tokio::test]
 async fn clean_and_messy_sheets_import_and_again_change_nothing() {
-    let t = support::test_db().await;
-    let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = cli_of(&t, &home);
     site(&cli);
     let report = cli.ok(&["import", &fixture("clean.csv")]);
     assert_eq!(
@@ -103,12 +106,8 @@ async fn clean_and_messy_sheets_import_and_again_change_nothing() {
 
 #[tokio::test]
 async fn workbooks_import_every_sheet_or_the_one_asked_for() {
-    let t = support::test_db().await;
-    let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = cli_of(&t, &home);
     site(&cli);
     let only = cli.ok(&["import", &fixture("two_sheets.xlsx"), "--sheet", "IPv6"]);
     assert_eq!(only["subnets_from_rows"], 2);
@@ -143,10 +142,7 @@ async fn workbooks_import_every_sheet_or_the_one_asked_for() {
         (Some("100.64.0.0/24"), Some("allocated"))
     );
     let copy = support::test_db().await;
-    let into = Cli {
-        home: home.path(),
-        url: &copy.url,
-    };
+    let into = cli_of(&copy, &home);
     site(&into);
     into.ok(&["import", path]);
     let csv = |url: &str| {
@@ -163,12 +159,8 @@ async fn workbooks_import_every_sheet_or_the_one_asked_for() {
 
 #[tokio::test]
 async fn a_file_with_conflicts_lists_every_bad_row_and_changes_nothing() {
-    let t = support::test_db().await;
-    let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = cli_of(&t, &home);
     site(&cli);
     let before = t.snapshot().await;
     let (code, doc, stderr) = cli.json(&["import", &fixture("conflicts.csv")], None);
@@ -226,12 +218,8 @@ async fn a_file_with_conflicts_lists_every_bad_row_and_changes_nothing() {
 
 #[tokio::test]
 async fn hostile_text_is_stored_as_given_and_never_shown_raw() {
-    let t = support::test_db().await;
-    let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = cli_of(&t, &home);
     cli.ok(&["import", &fixture("malicious.csv")]);
     let stored = "SELECT count(*) FROM customers WHERE name = E'Evil\\x1b[2J\\x1b[31mCorp'";
     assert_eq!(count(&t, stored).await, 1, "stored exactly as given");
@@ -267,12 +255,8 @@ async fn hostile_text_is_stored_as_given_and_never_shown_raw() {
 
 #[tokio::test]
 async fn bad_files_and_options_are_refused_with_a_reason() {
-    let t = support::test_db().await;
-    let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = cli_of(&t, &home);
     let no_address = home.path().join("names.csv");
     std::fs::write(&no_address, "name,rack\nweb1,r1\n").unwrap();
     let (clean, workbook, xls) = (
