@@ -210,7 +210,7 @@ async fn a_file_with_conflicts_lists_every_bad_row_and_changes_nothing() {
         .filter_map(Value::as_str)
         .collect();
     assert!(
-        changes.contains(&"subnet 198.51.100.0/26 allocated customer=Acme pool"),
+        changes.contains(&"create subnet 198.51.100.0/26 allocated customer=Acme pool"),
         "{changes:?}"
     );
     assert_eq!(t.snapshot().await, before);
@@ -279,7 +279,7 @@ async fn bad_files_and_options_are_refused_with_a_reason() {
         ),
         (
             vec!["import", &workbook, "--sheet", "Nope"],
-            "has no sheet \"Nope\" (it has IPv4, IPv6, Notes)",
+            "has no sheet \"Nope\" (it has \"IPv4\", \"IPv6\", \"Notes\")",
         ),
         (
             vec!["import", &xls, "--location", "MARS"],

@@ -103,7 +103,7 @@ fn summary(r: &ImportReport) -> String {
     let mut text = String::new();
     if r.dry_run {
         for line in r.changes.iter().take(50) {
-            text.push_str(&format!("would create {}\n", clean(line)));
+            text.push_str(&format!("would {}\n", clean(line)));
         }
         if r.changes.len() > 50 {
             text.push_str(&format!(

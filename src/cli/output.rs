@@ -25,7 +25,9 @@ impl Output {
     }
 
     pub fn error(&self, error: &Error) {
-        eprintln!("error: {}", error.message);
+        // Messages quote input (a file's sheet names, a cell): never raw to a terminal.
+        let lines: Vec<String> = error.message.lines().map(clean).collect();
+        eprintln!("error: {}", lines.join("\n"));
         // An alert follows a report that is already the one JSON document on stdout.
         if self.json && error.kind != crate::error::ErrorKind::Alert {
             let doc = json!({"error": {"kind": error.kind.as_str(), "message": error.message}});

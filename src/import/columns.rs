@@ -100,19 +100,65 @@ fn alias(word: &str) -> Option<Column> {
         .map(|(column, _)| *column)
 }
 
-/// The column a header names: the whole header first ("Prefix Length" is a mask, not a
-/// prefix), then its words in order when there are few ("Site (DC)"); a sentence (a
-/// sheet's title) names none.
-pub fn column_of(header: &str) -> Option<Column> {
-    let words: Vec<String> = header
+/// Words that make a header about something else than its other words say ("Gateway
+/// IP" is not the address column, "Network Name" not the subnet column).
+const ABOUT_SOMETHING_ELSE: &[&str] = &[
+    "gateway",
+    "gw",
+    "name",
+    "start",
+    "first",
+    "last",
+    "end",
+    "count",
+    "number",
+    "size",
+    "total",
+    "broadcast",
+];
+
+/// Words that only qualify another ("IPv6 Prefix" is a prefix).
+const QUALIFIERS: &[&str] = &["ip", "ipv4", "ipv6", "v4", "v6"];
+
+fn words(header: &str) -> Vec<String> {
+    header
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
-        .collect();
-    alias(&words.concat()).or_else(|| {
-        (words.len() <= 3)
-            .then(|| words.iter().find_map(|w| alias(w)))
-            .flatten()
+        .collect()
+}
+
+/// The column a header names as a whole ("Prefix Length" is a mask, not a prefix).
+fn exact_column(header: &str) -> Option<Column> {
+    alias(&words(header).concat())
+}
+
+/// The column a header names: as a whole, else by its words when there are few and
+/// they agree ("Site (DC)", "IPv6 Prefix"). A sentence (a sheet's title), a header about
+/// something else ("Gateway IP") or one naming two columns names none.
+pub fn column_of(header: &str) -> Option<Column> {
+    exact_column(header).or_else(|| {
+        let words = words(header);
+        if words.len() > 3
+            || words
+                .iter()
+                .any(|w| ABOUT_SOMETHING_ELSE.contains(&w.as_str()))
+        {
+            return None;
+        }
+        let mut named: Vec<Column> = words
+            .iter()
+            .filter(|w| !QUALIFIERS.contains(&w.as_str()))
+            .filter_map(|w| alias(w))
+            .collect();
+        if named.is_empty() {
+            named = words.iter().filter_map(|w| alias(w)).collect();
+        }
+        named.dedup();
+        match named.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
     })
 }
 
@@ -121,6 +167,8 @@ pub fn column_of(header: &str) -> Option<Column> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Header {
     pub columns: Vec<(Column, usize)>,
+    /// How many of them the header names as a whole (not by a word of it).
+    pub exact: usize,
     pub unknown: Vec<String>,
     /// Headers naming a column already found (ignored).
     pub repeated: Vec<String>,
@@ -136,7 +184,10 @@ impl Header {
             }
             match column_of(text) {
                 Some(c) if header.index(c).is_some() => header.repeated.push(text.to_owned()),
-                Some(c) => header.columns.push((c, i)),
+                Some(c) => {
+                    header.columns.push((c, i));
+                    header.exact += usize::from(exact_column(text).is_some());
+                }
                 None => header.unknown.push(text.to_owned()),
             }
         }
@@ -153,6 +204,13 @@ impl Header {
     /// Whether it names an address column (a subnet or an IP).
     pub fn has_address(&self) -> bool {
         self.index(Column::Subnet).is_some() || self.index(Column::Ip).is_some()
+    }
+
+    /// Whether the row can be a header: it names an address column and another, or only
+    /// an address column by its whole text (a lone "IP" heads a list; a title mentioning
+    /// an IP plan does not).
+    pub fn is_header(&self) -> bool {
+        self.has_address() && (self.columns.len() > 1 || self.exact == 1)
     }
 
     /// The trimmed cell of `column` in `row`, None when absent or blank.
@@ -187,6 +245,10 @@ mod tests {
         }
         assert_eq!(column_of("Rack"), None);
         assert_eq!(column_of("IP plan of the Frankfurt data centre"), None);
+        assert_eq!(column_of("IPv6 Prefix"), Some(Column::Subnet));
+        assert_eq!(column_of("IPv4 Subnet"), Some(Column::Subnet));
+        assert_eq!(column_of("Gateway IP"), None);
+        assert_eq!(column_of("Network Name"), None);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn rows(tree: &Existing) -> Vec<[String; 11]> {
         rows.push([
             cidr.to_string(),
             String::new(),
-            status(s).to_owned(),
+            status(s),
             text(&m.customer),
             text(&m.location),
             m.vlan.map(|v| v.to_string()).unwrap_or_default(),
@@ -56,8 +56,9 @@ pub fn rows(tree: &Existing) -> Vec<[String; 11]> {
     let mut addresses: Vec<_> = tree.ips.iter().collect();
     addresses.sort_by_key(|(address, _)| **address);
     for (address, ip) in addresses {
-        let pool = supernets(&IpNet::from(*address))
-            .into_iter()
+        let host = IpNet::from(*address);
+        let pool = std::iter::once(host)
+            .chain(supernets(&host))
             .find(|s| tree.subnets.contains_key(s))
             .map(|p| p.to_string())
             .unwrap_or_default();
@@ -78,12 +79,14 @@ pub fn rows(tree: &Existing) -> Vec<[String; 11]> {
     rows
 }
 
-fn status(s: &ExistingSubnet) -> &'static str {
-    match (s.meaning.parked, s.subdivided, s.meaning.status) {
-        (true, _, _) => "parked",
-        (false, true, _) => "",
-        (false, false, Some(status)) => status.as_str(),
-        (false, false, None) => "free",
+fn status(s: &ExistingSubnet) -> String {
+    let held = s.meaning.status.map(|status| status.as_str());
+    match (s.meaning.parked, s.subdivided, held) {
+        (true, false, Some(held)) => format!("{held}, parked"),
+        (true, _, _) => "parked".to_owned(),
+        (false, true, _) => String::new(),
+        (false, false, Some(held)) => held.to_owned(),
+        (false, false, None) => "free".to_owned(),
     }
 }
 
@@ -99,8 +102,9 @@ pub fn csv(rows: &[[String; 11]]) -> String {
 }
 
 fn csv_cell(cell: &str) -> String {
-    // A leading = + - @ makes spreadsheets run the cell as a formula.
-    let cell = if cell.starts_with(['=', '+', '-', '@']) {
+    // A leading = + - @ (or tab, carriage return) makes spreadsheets run the cell as a
+    // formula.
+    let cell = if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
         cell.to_owned()

@@ -33,14 +33,14 @@ pub struct Meaning {
 impl Meaning {
     fn of(fields: &Fields) -> Meaning {
         let status = match fields.status {
-            Some(Status::Parked) | Some(Status::Free) => None,
+            Some(Status::Free) | Some(Status::Parked) => None,
             Some(held) => Some(held),
             None if fields.customer.is_some() => Some(Status::Allocated),
             None => None,
         };
         Meaning {
             status,
-            parked: fields.status == Some(Status::Parked),
+            parked: fields.parked,
             pool: fields.pool,
             customer: fields.customer.clone(),
             location: fields.location.clone(),
@@ -76,7 +76,7 @@ impl IpMeaning {
     fn of(row: &IpRow) -> IpMeaning {
         let f = &row.fields;
         IpMeaning {
-            parked: f.status == Some(Status::Parked),
+            parked: f.parked,
             customer: f.customer.clone(),
             vlan: f.vlan,
             purpose: f.purpose.clone(),
@@ -98,9 +98,21 @@ pub struct ExistingSubnet {
 }
 
 impl ExistingSubnet {
-    /// A free leaf that says nothing: import may give it meaning or carve it.
+    /// A free leaf that says nothing: import may give it a row's meaning.
     fn is_blank(&self) -> bool {
         !self.subdivided && self.meaning == Meaning::default()
+    }
+
+    /// A free leaf nobody holds: import may carve subnets from it (they inherit its
+    /// location, VLAN and description).
+    fn is_carvable(&self) -> bool {
+        let m = &self.meaning;
+        !self.subdivided
+            && m.status.is_none()
+            && !m.parked
+            && !m.pool
+            && m.customer.is_none()
+            && m.device.is_none()
     }
 }
 
@@ -137,6 +149,8 @@ pub struct NewIp {
     pub meaning: IpMeaning,
     /// The location of its VLAN (its pool's).
     pub vlan_location: Option<String>,
+    /// The location the row names (it must be its pool's).
+    pub location: Option<String>,
     pub at: At,
 }
 
@@ -220,9 +234,11 @@ impl Planner<'_> {
 
     /// The deepest imported or existing subnet holding `net` (not `net` itself).
     fn container(&self, net: &IpNet) -> Option<IpNet> {
-        supernets(net)
-            .into_iter()
-            .find(|s| self.imported.contains_key(s) || self.existing.subnets.contains_key(s))
+        supernets(net).into_iter().find(|s| self.known(s))
+    }
+
+    fn known(&self, net: &IpNet) -> bool {
+        self.imported.contains_key(net) || self.existing.subnets.contains_key(net)
     }
 
     /// Places each address in its pool; returns the pools used.
@@ -236,8 +252,12 @@ impl Planner<'_> {
                 continue;
             }
             seen.insert(row.address, row.at.clone());
+            // A /32 (or /128) pool holds its one address itself.
             let host = IpNet::from(row.address);
-            let Some(pool) = self.container(&host) else {
+            let Some(pool) = std::iter::once(host)
+                .chain(supernets(&host))
+                .find(|s| self.known(s))
+            else {
                 let message = format!(
                     "{} is outside every subnet in the file and in carve: add a row for its subnet",
                     row.address
@@ -269,8 +289,9 @@ impl Planner<'_> {
                 }
                 continue;
             }
+            // A subnet the file names may become a pool; one it does not must be one.
             match self.existing.subnets.get(&pool) {
-                Some(e) if !e.meaning.pool => {
+                Some(e) if !e.meaning.pool && !self.imported.contains_key(&pool) => {
                     let message = format!(
                         "{} is in {pool}, which is not a pool in carve (carve subnet set {pool} --pool)",
                         row.address
@@ -285,6 +306,7 @@ impl Planner<'_> {
                 pool,
                 meaning,
                 vlan_location: None,
+                location: row.fields.location.clone(),
                 at: row.at.clone(),
             });
         }

@@ -3,6 +3,7 @@
 //! Latin-1; XLSX, XLS and ODS through calamine. Row numbers are the ones the user sees
 //! in their spreadsheet program (1-based, blank lines counted).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use calamine::{Data, Reader};
@@ -36,10 +37,14 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Vec<Sheet>> {
             }
             let bytes = std::fs::read(path)
                 .map_err(|e| Error::validation(format!("cannot read {shown}: {e}")))?;
-            Ok(vec![text(&bytes)])
+            Ok(vec![text(&bytes)?])
         }
     }
 }
+
+/// The most columns read from a sheet: an address sheet never needs more, and a cell far
+/// out (AZ400000) must not make carve build a grid of millions of empty cells.
+const MAX_COLUMNS: u32 = 64;
 
 fn workbook(path: &Path, only: Option<&str>) -> Result<Vec<Sheet>> {
     let shown = path.display();
@@ -49,6 +54,7 @@ fn workbook(path: &Path, only: Option<&str>) -> Result<Vec<Sheet>> {
     if let Some(only) = only
         && !names.iter().any(|n| n == only)
     {
+        let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
         return Err(Error::validation(format!(
             "{shown} has no sheet {only:?} (it has {})",
             names.join(", ")
@@ -56,19 +62,45 @@ fn workbook(path: &Path, only: Option<&str>) -> Result<Vec<Sheet>> {
     }
     let mut sheets = Vec::new();
     for name in names.iter().filter(|n| only.is_none_or(|o| o == *n)) {
-        let range = book.worksheet_range(name).map_err(|e| {
+        let failed = |e: &dyn std::fmt::Display| {
             Error::validation(format!("cannot read sheet {name:?} of {shown}: {e}"))
-        })?;
-        let first = range.start().map_or(0, |(row, _)| row as usize);
-        let skip = range.start().map_or(0, |(_, col)| col as usize);
-        let rows = range
-            .rows()
-            .enumerate()
-            .map(|(i, cells)| {
-                // Leading empty columns keep their place, so column letters stay true.
-                let mut row = vec![String::new(); skip];
-                row.extend(cells.iter().map(cell_text));
-                (first + i + 1, row)
+        };
+        // Cells by row, only those that hold something (XLSX is read cell by cell; XLS
+        // and ODS come as a grid, which their formats keep small).
+        let mut cells: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+        let mut keep = |(row, col): (u32, u32), text: String| {
+            if col < MAX_COLUMNS && !text.is_empty() {
+                cells.entry(row).or_default().push((col, text));
+            }
+        };
+        match &mut book {
+            calamine::Sheets::Xlsx(xlsx) => {
+                let mut reader = xlsx.worksheet_cells_reader(name).map_err(|e| failed(&e))?;
+                while let Some(cell) = reader.next_cell().map_err(|e| failed(&e))? {
+                    keep(
+                        cell.get_position(),
+                        cell_text(&Data::from(cell.get_value().clone())),
+                    );
+                }
+            }
+            other => {
+                let range = other.worksheet_range(name).map_err(|e| failed(&e))?;
+                for cell in range.used_cells() {
+                    let (row, col) = (cell.0 as u32, cell.1 as u32);
+                    let start = range.start().unwrap_or_default();
+                    keep((start.0 + row, start.1 + col), cell_text(cell.2));
+                }
+            }
+        }
+        let rows = cells
+            .into_iter()
+            .map(|(row, cells)| {
+                let width = cells.iter().map(|(c, _)| *c + 1).max().unwrap_or(0);
+                let mut line = vec![String::new(); width as usize];
+                for (col, text) in cells {
+                    line[col as usize] = text;
+                }
+                (row as usize + 1, line)
             })
             .collect();
         sheets.push(Sheet {
@@ -96,28 +128,41 @@ fn cell_text(cell: &Data) -> String {
 }
 
 /// A text file: decoded, delimiter sniffed, split into rows (quoted fields may hold the
-/// delimiter, doubled quotes and line breaks).
-pub fn text(bytes: &[u8]) -> Sheet {
+/// delimiter, doubled quotes and line breaks). A quote never closed is an error that
+/// names the row it opens on (it would swallow the rest of the file).
+pub fn text(bytes: &[u8]) -> Result<Sheet> {
     let text = decode(bytes);
     let delimiter = sniff(&text);
-    Sheet {
-        name: None,
-        rows: split_rows(&text, delimiter),
+    let (rows, unclosed) = split_rows(&text, delimiter);
+    if let Some(row) = unclosed {
+        return Err(Error::validation(format!(
+            "row {row}: a quoted field opens here and is never closed"
+        )));
     }
+    Ok(Sheet { name: None, rows })
 }
 
-/// UTF-8 (a BOM dropped), else Windows-1252, the superset of Latin-1 spreadsheets use.
+/// UTF-8 (a BOM dropped); a line that is not UTF-8 is read as Windows-1252, the superset
+/// of Latin-1 that spreadsheets write (one stray byte spoils only its own line).
 fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.to_owned();
     }
+    let lines: Vec<String> = bytes
+        .split(|b| *b == b'\n')
+        .map(|line| match std::str::from_utf8(line) {
+            Ok(text) => text.to_owned(),
+            Err(_) => encoding_rs::WINDOWS_1252.decode(line).0.into_owned(),
+        })
+        .collect();
+    lines.join("\n")
 }
 
 const DELIMITERS: [char; 4] = [',', '\t', ';', '|'];
 
-/// The delimiter that splits the first lines most consistently into more than one field.
+/// The delimiter that splits the most of the first lines into the same number (more than
+/// one) of fields; lines it does not split (a title) do not count.
 fn sniff(text: &str) -> char {
     // The first 64 KiB hold the header and plenty of rows, whatever the file's size.
     let head = match text.get(..64 * 1024).and_then(|h| h.rfind('\n')) {
@@ -126,18 +171,12 @@ fn sniff(text: &str) -> char {
     };
     let mut best = (',', 0usize);
     for delimiter in DELIMITERS {
-        let widths: Vec<usize> = split_rows(head, delimiter)
-            .into_iter()
-            .filter(|(_, row)| row.iter().any(|c| !c.trim().is_empty()))
-            .take(20)
-            .map(|(_, row)| row.len())
-            .collect();
-        let Some(&first) = widths.first() else {
-            continue;
-        };
-        // Lines that agree with the header, weighted by how many fields they make.
-        let agreeing = widths.iter().filter(|&&w| w == first).count();
-        let score = if first > 1 { agreeing * first } else { 0 };
+        let mut widths: BTreeMap<usize, usize> = BTreeMap::new();
+        let rows = split_rows(head, delimiter).0;
+        for (_, row) in rows.iter().filter(|(_, r)| r.len() > 1).take(20) {
+            *widths.entry(row.len()).or_default() += 1;
+        }
+        let score = widths.iter().map(|(w, n)| w * n).max().unwrap_or(0);
         if score > best.1 {
             best = (delimiter, score);
         }
@@ -146,8 +185,8 @@ fn sniff(text: &str) -> char {
 }
 
 /// Splits `text` into numbered rows of fields (RFC 4180 quoting). A row's number is the
-/// line it starts on.
-fn split_rows(text: &str, delimiter: char) -> Vec<(usize, Vec<String>)> {
+/// line it starts on. Also returns the row of a quote never closed, if any.
+fn split_rows(text: &str, delimiter: char) -> (Vec<(usize, Vec<String>)>, Option<usize>) {
     let mut rows = Vec::new();
     let (mut row, mut field) = (Vec::new(), String::new());
     let (mut line, mut start, mut quoted, mut any) = (1usize, 1usize, false, false);
@@ -186,7 +225,7 @@ fn split_rows(text: &str, delimiter: char) -> Vec<(usize, Vec<String>)> {
         row.push(field);
         rows.push((start, row));
     }
-    rows
+    (rows, quoted.then_some(start))
 }
 
 #[cfg(test)]
@@ -203,7 +242,7 @@ mod tests {
 
     #[test]
     fn delimiters_are_sniffed_and_quotes_kept_together() {
-        let sheet = text(b"subnet;customer\n10.0.0.0/24;\"Acme; Inc\"\n\n10.0.1.0/24;x\n");
+        let sheet = text(b"subnet;customer\n10.0.0.0/24;\"Acme; Inc\"\n\n10.0.1.0/24;x\n").unwrap();
         assert_eq!(
             cells(&sheet),
             [
@@ -213,13 +252,14 @@ mod tests {
                 (4, vec!["10.0.1.0/24", "x"]),
             ]
         );
-        let tsv = text(b"ip\tcustomer\r\n10.0.0.1\ta, b\r\n");
+        let tsv = text(b"ip\tcustomer\r\n10.0.0.1\ta, b\r\n").unwrap();
         assert_eq!(cells(&tsv)[1], (2, vec!["10.0.0.1", "a, b"]));
     }
 
     #[test]
     fn a_quoted_line_break_stays_in_its_field_and_rows_keep_their_line() {
-        let sheet = text(b"ip,notes\n10.0.0.1,\"two\nlines\"\n10.0.0.2,\"say \"\"hi\"\"\"\n");
+        let sheet =
+            text(b"ip,notes\n10.0.0.1,\"two\nlines\"\n10.0.0.2,\"say \"\"hi\"\"\"\n").unwrap();
         assert_eq!(
             cells(&sheet),
             [
@@ -232,9 +272,25 @@ mod tests {
 
     #[test]
     fn latin1_and_a_bom_are_decoded() {
-        let sheet = text(b"\xEF\xBB\xBFip,customer\n10.0.0.1,M\xC3\xBCller\n");
+        let sheet = text(b"\xEF\xBB\xBFip,customer\n10.0.0.1,M\xC3\xBCller\n").unwrap();
         assert_eq!(cells(&sheet)[1].1, ["10.0.0.1", "Müller"]);
-        let sheet = text(b"ip,customer\n10.0.0.1,M\xFCller\n");
+        let sheet = text(b"ip,customer\n10.0.0.1,M\xFCller\n").unwrap();
         assert_eq!(cells(&sheet)[1].1, ["10.0.0.1", "Müller"]);
+        // One stray Latin-1 byte spoils only its own line.
+        let sheet = text(b"ip,customer\n10.0.0.1,M\xC3\xBCller\n10.0.0.2,Jos\xE9\n").unwrap();
+        assert_eq!(cells(&sheet)[1].1, ["10.0.0.1", "Müller"]);
+        assert_eq!(cells(&sheet)[2].1, ["10.0.0.2", "José"]);
+    }
+
+    #[test]
+    fn a_title_line_does_not_fool_the_sniffer_and_an_open_quote_is_an_error() {
+        let sheet = text(b"IP-Plan Frankfurt\nsubnet;customer\n10.3.0.0/24;Acme\n").unwrap();
+        assert_eq!(cells(&sheet)[2].1, ["10.3.0.0/24", "Acme"]);
+        let err = text(b"subnet,notes\n10.9.0.0/24,\"main office\n10.9.1.0/24,x\n").unwrap_err();
+        assert!(
+            err.message.contains("row 2: a quoted field opens here"),
+            "{}",
+            err.message
+        );
     }
 }

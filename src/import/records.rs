@@ -41,7 +41,9 @@ pub struct Problem {
 /// What a row says besides its address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Fields {
+    /// Free, Allocated or Reserved (never Parked: that is `parked`).
     pub status: Option<Status>,
+    pub parked: bool,
     pub customer: Option<String>,
     pub vlan: Option<i32>,
     pub location: Option<String>,
@@ -98,17 +100,11 @@ pub fn records(sheets: &[Sheet]) -> Result<Records, String> {
             .iter()
             .enumerate()
             .filter(|(_, (_, cells))| cells.iter().any(|c| !c.trim().is_empty()));
-        // The header is the leading row that names the most columns (not a title above it).
-        let mut best: Option<(usize, Header)> = None;
-        for (i, (_, cells)) in filled.take(HEADER_SEARCH) {
-            let header = Header::parse(cells);
-            let better = best
-                .as_ref()
-                .is_none_or(|(_, b)| header.columns.len() > b.columns.len());
-            if header.has_address() && better {
-                best = Some((i, header));
-            }
-        }
+        // The header is the first row that can be one (titles above it are not).
+        let best = filled
+            .take(HEADER_SEARCH)
+            .map(|(i, (_, cells))| (i, Header::parse(cells)))
+            .find(|(_, h)| h.is_header());
         let Some((index, header)) = best else {
             out.ignored_sheets
                 .push(sheet.name.clone().unwrap_or_default());
@@ -135,8 +131,10 @@ pub fn records(sheets: &[Sheet]) -> Result<Records, String> {
             }
             // A sheet of sections, each under a header of its own (addresses under
             // "IP, Customer, PTR" after the subnets): the new header applies from here.
+            // A header row names columns and holds no address.
             let next = Header::parse(cells);
-            if next.has_address() && next.unknown.is_empty() && next.columns.len() > 1 {
+            if next.is_header() && next.columns.len() > 1 && !cells.iter().any(|c| holds_address(c))
+            {
                 header = next;
                 continue;
             }
@@ -154,6 +152,13 @@ pub fn records(sheets: &[Sheet]) -> Result<Records, String> {
         );
     }
     Ok(out)
+}
+
+/// Whether a cell holds an address or prefix (so its row is data, not a header).
+fn holds_address(cell: &str) -> bool {
+    let text = cell.trim();
+    let first = text.split([' ', '/', '-']).next().unwrap_or_default();
+    first.parse::<IpAddr>().is_ok()
 }
 
 fn record(header: &Header, cells: &[String], at: At, out: &mut Records) -> Result<(), String> {
@@ -174,7 +179,7 @@ fn record(header: &Header, cells: &[String], at: At, out: &mut Records) -> Resul
                 Some(_) => return Err("an address row's subnet must be one CIDR".to_owned()),
             };
             let address = values::address(ip)?;
-            if fields.status == Some(Status::Free) {
+            if fields.status == Some(Status::Free) && !fields.parked {
                 out.skipped += 1;
                 return Ok(());
             }
@@ -211,9 +216,23 @@ fn fields(header: &Header, cells: &[String]) -> Result<Fields, String> {
             .transpose()
             .map(|t| t.filter(|t| !t.is_empty()))
     };
+    let (status, parked) = match cell(Column::Status) {
+        Some(cell) => Status::parse_cell(cell)?,
+        None => (None, false),
+    };
+    let customer = text(Column::Customer)?;
+    if status == Some(Status::Free)
+        && let Some(customer) = &customer
+    {
+        return Err(format!(
+            "the row says free but names customer {customer:?}: space for a customer is \
+             used (allocated) or reserved"
+        ));
+    }
     Ok(Fields {
-        status: cell(Column::Status).map(Status::parse).transpose()?,
-        customer: text(Column::Customer)?,
+        status,
+        parked,
+        customer,
         vlan: cell(Column::Vlan).map(values::vlan).transpose()?,
         location: text(Column::Location)?,
         description: text(Column::Description)?,
@@ -238,7 +257,7 @@ mod tests {
                     \n\
                     10.0.1.5,24,,,\n\
                     10.0.2.0 - 10.0.2.255,,,,\n";
-        let records = records(&[text(file.as_bytes())]).unwrap();
+        let records = records(&[text(file.as_bytes()).unwrap()]).unwrap();
         let cidrs: Vec<String> = records.subnets.iter().map(|s| s.cidr.to_string()).collect();
         assert_eq!(cidrs, ["10.0.0.0/24", "10.0.2.0/24"]);
         assert_eq!(records.subnets[0].fields.vlan, Some(102));
@@ -256,7 +275,7 @@ mod tests {
 
     #[test]
     fn a_file_without_an_address_column_is_refused() {
-        let err = records(&[text(b"name,rack\nweb1,r1\n")]).unwrap_err();
+        let err = records(&[text(b"name,rack\nweb1,r1\n").unwrap()]).unwrap_err();
         assert!(err.contains("no sheet has a column"), "{err}");
     }
 }

@@ -33,10 +33,29 @@ impl Status {
             "parked" | "unavailable" | "blocked" | "quarantine" | "quarantined" => Status::Parked,
             _ => {
                 return Err(format!(
-                    "status {text:?} is not one carve knows (free, used, reserved, parked, allocated)"
+                    "status {text:?} is not one carve knows (free, used, reserved, parked, \
+                     allocated, or one of them with parked: \"allocated, parked\")"
                 ));
             }
         })
+    }
+
+    /// A status cell: one status, or a status and `parked` ("allocated, parked"); returns
+    /// the status (never Parked) and whether the space is parked.
+    pub fn parse_cell(text: &str) -> Result<(Option<Status>, bool), String> {
+        let mut status = None;
+        let mut parked = false;
+        for part in text
+            .split([',', '+', '/', ';'])
+            .filter(|p| !p.trim().is_empty())
+        {
+            match Status::parse(part)? {
+                Status::Parked => parked = true,
+                s if status.is_none() => status = Some(s),
+                _ => return Err(format!("status {text:?} names two statuses")),
+            }
+        }
+        Ok((status, parked))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -138,9 +157,11 @@ pub fn address(cell: &str) -> Result<IpAddr, String> {
 /// A VLAN cell: `102`, `VLAN102`, `vlan 102`, `Vlan-102`, `102.0`.
 pub fn vlan(cell: &str) -> Result<i32, String> {
     let text = cell.trim();
-    let digits = text
-        .trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == ' ' || c == '-' || c == '_')
-        .trim();
+    let lower = text.to_ascii_lowercase();
+    let digits = match lower.strip_prefix("vlan") {
+        Some(rest) => rest.trim_start_matches([' ', '-', '_']),
+        None => lower.as_str(),
+    };
     let digits = digits.strip_suffix(".0").unwrap_or(digits);
     match digits.parse::<i32>() {
         Ok(vid) if (1..=4094).contains(&vid) => Ok(vid),
@@ -166,7 +187,7 @@ pub const MAX_TEXT: usize = 4096;
 pub fn text(cell: &str) -> Result<String, String> {
     let text = cell.trim();
     let text = match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
         _ => text,
     };
     if text.contains('\0') {
@@ -226,7 +247,14 @@ mod tests {
             assert_eq!(vlan(cell), Ok(102), "{cell}");
         }
         assert!(vlan("4095").unwrap_err().contains("out of range"));
+        assert!(vlan("-5").is_err());
         assert_eq!(Status::parse(" In Use "), Ok(Status::Allocated));
+        assert_eq!(
+            Status::parse_cell("Allocated, parked"),
+            Ok((Some(Status::Allocated), true))
+        );
+        assert_eq!(Status::parse_cell("parked"), Ok((None, true)));
+        assert!(Status::parse_cell("free, used").is_err());
         assert_eq!(Status::parse("FREE"), Ok(Status::Free));
         assert!(Status::parse("maybe").is_err());
         assert_eq!(address("10.0.0.5/24").unwrap().to_string(), "10.0.0.5");

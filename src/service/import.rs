@@ -60,7 +60,7 @@ pub struct ImportReport {
     pub ignored_columns: Vec<String>,
     pub ignored_sheets: Vec<String>,
     pub problems: Vec<Problem>,
-    /// What would be (or was) created, one line each.
+    /// What would be (or was) created or set, one line each.
     pub changes: Vec<String>,
 }
 
@@ -101,6 +101,10 @@ async fn attempt(
         .map(|s| s.cidr)
         .chain(records.ips.iter().map(|ip| ip.address.into()))
         .collect();
+    if !request.dry_run {
+        // One import at a time: a second waits, then finds the first's rows in place.
+        store::one_at_a_time(&mut tx).await?;
+    }
     let roots = store::roots_over(&mut tx, &nets).await?;
     if !request.dry_run {
         // A dry run writes nothing, so a read-only role may run it: it takes no locks.
@@ -137,7 +141,12 @@ async fn attempt(
         .await
         .map_err(overlap_meanwhile)?;
     progress.stage("writing addresses", plan.ips.len() as u64);
-    store::insert_ips(&mut tx, &plan.ips, &ids).await?;
+    let ips = store::insert_ips(&mut tx, &plan.ips, &ids)
+        .await
+        .map_err(overlap_meanwhile)?;
+    if ips != plan.ips.len() as u64 {
+        return Err(Error::internal("import: an address found no pool"));
+    }
     progress.advance(plan.ips.len() as u64);
     let detail = json!({"file": report.file, "sheet": request.sheet, "rows": report.rows,
                         "subnets": report.subnets, "subnets_from_rows": report.subnets_from_rows,
@@ -148,10 +157,15 @@ async fn attempt(
     Ok(report)
 }
 
-/// A root another carve added meanwhile overlaps one of ours: try again from the start
-/// (which then reports the overlap, with its row).
+/// A block another carve added meanwhile (an overlapping root, the same CIDR): try
+/// again from the start, which then finds it and reports or skips the row.
 fn overlap_meanwhile(error: Error) -> Error {
-    if error.message.contains("subnets_no_overlapping_roots") {
+    let raced = [
+        "subnets_no_overlapping_roots",
+        "subnets_cidr_key",
+        "ip_addresses_address_key",
+    ];
+    if raced.iter().any(|c| error.message.contains(c)) {
         Error::new(ErrorKind::Busy, error.message)
     } else {
         error
@@ -160,6 +174,7 @@ fn overlap_meanwhile(error: Error) -> Error {
 
 fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportReport {
     let from_rows = plan.subnets.iter().filter(|s| s.at.is_some()).count();
+    let assigned: std::collections::HashSet<_> = plan.assign.iter().map(|s| s.cidr).collect();
     let mut changes: Vec<String> = plan
         .subnets
         .iter()
@@ -167,7 +182,13 @@ fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportRepo
         .filter(|s| s.at.is_some())
         .map(|s| {
             let m = &s.meaning;
-            let mut line = format!("subnet {}", s.cidr);
+            // Free space carve has that takes the row's meaning is set, not created.
+            let verb = if assigned.contains(&s.cidr) {
+                "set"
+            } else {
+                "create"
+            };
+            let mut line = format!("{verb} subnet {}", s.cidr);
             let state = match (s.subdivided, m.status) {
                 (true, _) => "block",
                 (false, Some(status)) => status.as_str(),
@@ -190,7 +211,7 @@ fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportRepo
         .collect();
     changes.extend(plan.ips.iter().map(|ip| {
         let holder = ip.meaning.customer.as_deref().unwrap_or("-");
-        format!("ip {} in {} customer={holder}", ip.address, ip.pool)
+        format!("create ip {} in {} customer={holder}", ip.address, ip.pool)
     }));
     ImportReport {
         file: request.path.display().to_string(),

@@ -3,7 +3,11 @@ use crate::import::read::text;
 use crate::import::records::records;
 
 fn planned(file: &str, existing: &Existing) -> Plan {
-    plan(&records(&[text(file.as_bytes())]).unwrap(), existing, None)
+    plan(
+        &records(&[text(file.as_bytes()).unwrap()]).unwrap(),
+        existing,
+        None,
+    )
 }
 
 fn known() -> Existing {

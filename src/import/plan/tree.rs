@@ -29,7 +29,12 @@ impl Planner<'_> {
             .map(|(cidr, (at, meaning))| (*cidr, at.clone(), meaning.clone()))
             .collect();
         order.sort_by_key(|(cidr, _, _)| cidr.prefix_len());
-        for (cidr, at, meaning) in order {
+        for (cidr, at, mut meaning) in order {
+            let anchor = self.container(&cidr);
+            // A block nothing holds is a root: the default location is its own.
+            if anchor.is_none() && meaning.location.is_none() {
+                meaning.location = default_location.map(str::to_owned);
+            }
             let node = NewSubnet {
                 cidr,
                 parent: None,
@@ -49,7 +54,8 @@ impl Planner<'_> {
                 if same {
                     self.plan.unchanged += 1;
                 } else if existing.is_blank() {
-                    assign.insert(cidr, node);
+                    let parent = parent(&cidr).filter(|p| self.existing.subnets.contains_key(p));
+                    assign.insert(cidr, NewSubnet { parent, ..node });
                 } else {
                     refused.insert(cidr);
                     let message = format!(
@@ -61,7 +67,6 @@ impl Planner<'_> {
                 }
                 continue;
             }
-            let anchor = self.container(&cidr);
             match anchor {
                 None => {
                     if let Some(inside) = roots.iter().find(|r| cidr.contains(*r)) {
@@ -79,21 +84,23 @@ impl Planner<'_> {
                     self.problem(&at, format!("{cidr} is inside {a}, which is refused"));
                     continue;
                 }
-                Some(a) if !self.imported.contains_key(&a) || assign.contains_key(&a) => {
-                    let holder = &self.existing.subnets[&a];
-                    if !holder.is_blank() && !assign.contains_key(&a) {
-                        refused.insert(cidr);
-                        let message = format!(
-                            "{cidr} is inside {a}, which carve holds as {}: only free space \
-                             is carved by an import",
-                            describe(&holder.meaning)
-                        );
-                        self.problem(&at, message);
-                        continue;
+                // A leaf carve has (named in the file or not) is carved only when free.
+                Some(a) => match self.existing.subnets.get(&a) {
+                    Some(leaf) if !leaf.subdivided && !assign.contains_key(&a) => {
+                        if !leaf.is_carvable() {
+                            refused.insert(cidr);
+                            let message = format!(
+                                "{cidr} is inside {a}, which carve holds as {}: only free \
+                                 space is carved by an import",
+                                describe(&leaf.meaning)
+                            );
+                            self.problem(&at, message);
+                            continue;
+                        }
+                        self.plan.subdivide.push(a);
                     }
-                    self.plan.subdivide.push(a);
-                }
-                Some(_) => {}
+                    _ => {}
+                },
             }
             let from = anchor.map_or(cidr.prefix_len(), |a| a.prefix_len() + 1);
             for len in from..cidr.prefix_len() {
@@ -103,7 +110,7 @@ impl Planner<'_> {
             new.insert(cidr, node);
         }
         self.complete(&mut new);
-        self.link(&mut new, &mut assign, default_location);
+        self.link(&mut new, &mut assign);
         self.plan.subdivide.retain(|a| !assign.contains_key(a));
         self.plan.subdivide.sort();
         self.plan.subdivide.dedup();
@@ -146,7 +153,6 @@ impl Planner<'_> {
         &mut self,
         new: &mut BTreeMap<IpNet, NewSubnet>,
         assign: &mut BTreeMap<IpNet, NewSubnet>,
-        default_location: Option<&str>,
     ) {
         let cidrs: Vec<IpNet> = new.keys().copied().collect();
         for cidr in &cidrs {
@@ -183,9 +189,6 @@ impl Planner<'_> {
                 }
                 node.meaning.status = None;
             }
-            if node.parent.is_none() && node.meaning.location.is_none() && node.at.is_some() {
-                node.meaning.location = default_location.map(str::to_owned);
-            }
             node.effective_location = node.meaning.location.clone().or(inherited_location);
             node.effective_vlan = match node.meaning.vlan {
                 Some(vid) => node.effective_location.clone().map(|l| (l, vid)),
@@ -203,7 +206,7 @@ impl Planner<'_> {
                     .and_then(|e| e.effective_location.clone()),
             };
         }
-        self.check_owners(new);
+        self.check_owners(new, assign);
     }
 
     fn inherited(
@@ -225,8 +228,12 @@ impl Planner<'_> {
     }
 
     /// A subnet given to one customer inside a block held for another is a conflict.
-    fn check_owners(&mut self, new: &BTreeMap<IpNet, NewSubnet>) {
-        for node in new.values() {
+    fn check_owners(
+        &mut self,
+        new: &BTreeMap<IpNet, NewSubnet>,
+        assign: &BTreeMap<IpNet, NewSubnet>,
+    ) {
+        for node in new.values().chain(assign.values()) {
             let (Some(customer), Some(at)) = (&node.meaning.customer, &node.at) else {
                 continue;
             };
@@ -276,6 +283,18 @@ impl Planner<'_> {
             self.plan.customers.extend(m.customer.clone());
         }
         for ip in &self.plan.ips {
+            if let Some(location) = &ip.location
+                && ip.vlan_location.as_ref() != Some(location)
+            {
+                let pool_at = ip.vlan_location.as_deref().unwrap_or("no location");
+                problems.push((
+                    ip.at.clone(),
+                    format!(
+                        "{} is in {} ({pool_at}), not at {location:?} as the row says",
+                        ip.address, ip.pool
+                    ),
+                ));
+            }
             if let Some(vid) = ip.meaning.vlan {
                 problems.extend(
                     self.vlan_problem(vid, ip.vlan_location.as_deref())

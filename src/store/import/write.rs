@@ -208,7 +208,8 @@ pub async fn update_blank(conn: &mut PgConnection, nodes: &[&NewSubnet], ids: &I
          FROM {SUBNET_VALUES}
          WHERE s.cidr = x.cidr AND s.allocation_status = 'unallocated' AND NOT s.is_unavailable
            AND NOT s.is_pool AND s.customer_id IS NULL AND s.location_id IS NULL
-           AND s.vlan_id IS NULL AND s.description IS NULL AND s.purpose IS NULL"
+           AND s.vlan_id IS NULL AND s.description IS NULL AND s.purpose IS NULL
+           AND s.device_id IS NULL"
     );
     write_subnets(conn, sql, nodes, ids).await
 }
@@ -268,7 +269,7 @@ pub async fn subdivide(conn: &mut PgConnection, leaves: &[IpNet]) -> Result<u64>
     let done = sqlx::query(
         "UPDATE subnets SET allocation_status = 'subdivided', updated_at = now()
          WHERE cidr = ANY($1) AND allocation_status = 'unallocated' AND NOT is_unavailable
-           AND NOT is_pool AND customer_id IS NULL",
+           AND NOT is_pool AND customer_id IS NULL AND device_id IS NULL",
     )
     .bind(leaves)
     .execute(conn)
