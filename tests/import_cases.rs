@@ -55,16 +55,7 @@ async fn space_is_carved_from_free_blocks_only() {
     let t = support::test_db().await;
     let db = fra1(&t).await;
     // A root added with a location is free space to carve (the common first import).
-    carve::service::subnets::add_root(
-        &db,
-        &"10.0.0.0/16".parse().unwrap(),
-        Some("FRA1"),
-        None,
-        None,
-        false,
-    )
-    .await
-    .unwrap();
+    support::add_root_at(&db, "10.0.0.0/16", Some("FRA1"), false).await;
     import_text(&db, "subnet,customer\n10.0.1.0/24,Acme\n", None)
         .await
         .unwrap();

@@ -162,6 +162,12 @@ pub fn supernets(net: &IpNet) -> Vec<IpNet> {
         .collect()
 }
 
+/// `net` itself, then [`supernets`]: the prefixes a subnet holding `net` could have (a
+/// /32 pool holds its one address itself).
+pub fn net_and_supernets(net: &IpNet) -> impl Iterator<Item = IpNet> {
+    std::iter::once(net.trunc()).chain(supernets(net))
+}
+
 /// The lowest-address prefix of length `len` inside `net`.
 pub fn first_of_len(net: &IpNet, len: u8) -> Option<IpNet> {
     if len < net.prefix_len() || len > net.max_prefix_len() {

@@ -9,7 +9,7 @@ use std::io::Write;
 use ipnet::IpNet;
 
 use super::plan::{Existing, ExistingSubnet, Meaning};
-use crate::engine::prefix::{parent, supernets};
+use crate::engine::prefix::{net_and_supernets, parent};
 use crate::error::{Error, Result};
 
 pub const HEADER: [&str; 11] = [
@@ -56,9 +56,7 @@ pub fn rows(tree: &Existing) -> Vec<[String; 11]> {
     let mut addresses: Vec<_> = tree.ips.iter().collect();
     addresses.sort_by_key(|(address, _)| **address);
     for (address, ip) in addresses {
-        let host = IpNet::from(*address);
-        let pool = std::iter::once(host)
-            .chain(supernets(&host))
+        let pool = net_and_supernets(&IpNet::from(*address))
             .find(|s| tree.subnets.contains_key(s))
             .map(|p| p.to_string())
             .unwrap_or_default();

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::records::{At, Fields, IpRow, Problem, Records, SubnetRow};
 use super::values::Status;
-use crate::engine::prefix::supernets;
+use crate::engine::prefix::{net_and_supernets, supernets};
 
 /// A subnet's meaning, as import compares and writes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -253,10 +253,7 @@ impl Planner<'_> {
             }
             seen.insert(row.address, row.at.clone());
             // A /32 (or /128) pool holds its one address itself.
-            let host = IpNet::from(row.address);
-            let Some(pool) = std::iter::once(host)
-                .chain(supernets(&host))
-                .find(|s| self.known(s))
+            let Some(pool) = net_and_supernets(&IpNet::from(row.address)).find(|s| self.known(s))
             else {
                 let message = format!(
                     "{} is outside every subnet in the file and in carve: add a row for its subnet",

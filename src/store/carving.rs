@@ -16,7 +16,7 @@ use sqlx::{PgConnection, Postgres};
 use super::errors::db_error;
 use super::rows::{SUBNET_SELECT, Subnet, SubnetStatus};
 use super::tree::range_of;
-use crate::engine::prefix::supernets;
+use crate::engine::prefix::{net_and_supernets, supernets};
 use crate::engine::{Family, SplitStep};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -53,10 +53,7 @@ pub async fn lock_scope(conn: &mut PgConnection, scope: &IpNet) -> Result<Subnet
 /// under them takes the root FOR SHARE first (see the module's doc), so nothing changes
 /// beneath them until the caller commits.
 pub async fn lock_roots(conn: &mut PgConnection, nets: &[IpNet]) -> Result<()> {
-    let candidates: BTreeSet<IpNet> = nets
-        .iter()
-        .flat_map(|net| std::iter::once(net.trunc()).chain(supernets(net)))
-        .collect();
+    let candidates: BTreeSet<IpNet> = nets.iter().flat_map(net_and_supernets).collect();
     let candidates: Vec<IpNet> = candidates.into_iter().collect();
     sqlx::query(
         "SELECT id FROM subnets WHERE cidr = ANY($1::cidr[]) AND parent_id IS NULL

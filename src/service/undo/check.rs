@@ -184,7 +184,8 @@ pub async fn by_whom(conn: &mut PgConnection, change: Option<String>) -> Result<
     })
 }
 
-fn net(value: &Value) -> Option<IpNet> {
+/// A CIDR or a bare address (a row image's `cidr` or `address`) as a prefix.
+pub(super) fn net(value: &Value) -> Option<IpNet> {
     let text = value.as_str()?;
     text.parse::<IpNet>()
         .ok()

@@ -252,10 +252,7 @@ fn nets(rows: &[RowChange]) -> Vec<ipnet::IpNet> {
             } else {
                 "cidr"
             };
-            let text = r.image()?.get(key)?.as_str()?;
-            text.parse::<ipnet::IpNet>()
-                .ok()
-                .or_else(|| text.parse::<std::net::IpAddr>().ok().map(Into::into))
+            check::net(r.image()?.get(key)?)
         })
         .collect()
 }

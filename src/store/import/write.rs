@@ -21,6 +21,11 @@ pub struct Ids {
     vlans: HashMap<(String, i32), i64>,
 }
 
+/// The id of `name` in `map` (None when no name is given).
+fn id(map: &HashMap<String, i64>, name: &Option<String>) -> Option<i64> {
+    name.as_ref().and_then(|n| map.get(n).copied())
+}
+
 impl Ids {
     fn vlan(&self, key: Option<&(String, i32)>) -> Option<i64> {
         key.and_then(|k| self.vlans.get(k).copied())
@@ -87,9 +92,6 @@ struct SubnetColumns {
 impl SubnetColumns {
     fn of(nodes: &[&NewSubnet], ids: &Ids) -> SubnetColumns {
         let mut c = SubnetColumns::default();
-        let id = |map: &HashMap<String, i64>, name: &Option<String>| {
-            name.as_ref().and_then(|n| map.get(n).copied())
-        };
         for node in nodes {
             let m = &node.meaning;
             c.cidr.push(node.cidr);
@@ -216,9 +218,6 @@ pub async fn update_blank(conn: &mut PgConnection, nodes: &[&NewSubnet], ids: &I
 
 /// Inserts the address records, each in its pool.
 pub async fn insert_ips(conn: &mut PgConnection, ips: &[NewIp], ids: &Ids) -> Result<u64> {
-    let id = |map: &HashMap<String, i64>, name: &Option<String>| {
-        name.as_ref().and_then(|n| map.get(n).copied())
-    };
     let address: Vec<IpNet> = ips.iter().map(|ip| IpNet::from(ip.address)).collect();
     let pool: Vec<IpNet> = ips.iter().map(|ip| ip.pool).collect();
     let m: Vec<&IpMeaning> = ips.iter().map(|ip| &ip.meaning).collect();
