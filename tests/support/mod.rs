@@ -9,7 +9,9 @@
 
 pub mod billing;
 pub mod cli;
+pub mod cloudflare;
 mod cluster;
+pub mod powerdns;
 pub mod site;
 pub mod tmux;
 pub mod undo;

@@ -1,0 +1,1 @@
+//! A fake Cloudflare API v4 (being written).

@@ -1,0 +1,1 @@
+//! A throwaway PowerDNS per test (being written).
