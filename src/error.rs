@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Internal,
     /// A check found something over its threshold; the report itself was printed.
     Alert,
+    /// A DNS provider could not be reached or refused a change; carve's data is untouched.
+    Provider,
     /// A change was asked for while carve is read-only (flag, config, or a role that
     /// may not write).
     ReadOnly,
@@ -43,6 +45,7 @@ impl ErrorKind {
             ErrorKind::Validation => "validation",
             ErrorKind::Alert => "alert",
             ErrorKind::ReadOnly => "read_only",
+            ErrorKind::Provider => "provider",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Conflict => "conflict",
             ErrorKind::Exhausted => "exhausted",
@@ -66,7 +69,8 @@ impl ErrorKind {
             | ErrorKind::Busy
             | ErrorKind::Internal
             | ErrorKind::Alert
-            | ErrorKind::ReadOnly => 1,
+            | ErrorKind::ReadOnly
+            | ErrorKind::Provider => 1,
         }
     }
 }
@@ -115,6 +119,10 @@ impl Error {
 
     pub fn exhausted(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Exhausted, message)
+    }
+
+    pub fn provider(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Provider, message)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

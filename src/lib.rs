@@ -13,6 +13,7 @@ pub mod import;
 pub mod logging;
 pub mod os;
 pub mod provision;
+pub mod rdns;
 pub mod service;
 pub mod store;
 pub mod tui;

@@ -62,7 +62,7 @@ pub struct HolderArgs {
     /// What the address is for, e.g. primary or management (management survives re-provisioning).
     #[arg(long)]
     purpose: Option<String>,
-    /// Reverse DNS name (PTR target).
+    /// Reverse DNS name (PTR target); "" removes it. `carve rdns sync` pushes it.
     #[arg(long)]
     rdns: Option<String>,
     #[arg(long)]

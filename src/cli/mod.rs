@@ -12,6 +12,7 @@ mod ip;
 mod lookup;
 mod output;
 mod product;
+mod rdns;
 mod render;
 mod report;
 mod service;
@@ -139,6 +140,11 @@ pub enum Command {
         #[command(subcommand)]
         command: service::ServiceCommand,
     },
+    /// Reverse DNS: push PTR names to the providers, compare, export zone files.
+    Rdns {
+        #[command(subcommand)]
+        command: rdns::RdnsCommand,
+    },
     /// Reports: capacity per block and pool (a monitoring check with --threshold).
     Report {
         #[command(subcommand)]
@@ -204,6 +210,7 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
         }
         Command::Vlan { command } => catalog::vlan(command, settings, out).await,
         Command::Report { command } => report::run(command, settings, out).await,
+        Command::Rdns { command } => rdns::run(command, settings, out).await,
         Command::Billing { command } => billing::run(command, settings, out).await,
         Command::Device { command } => product::device(command, settings, out).await,
         Command::Product { command } => product::product(command, settings, out).await,
@@ -266,6 +273,7 @@ fn reads_only(command: &Command) -> bool {
             )
         }
         Command::Db { command } => db::reads_only(command),
+        Command::Rdns { command } => rdns::reads_only(command),
         Command::Billing { command } => billing::reads_only(command),
         Command::Lookup { .. } | Command::Log(_) | Command::Report { .. } | Command::Demo => true,
         Command::Import(args) => args.dry_run(),

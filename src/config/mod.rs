@@ -15,6 +15,8 @@ use crate::os::{Secret, running_as_root};
 mod allocation;
 pub use allocation::ReleaseCooldown;
 mod profile;
+mod rdns;
+pub use rdns::{ProviderKind, RdnsProvider, SecretSource};
 mod toml_errors;
 use toml_errors::describe_toml_error;
 mod ui;
@@ -31,6 +33,7 @@ struct FileConfig {
     allocation: allocation::AllocationSection,
     keys: BTreeMap<String, KeyList>,
     profiles: BTreeMap<String, profile::ProfileSection>,
+    rdns: rdns::RdnsSection,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +116,8 @@ pub struct Settings {
     pub release_cooldown: ReleaseCooldown,
     /// `[keys]`: action name -> the keys bound to it, checked by the TUI's keymap.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// `[[rdns.providers]]`: who serves which reverse zones.
+    pub rdns: Vec<RdnsProvider>,
 }
 
 impl Settings {
@@ -220,6 +225,7 @@ fn resolve(
         None => file.ui.theme()?,
     };
     let release_cooldown = file.allocation.release_cooldown()?;
+    let rdns = file.rdns.providers()?;
     let keys = file
         .keys
         .into_iter()
@@ -248,6 +254,7 @@ fn resolve(
         theme,
         release_cooldown,
         keys,
+        rdns,
     })
 }
 

@@ -15,6 +15,7 @@ use crate::engine::view::Utilization;
 use crate::error::{Error, Result};
 use crate::store::catalog::{self, Catalog};
 use crate::store::journal::LogFilter;
+use crate::store::rdns::{self, PtrState};
 use crate::store::rows::{JournalEntry, Subnet, Vlan};
 use crate::store::tree::{self, ListFilter};
 use crate::store::{Db, addresses, db_error, journal};
@@ -87,8 +88,9 @@ pub struct Detail {
     pub last_change: Option<JournalEntry>,
     /// The VLANs of the subnet's effective location.
     pub vlans: Vec<Vlan>,
-    /// Address records with a PTR name in the selected pool (or the one holding the address).
-    pub ptrs: Vec<IpView>,
+    /// PTR names in the selected pool (or the one holding the address): carve's, queued
+    /// changes, and what the last sync found different in DNS.
+    pub ptrs: Vec<PtrState>,
 }
 
 /// The detail of `cidr`, or of `address` inside it.
@@ -118,12 +120,7 @@ pub async fn detail(db: &Db, cidr: &IpNet, address: Option<IpAddr>) -> Result<De
         None => Vec::new(),
     };
     let ptrs = if node.is_pool {
-        addresses::within_limited(&mut conn, cidr, ADDRESS_PAGE)
-            .await?
-            .into_iter()
-            .filter(|r| r.rdns.is_some())
-            .map(IpView::from)
-            .collect()
+        rdns::states_in(&mut conn, cidr, ADDRESS_PAGE).await?
     } else {
         Vec::new()
     };

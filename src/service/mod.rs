@@ -14,6 +14,7 @@ pub mod import;
 pub mod lookup;
 pub mod products;
 pub mod provision;
+pub mod rdns;
 pub mod report;
 mod resolve;
 pub mod subnets;

@@ -89,6 +89,7 @@ pub struct IpFields {
     pub service_id: Option<i64>,
     pub vlan_id: Option<i64>,
     pub purpose: Option<String>,
+    /// A PTR name; "" clears it.
     pub rdns: Option<String>,
     pub description: Option<String>,
 }
@@ -106,7 +107,7 @@ pub async fn insert(
                                    vlan_id, purpose, rdns, rdns_updated_at, description,
                                    is_unavailable, unavailable_reason, allocation_id,
                                    device_id, service_id)
-         SELECT $1, s.id, s.cidr, s.hidden, $3, $4, $5, $6, CASE WHEN $6 IS NOT NULL THEN now() END,
+         SELECT $1, s.id, s.cidr, s.hidden, $3, $4, $5, NULLIF($6, ''), CASE WHEN $6 <> '' THEN now() END,
                 $7, $8 IS NOT NULL, NULLIF($8, ''), CASE WHEN $8 IS NULL THEN gen_random_uuid() END,
                 $9, $10
          FROM subnets s WHERE s.id = $2
@@ -144,7 +145,7 @@ pub async fn update(conn: &mut PgConnection, id: i64, fields: &IpFields) -> Resu
     sqlx::query(
         "UPDATE ip_addresses SET customer_id = coalesce($2, customer_id),
                 vlan_id = coalesce($3, vlan_id), purpose = coalesce($4, purpose),
-                rdns = coalesce($5, rdns),
+                rdns = CASE WHEN $5 = '' THEN NULL ELSE coalesce($5, rdns) END,
                 rdns_updated_at = CASE WHEN $5 IS NOT NULL THEN now() ELSE rdns_updated_at END,
                 description = coalesce($6, description),
                 device_id = coalesce($7, device_id), updated_at = now()

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
 
 use crate::error::{Error, Result};
-use crate::os::Secret;
+use crate::os::{Secret, run_secret_command};
 
 /// An open connection pool and a password-free description of where it points.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ pub fn connect_options_from_url(
     if let Some(command) = password_command
         && !url_has_password(url.expose())
     {
-        let password = run_password_command(command)?;
+        let password = run_secret_command("database.password_command", command)?;
         options = options.password(password.expose());
     }
     Ok(options.application_name("carve"))
@@ -86,30 +86,6 @@ fn url_has_password(url: &str) -> bool {
     authority
         .rsplit_once('@')
         .is_some_and(|(userinfo, _)| userinfo.contains(':'))
-}
-
-fn run_password_command(command: &str) -> Result<Secret> {
-    let out = std::process::Command::new("sh")
-        .args(["-c", command])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| Error::config(format!("cannot run database.password_command: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::config(format!(
-            "database.password_command failed ({})",
-            out.status
-        )));
-    }
-    let text = String::from_utf8(out.stdout).map_err(|_| {
-        Error::config("database.password_command printed something that is not UTF-8")
-    })?;
-    match text.lines().next() {
-        Some(line) if !line.is_empty() => Ok(Secret::new(line)),
-        _ => Err(Error::config(
-            "database.password_command printed no password",
-        )),
-    }
 }
 
 /// `user@host:port/database` or `user@socket:/dir/database`: enough to know which

@@ -16,6 +16,7 @@ pub mod import;
 pub mod journal;
 pub mod local;
 mod migrate;
+pub mod rdns;
 pub mod roles;
 pub mod rows;
 pub mod services;

@@ -62,7 +62,7 @@ pub fn open(app: &mut App, action: Action) -> Vec<Effect> {
             let fields = vec![(
                 "rdns",
                 ip.rdns.clone().unwrap_or_default(),
-                "e.g. web1.example.net",
+                "e.g. web1.example.net; empty removes it",
             )];
             Ok(form(
                 app,
@@ -378,9 +378,9 @@ fn operation(form: &Form, subnet: Option<IpNet>, address: Option<IpAddr>) -> Res
         }
         FormKind::Rdns => {
             let address = address.ok_or_else(|| Error::validation("the selection went away"))?;
-            let rdns = text("rdns").ok_or_else(|| Error::validation("rdns: give a name"))?;
+            // Empty removes the PTR; `carve rdns sync` deletes it from DNS.
             let holder = Holder {
-                rdns: Some(rdns),
+                rdns: Some(text("rdns").unwrap_or_default()),
                 ..Holder::default()
             };
             Op::SetIp { address, holder }

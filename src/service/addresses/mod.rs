@@ -192,12 +192,12 @@ async fn candidate_pools(
 
 /// Resolves names to ids; a VLAN is looked up at the pool's location.
 async fn fields(conn: &mut PgConnection, holder: &Holder, pool: &Subnet) -> Result<IpFields> {
-    let rdns = holder
-        .rdns
-        .as_deref()
-        .map(normalize_hostname)
-        .transpose()
-        .map_err(Error::validation)?;
+    // An empty name clears the PTR (its deletion is queued like any change).
+    let rdns = match holder.rdns.as_deref().map(str::trim) {
+        Some("") => Some(String::new()),
+        Some(name) => Some(normalize_hostname(name).map_err(Error::validation)?),
+        None => None,
+    };
     let vlan = resolve::vlan(
         conn,
         holder.vlan,

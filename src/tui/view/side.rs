@@ -12,6 +12,7 @@ use super::{block, clean, field, state_style};
 use crate::service::browse::Detail;
 use crate::service::cooldown;
 use crate::service::view::{IpView, SubnetView};
+use crate::store::rdns::PtrState;
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::{Slot, Theme};
 
@@ -291,13 +292,27 @@ fn rdns_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
             theme.style(Slot::Muted),
         )];
     }
-    d.ptrs
-        .iter()
-        .map(|ip| {
-            Line::from(vec![
-                Span::raw(format!("{:<16}", ip.address)),
-                Span::raw(clean(ip.rdns.as_deref().unwrap_or(""))),
-            ])
-        })
-        .collect()
+    d.ptrs.iter().map(|ptr| ptr_line(ptr, theme)).collect()
+}
+
+/// `ADDRESS  STATE    NAME`: in sync, pending (queued, not pushed yet; "failing" when a
+/// push failed), or drift (the last sync found DNS saying something else).
+fn ptr_line(ptr: &PtrState, theme: &Theme) -> Line<'static> {
+    let (word, slot) = match (ptr.pending, &ptr.last_error, ptr.drift) {
+        (true, Some(_), _) => ("failing", Slot::Error),
+        (true, None, _) => ("pending", Slot::Reserved),
+        (false, _, true) => ("drift", Slot::Error),
+        _ => ("in sync", Slot::Free),
+    };
+    let name = match (&ptr.rdns, ptr.drift && !ptr.pending) {
+        (Some(name), true) => format!("{name} (DNS: {})", ptr.dns.as_deref().unwrap_or("none")),
+        (Some(name), false) => name.clone(),
+        (None, true) => format!("(not carve's) {}", ptr.dns.as_deref().unwrap_or("")),
+        (None, false) => "(delete queued)".into(),
+    };
+    Line::from(vec![
+        Span::raw(format!("{:<16}", ptr.address.addr())),
+        Span::styled(format!("{word:<8} "), theme.style(slot)),
+        Span::raw(clean(&name)),
+    ])
 }

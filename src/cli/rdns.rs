@@ -1,0 +1,240 @@
+//! `carve rdns sync | status | export`: reverse DNS kept in step with the providers.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use super::output::{Output, cell, clean, short, table, write_out};
+use crate::config::Settings;
+use crate::error::{Error, ErrorKind, Result};
+use crate::service::database;
+use crate::service::rdns::{self, ExportedZone, Status, SyncOptions, SyncReport};
+
+#[derive(Debug, Subcommand)]
+pub enum RdnsCommand {
+    /// Push queued PTR changes, then compare every zone with DNS and fix what differs.
+    Sync {
+        /// Only this provider (its name in [[rdns.providers]]).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Show the differences; write nothing to DNS or to the queue.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also delete PTRs that carve does not know.
+        #[arg(long)]
+        prune: bool,
+        /// Only zones with queued changes whose retry time has come (for a timer).
+        #[arg(long)]
+        due: bool,
+    },
+    /// What waits to be pushed, per provider, and each provider's last error.
+    Status,
+    /// BIND zone files of internal providers (printed, or written into a directory).
+    Export {
+        /// Only this zone, e.g. 113.0.203.in-addr.arpa or 64/26.113.0.203.in-addr.arpa.
+        #[arg(long)]
+        zone: Option<String>,
+        #[arg(long)]
+        provider: Option<String>,
+        /// Write <zone>.zone files here (default: the provider's directory; else print).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Syncing writes the queue; a dry run and the status only read. An export that writes
+/// files settles the queue.
+pub fn reads_only(command: &RdnsCommand) -> bool {
+    match command {
+        RdnsCommand::Sync { dry_run, .. } => *dry_run,
+        RdnsCommand::Status => true,
+        RdnsCommand::Export { .. } => false,
+    }
+}
+
+pub async fn run(command: RdnsCommand, settings: &Settings, out: &Output) -> Result<()> {
+    let (db, _) = database::open(settings).await?;
+    match command {
+        RdnsCommand::Sync {
+            provider,
+            dry_run,
+            prune,
+            due,
+        } => {
+            let options = SyncOptions {
+                provider,
+                dry_run,
+                prune,
+                due,
+            };
+            let report = rdns::sync(&db, settings, &options).await?;
+            out.emit(&report, sync_text);
+            let errors = report.errors();
+            if errors.is_empty() {
+                return Ok(());
+            }
+            Err(Error::new(
+                ErrorKind::Provider,
+                format!(
+                    "{} zone(s) not synced, their changes stay queued (carve rdns status): {}",
+                    errors.len(),
+                    errors.join("; ")
+                ),
+            ))
+        }
+        RdnsCommand::Status => {
+            let status = rdns::status(&db, settings).await?;
+            out.emit(&status, status_text);
+            Ok(())
+        }
+        RdnsCommand::Export {
+            zone,
+            provider,
+            output,
+        } => {
+            let zones = rdns::export(
+                &db,
+                settings,
+                provider.as_deref(),
+                zone.as_deref(),
+                output.as_deref(),
+            )
+            .await?;
+            if !out.json && zones.iter().all(|z| z.file.is_none()) {
+                let text: Vec<&str> = zones.iter().map(|z| z.text.as_str()).collect();
+                write_out(text.join("\n").as_bytes());
+                return Ok(());
+            }
+            out.emit(&zones, |z| export_text(z));
+            Ok(())
+        }
+    }
+}
+
+fn sync_text(report: &SyncReport) -> String {
+    let mut rows = Vec::new();
+    let mut summary = String::new();
+    for zone in &report.zones {
+        let mut pushes = 0;
+        for d in &zone.differences {
+            let action = match d.push(report.prune) {
+                None => "kept (--prune deletes)",
+                Some(_) if report.dry_run => "would fix",
+                Some(_) => {
+                    pushes += 1;
+                    if pushes <= zone.pushed {
+                        "fixed"
+                    } else {
+                        "not pushed"
+                    }
+                }
+            };
+            rows.push(vec![
+                zone.provider.clone(),
+                d.address.to_string(),
+                d.kind.as_str().into(),
+                short(&clean(&cell(&d.carve))),
+                short(&clean(&cell(&d.dns))),
+                action.into(),
+            ]);
+        }
+        let verb = if report.dry_run {
+            "differences"
+        } else {
+            "pushed"
+        };
+        let count = if report.dry_run {
+            zone.differences.len()
+        } else {
+            zone.pushed
+        };
+        summary += &format!(
+            "{} {}: {count} {verb}{}{}{}\n",
+            zone.provider,
+            zone.zone,
+            if zone.created { ", zone created" } else { "" },
+            zone.note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            zone.error
+                .as_deref()
+                .map(|e| format!("; FAILED: {}", clean(e)))
+                .unwrap_or_default(),
+        );
+    }
+    if report.zones.is_empty() {
+        return "nothing due\n".into();
+    }
+    let mut text = String::new();
+    if !rows.is_empty() {
+        text = table(
+            &["PROVIDER", "ADDRESS", "DIFFERENCE", "CARVE", "DNS", ""],
+            &rows,
+        );
+        text.push('\n');
+    } else {
+        text += "DNS says what carve says\n";
+    }
+    text + &summary
+}
+
+fn status_text(status: &Status) -> String {
+    let mut rows = Vec::new();
+    for p in &status.providers {
+        let failing = p.pending.iter().filter(|e| e.last_error.is_some()).count();
+        rows.push(vec![
+            p.name.clone(),
+            p.kind.into(),
+            p.zones.len().to_string(),
+            p.pending.len().to_string(),
+            failing.to_string(),
+            p.pending
+                .first()
+                .map(|e| e.queued_at.clone())
+                .unwrap_or_else(|| "-".into()),
+            cell(&p.last.last_ok_at),
+            p.last
+                .last_error
+                .as_deref()
+                .map(|e| format!("{} {}", cell(&p.last.last_error_at), short(&clean(e))))
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let mut text = table(
+        &[
+            "PROVIDER",
+            "KIND",
+            "ZONES",
+            "PENDING",
+            "FAILING",
+            "OLDEST",
+            "LAST OK",
+            "LAST ERROR",
+        ],
+        &rows,
+    );
+    if !status.unserved.is_empty() {
+        text += &format!(
+            "\n{} queued change(s) in no configured provider's zones, e.g. {}\n",
+            status.unserved.len(),
+            status.unserved[0].addr()
+        );
+    }
+    text
+}
+
+fn export_text(zones: &[ExportedZone]) -> String {
+    let rows: Vec<Vec<String>> = zones
+        .iter()
+        .map(|z| {
+            vec![
+                z.zone.clone(),
+                z.names.to_string(),
+                cell(&z.file),
+                cell(&z.delegation_file),
+            ]
+        })
+        .collect();
+    table(&["ZONE", "PTRS", "FILE", "PARENT RECORDS"], &rows)
+}

@@ -1,0 +1,274 @@
+//! `carve rdns sync`: push the outbox, then make each provider's zones say what carve
+//! says. A provider that is down or refuses never touches IPAM data: what was not pushed
+//! stays queued, with the error, for the next sync.
+
+mod remote;
+mod status;
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+pub use status::{ExportedZone, ProviderStatus, Status, export, status};
+
+use self::remote::Remote;
+use crate::config::{ProviderKind, RdnsProvider, Settings};
+use crate::error::{Error, Result};
+use crate::rdns::diff::{Difference, Kind, compare};
+use crate::rdns::{Push, Zone};
+use crate::store::rdns::{self as store, Pending};
+use crate::store::{Db, db_error};
+
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// Only this provider.
+    pub provider: Option<String>,
+    /// Compare and report; write nothing anywhere.
+    pub dry_run: bool,
+    /// Also delete PTRs carve does not know.
+    pub prune: bool,
+    /// Only zones with queued changes whose retry time has come (for a timer).
+    pub due: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneReport {
+    pub provider: String,
+    pub zone: String,
+    /// The zone did not exist and carve created it.
+    pub created: bool,
+    pub differences: Vec<Difference>,
+    /// Writes that reached DNS.
+    pub pushed: usize,
+    /// Queued changes settled (pushed, or DNS already said so).
+    pub settled: usize,
+    /// Why the zone was left as it is (the rest stays queued).
+    pub error: Option<String>,
+    /// Said instead of syncing (e.g. an internal provider without a directory).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub dry_run: bool,
+    pub prune: bool,
+    pub zones: Vec<ZoneReport>,
+}
+
+impl SyncReport {
+    pub fn errors(&self) -> Vec<String> {
+        self.zones
+            .iter()
+            .filter_map(|z| z.error.as_ref().map(|e| format!("{}: {e}", z.zone)))
+            .collect()
+    }
+}
+
+pub async fn sync(db: &Db, settings: &Settings, options: &SyncOptions) -> Result<SyncReport> {
+    let mut report = SyncReport {
+        dry_run: options.dry_run,
+        prune: options.prune,
+        zones: Vec::new(),
+    };
+    for provider in chosen(settings, options.provider.as_deref())? {
+        let Some(_lock) = store::lock_provider(db, &provider.name).await? else {
+            return Err(Error::conflict(format!(
+                "another carve is syncing provider {} right now; try again when it is done",
+                provider.name
+            )));
+        };
+        let zones = sync_provider(db, provider, options).await?;
+        if !options.dry_run {
+            let error = zones.iter().find_map(|z| z.error.as_deref());
+            let mut conn = db.pool.acquire().await.map_err(db_error)?;
+            store::record_sync(&mut conn, &provider.name, error).await?;
+        }
+        report.zones.extend(zones);
+    }
+    Ok(report)
+}
+
+/// The providers a command is about: all configured, or the one named.
+pub fn chosen<'a>(settings: &'a Settings, name: Option<&str>) -> Result<Vec<&'a RdnsProvider>> {
+    if settings.rdns.is_empty() {
+        return Err(Error::config(
+            "no reverse DNS providers are configured: add [[rdns.providers]] to the config file",
+        ));
+    }
+    match name {
+        None => Ok(settings.rdns.iter().collect()),
+        Some(name) => settings
+            .rdns
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| vec![p])
+            .ok_or_else(|| {
+                let known: Vec<&str> = settings.rdns.iter().map(|p| p.name.as_str()).collect();
+                Error::not_found(format!(
+                    "no rDNS provider named {name:?} (configured: {})",
+                    known.join(", ")
+                ))
+            }),
+    }
+}
+
+async fn sync_provider(
+    db: &Db,
+    provider: &RdnsProvider,
+    options: &SyncOptions,
+) -> Result<Vec<ZoneReport>> {
+    let mut reports = Vec::new();
+    // Without its credential nothing can be pushed, but every zone's queue is kept and
+    // says why.
+    let mut remote = Remote::connect(provider).map_err(|e| e.message);
+    for zone in &provider.zones {
+        let mut conn = db.pool.acquire().await.map_err(db_error)?;
+        let queued = store::pending(&mut conn, Some(&zone.prefix)).await?;
+        drop(conn);
+        if options.due && !queued.iter().any(|p| p.due_in_secs <= 0) {
+            continue;
+        }
+        let mut zone_report = ZoneReport {
+            provider: provider.name.clone(),
+            zone: zone.name.clone(),
+            created: false,
+            differences: Vec::new(),
+            pushed: 0,
+            settled: 0,
+            error: None,
+            note: None,
+        };
+        let outcome = match &mut remote {
+            Ok(Some(remote)) => {
+                sync_zone(
+                    db,
+                    remote,
+                    provider,
+                    zone,
+                    &queued,
+                    options,
+                    &mut zone_report,
+                )
+                .await
+            }
+            Ok(None) => internal_zone(db, provider, zone, &queued, options, &mut zone_report).await,
+            Err(message) => Err(Error::provider(message.clone())),
+        };
+        // Failures before anything was pushed: the whole queue of the zone stays.
+        if let Err(error) = outcome {
+            zone_report.error = Some(error.message.clone());
+            if !options.dry_run {
+                let mut conn = db.pool.acquire().await.map_err(db_error)?;
+                let queued: Vec<&Pending> = queued.iter().collect();
+                store::failed(&mut conn, &queued, &error.message).await?;
+            }
+        }
+        if let (Ok(Some(remote)), Some(error)) = (&mut remote, &zone_report.error) {
+            remote.note_failure(error);
+        }
+        reports.push(zone_report);
+    }
+    Ok(reports)
+}
+
+async fn sync_zone(
+    db: &Db,
+    remote: &mut Remote,
+    provider: &RdnsProvider,
+    zone: &Zone,
+    queued: &[Pending],
+    options: &SyncOptions,
+    report: &mut ZoneReport,
+) -> Result<()> {
+    remote.check_up()?;
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let wanted = store::names_in(&mut conn, &zone.prefix).await?;
+    drop(conn);
+    let found = match remote.list(zone).await? {
+        Some(found) => found,
+        None if remote.may_create_zones() && !options.dry_run => {
+            remote.create_zone(zone).await?;
+            report.created = true;
+            Default::default()
+        }
+        None if remote.may_create_zones() => Default::default(),
+        None => {
+            return Err(Error::provider(format!(
+                "{}: zone {} does not exist there (create it, or set create_zones = true)",
+                provider.name, zone.name
+            )));
+        }
+    };
+    let released: BTreeSet<IpAddr> = queued
+        .iter()
+        .filter(|p| p.ptr.is_none())
+        .map(Pending::addr)
+        .collect();
+    report.differences = compare(&wanted, &released, &found);
+    if options.dry_run {
+        return Ok(());
+    }
+    let pushes: Vec<Push> = report
+        .differences
+        .iter()
+        .filter_map(|d| d.push(options.prune))
+        .collect();
+    let applied = remote.apply(zone, pushes.clone()).await;
+    report.pushed = applied.done;
+    let unpushed: BTreeSet<IpAddr> = pushes[applied.done..].iter().map(|p| p.address).collect();
+    let (settled, kept): (Vec<&Pending>, Vec<&Pending>) =
+        queued.iter().partition(|p| !unpushed.contains(&p.addr()));
+    report.settled = settled.len();
+    // What DNS still says differently once this sync is over: the pane shows it.
+    let drift: Vec<(IpAddr, Option<String>)> = report
+        .differences
+        .iter()
+        .filter(|d| unpushed.contains(&d.address) || (d.kind == Kind::Extra && !options.prune))
+        .map(|d| (d.address, d.dns.clone()))
+        .collect();
+    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    store::settle(&mut tx, &settled).await?;
+    store::replace_drift(&mut tx, &provider.name, &zone.prefix, &drift).await?;
+    if let Some(error) = &applied.error {
+        store::failed(&mut tx, &kept, &error.message).await?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    // Failed part way: what was pushed is settled, the rest stays queued with the error.
+    report.error = applied.error.map(|e| e.message);
+    Ok(())
+}
+
+/// An internal provider's "push" is writing the zone file into its directory.
+async fn internal_zone(
+    db: &Db,
+    provider: &RdnsProvider,
+    zone: &Zone,
+    queued: &[Pending],
+    options: &SyncOptions,
+    report: &mut ZoneReport,
+) -> Result<()> {
+    let ProviderKind::Internal {
+        directory: Some(directory),
+        ..
+    } = &provider.kind
+    else {
+        report.note =
+            Some("no directory set: carve rdns export --output DIR writes the zone files".into());
+        return Ok(());
+    };
+    if options.dry_run {
+        report.note = Some(format!(
+            "would write the zone file into {}",
+            directory.display()
+        ));
+        return Ok(());
+    }
+    let written = status::write_zone(db, provider, zone, directory).await?;
+    report.pushed = written.names;
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let queued: Vec<&Pending> = queued.iter().collect();
+    store::settle(&mut conn, &queued).await?;
+    report.settled = queued.len();
+    Ok(())
+}

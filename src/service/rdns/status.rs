@@ -1,0 +1,185 @@
+//! `carve rdns status` (what waits, per provider, and each one's last error) and
+//! `carve rdns export` (BIND zone files for internal providers).
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::chosen;
+use crate::config::{ProviderKind, RdnsProvider, Settings};
+use crate::engine::dns::normalize_hostname;
+use crate::error::{Error, Result};
+use crate::rdns::Zone;
+use crate::rdns::zonefile::{self, Apex};
+use crate::store::rdns::{self as store, Pending, SyncRecord};
+use crate::store::{Db, db_error};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderStatus {
+    pub name: String,
+    pub kind: &'static str,
+    pub zones: Vec<String>,
+    /// Queued changes in its zones, oldest first.
+    pub pending: Vec<Pending>,
+    #[serde(flatten)]
+    pub last: SyncRecord,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub providers: Vec<ProviderStatus>,
+    /// Queued changes no configured provider serves (they wait for one).
+    pub unserved: Vec<Pending>,
+}
+
+pub async fn status(db: &Db, settings: &Settings) -> Result<Status> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let mut unserved = store::pending(&mut conn, None).await?;
+    let mut providers = Vec::new();
+    for provider in &settings.rdns {
+        let (mine, rest) = unserved
+            .into_iter()
+            .partition(|p| provider.zone_of(p.addr()).is_some());
+        unserved = rest;
+        providers.push(ProviderStatus {
+            name: provider.name.clone(),
+            kind: provider.kind_name(),
+            zones: provider.zones.iter().map(|z| z.name.clone()).collect(),
+            pending: mine,
+            last: store::sync_record(&mut conn, &provider.name).await?,
+        });
+    }
+    Ok(Status {
+        providers,
+        unserved,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedZone {
+    pub provider: String,
+    pub zone: String,
+    /// PTR records in it.
+    pub names: usize,
+    /// Where it was written (None: printed).
+    pub file: Option<String>,
+    /// For a classless zone: the file with the parent zone's records.
+    pub delegation_file: Option<String>,
+    /// The text, when printed rather than written.
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// Zone files of internal providers (or the one zone asked for), written into `output`
+/// or the provider's directory; printed when neither is set. Writing a zone settles its
+/// queued changes: the file is the provider.
+pub async fn export(
+    db: &Db,
+    settings: &Settings,
+    provider: Option<&str>,
+    zone: Option<&str>,
+    output: Option<&Path>,
+) -> Result<Vec<ExportedZone>> {
+    let wanted = zone
+        .map(Zone::parse)
+        .transpose()
+        .map_err(Error::validation)?;
+    let mut exported = Vec::new();
+    for p in chosen(settings, provider)? {
+        let ProviderKind::Internal { directory, .. } = &p.kind else {
+            continue;
+        };
+        for z in p
+            .zones
+            .iter()
+            .filter(|z| wanted.as_ref().is_none_or(|w| w == *z))
+        {
+            let zone = match output.or(directory.as_deref()) {
+                Some(dir) => {
+                    // Read before writing: a change queued meanwhile stays queued.
+                    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+                    let queued = store::pending(&mut conn, Some(&z.prefix)).await?;
+                    let written = write_zone(db, p, z, dir).await?;
+                    store::settle(&mut conn, &queued.iter().collect::<Vec<_>>()).await?;
+                    written
+                }
+                None => render(db, p, z).await?,
+            };
+            exported.push(zone);
+        }
+    }
+    if exported.is_empty() {
+        return Err(match zone {
+            Some(z) => Error::not_found(format!("no internal rDNS provider serves zone {z}")),
+            None => Error::not_found(
+                "no internal rDNS provider is configured (kind = \"internal\" in [[rdns.providers]])",
+            ),
+        });
+    }
+    Ok(exported)
+}
+
+/// The zone file (and an RFC 2317 zone's delegation file) written into `directory`.
+pub(super) async fn write_zone(
+    db: &Db,
+    provider: &RdnsProvider,
+    zone: &Zone,
+    directory: &Path,
+) -> Result<ExportedZone> {
+    let mut rendered = render(db, provider, zone).await?;
+    let io = |path: &Path, e: std::io::Error| {
+        Error::validation(format!("cannot write {}: {e}", path.display()))
+    };
+    std::fs::create_dir_all(directory).map_err(|e| io(directory, e))?;
+    let path = directory.join(zonefile::file_name(zone));
+    write_whole(&path, &rendered.text).map_err(|e| io(&path, e))?;
+    rendered.file = Some(path.display().to_string());
+    if let Some(records) = zonefile::delegation(zone, &apex(provider)) {
+        let path = directory.join(zonefile::file_name(zone).replace(".zone", ".delegation"));
+        write_whole(&path, &records).map_err(|e| io(&path, e))?;
+        rendered.delegation_file = Some(path.display().to_string());
+    }
+    rendered.text.clear();
+    Ok(rendered)
+}
+
+async fn render(db: &Db, provider: &RdnsProvider, zone: &Zone) -> Result<ExportedZone> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let mut names = store::names_in(&mut conn, &zone.prefix).await?;
+    // carve stores only valid names, but psql can store anything: never write a line
+    // that could be read as another record.
+    names.retain(|_, name| normalize_hostname(name).is_ok());
+    let mut text = zonefile::zone_file(zone, &names, &apex(provider));
+    if let Some(records) = zonefile::delegation(zone, &apex(provider)) {
+        text = format!("{text}\n{records}");
+    }
+    Ok(ExportedZone {
+        provider: provider.name.clone(),
+        zone: zone.name.clone(),
+        names: names.len(),
+        file: None,
+        delegation_file: None,
+        text,
+    })
+}
+
+fn apex(provider: &RdnsProvider) -> Apex {
+    let hostmaster = match &provider.kind {
+        ProviderKind::Internal { hostmaster, .. } => hostmaster.clone(),
+        _ => "hostmaster".into(),
+    };
+    Apex {
+        nameservers: provider.nameservers.clone(),
+        hostmaster,
+        ttl: provider.ttl,
+        // Seconds since 1970 fit the serial's 32 bits until 2106 and only grow.
+        serial: time::OffsetDateTime::now_utc().unix_timestamp() as u32,
+    }
+}
+
+/// Writes beside the target, then renames: a name server reloading never reads half a file.
+fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path)
+}

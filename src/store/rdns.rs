@@ -1,0 +1,232 @@
+//! Reverse DNS bookkeeping: the names carve holds per zone, the outbox of changes not yet
+//! pushed (filled by triggers, migration 0010), each provider's last sync, and the drift
+//! the last sync left.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use super::db_error;
+use crate::error::Result;
+
+/// A change waiting to be pushed.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Pending {
+    pub address: IpNet,
+    /// The name to push; None: delete the PTR.
+    pub ptr: Option<String>,
+    /// Identifies this wish: a newer one for the same address has another.
+    pub generation: i64,
+    pub attempts: i32,
+    pub queued_at: String,
+    /// Seconds until the next automatic retry (0 or less: due now).
+    pub due_in_secs: i64,
+    pub last_error: Option<String>,
+}
+
+impl Pending {
+    pub fn addr(&self) -> IpAddr {
+        self.address.addr()
+    }
+}
+
+const PENDING_SELECT: &str = "SELECT address, ptr, generation, attempts,
+        to_char(queued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS queued_at,
+        ceil(extract(epoch FROM next_attempt_at - now()))::bigint AS due_in_secs, last_error
+    FROM rdns_outbox";
+
+/// Every name carve holds for addresses in `prefix`.
+pub async fn names_in(conn: &mut PgConnection, prefix: &IpNet) -> Result<BTreeMap<IpAddr, String>> {
+    let rows: Vec<(IpNet, String)> = sqlx::query_as(
+        "SELECT address, rdns FROM ip_addresses
+         WHERE address <<= $1 AND rdns IS NOT NULL ORDER BY address",
+    )
+    .bind(prefix)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(rows.into_iter().map(|(a, n)| (a.addr(), n)).collect())
+}
+
+/// The outbox entries inside `prefix` (every entry with None), oldest first.
+pub async fn pending(conn: &mut PgConnection, prefix: Option<&IpNet>) -> Result<Vec<Pending>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{PENDING_SELECT} WHERE $1::inet IS NULL OR address <<= $1 ORDER BY queued_at, address"
+    )))
+    .bind(prefix)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Removes the entries that were pushed, unless they were queued again meanwhile.
+pub async fn settle(conn: &mut PgConnection, pushed: &[&Pending]) -> Result<()> {
+    let (addresses, generations): (Vec<IpNet>, Vec<i64>) =
+        pushed.iter().map(|p| (p.address, p.generation)).unzip();
+    sqlx::query(
+        "DELETE FROM rdns_outbox o USING unnest($1::inet[], $2::bigint[]) AS s(address, generation)
+         WHERE o.address = s.address AND o.generation = s.generation",
+    )
+    .bind(addresses)
+    .bind(generations)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Counts a failed attempt on entries that stay queued, and when to try them again:
+/// 30 s, doubling per attempt, at most an hour apart.
+pub async fn failed(conn: &mut PgConnection, entries: &[&Pending], error: &str) -> Result<()> {
+    let (addresses, generations): (Vec<IpNet>, Vec<i64>) =
+        entries.iter().map(|p| (p.address, p.generation)).unzip();
+    sqlx::query(
+        "UPDATE rdns_outbox o SET attempts = o.attempts + 1, last_error = $3,
+                next_attempt_at = now() + least(interval '1 hour',
+                                               interval '30 seconds' * power(2, least(o.attempts, 12)))
+         FROM unnest($1::inet[], $2::bigint[]) AS s(address, generation)
+         WHERE o.address = s.address AND o.generation = s.generation",
+    )
+    .bind(addresses)
+    .bind(generations)
+    .bind(error)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Records how a provider's sync ended.
+pub async fn record_sync(
+    conn: &mut PgConnection,
+    provider: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO rdns_providers AS p (name, last_sync_at, last_ok_at, last_error, last_error_at)
+         VALUES ($1, now(), CASE WHEN $2::text IS NULL THEN now() END, $2,
+                 CASE WHEN $2::text IS NOT NULL THEN now() END)
+         ON CONFLICT (name) DO UPDATE SET last_sync_at = now(),
+             last_ok_at = coalesce(EXCLUDED.last_ok_at, p.last_ok_at),
+             last_error = coalesce(EXCLUDED.last_error, p.last_error),
+             last_error_at = coalesce(EXCLUDED.last_error_at, p.last_error_at)",
+    )
+    .bind(provider)
+    .bind(error)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// A provider's last sync, as recorded.
+#[derive(Debug, Clone, Default, sqlx::FromRow, Serialize)]
+pub struct SyncRecord {
+    pub last_sync_at: Option<String>,
+    pub last_ok_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+}
+
+pub async fn sync_record(conn: &mut PgConnection, provider: &str) -> Result<SyncRecord> {
+    let stamp = |c: &str| {
+        format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS {c}")
+    };
+    let found = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {}, {}, last_error, {} FROM rdns_providers WHERE name = $1",
+        stamp("last_sync_at"),
+        stamp("last_ok_at"),
+        stamp("last_error_at")
+    )))
+    .bind(provider)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(found.unwrap_or_default())
+}
+
+/// Replaces what the last sync left different in `prefix`: address -> the name DNS
+/// serves (None: none).
+pub async fn replace_drift(
+    conn: &mut PgConnection,
+    provider: &str,
+    prefix: &IpNet,
+    drift: &[(IpAddr, Option<String>)],
+) -> Result<()> {
+    sqlx::query("DELETE FROM rdns_drift WHERE address <<= $1")
+        .bind(prefix)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let (addresses, found): (Vec<IpNet>, Vec<Option<String>>) = drift
+        .iter()
+        .map(|(a, f)| (IpNet::from(*a), f.clone()))
+        .unzip();
+    sqlx::query(
+        "INSERT INTO rdns_drift (address, provider, found)
+         SELECT address, $3, found FROM unnest($1::inet[], $2::text[]) AS s(address, found)",
+    )
+    .bind(addresses)
+    .bind(found)
+    .bind(provider)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// One PTR as the rDNS pane shows it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct PtrState {
+    pub address: IpNet,
+    /// The name carve holds (None: released or cleared).
+    pub rdns: Option<String>,
+    /// A change is queued and not pushed yet.
+    pub pending: bool,
+    /// Why the last push of it failed.
+    pub last_error: Option<String>,
+    /// The last sync found DNS different here.
+    pub drift: bool,
+    /// What DNS served then (None: nothing).
+    pub dns: Option<String>,
+}
+
+/// The PTR states inside `prefix`: names carve holds, queued changes, and drift.
+pub async fn states_in(
+    conn: &mut PgConnection,
+    prefix: &IpNet,
+    limit: i64,
+) -> Result<Vec<PtrState>> {
+    sqlx::query_as(
+        "SELECT x.address, a.rdns, o.address IS NOT NULL AS pending, o.last_error,
+                d.address IS NOT NULL AS drift, d.found AS dns
+         FROM (SELECT address FROM ip_addresses WHERE address <<= $1 AND rdns IS NOT NULL
+               UNION SELECT address FROM rdns_outbox WHERE address <<= $1
+               UNION SELECT address FROM rdns_drift WHERE address <<= $1) x
+         LEFT JOIN ip_addresses a ON a.address = x.address
+         LEFT JOIN rdns_outbox o ON o.address = x.address
+         LEFT JOIN rdns_drift d ON d.address = x.address
+         ORDER BY x.address LIMIT $2",
+    )
+    .bind(prefix)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Holds a session lock so that one sync of a provider runs at a time; None when another
+/// holds it. Dropping the connection closes it, which releases the lock.
+pub async fn lock_provider(db: &super::Db, provider: &str) -> Result<Option<PgConnection>> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?.detach();
+    let locked: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('carve rdns ' || $1))")
+            .bind(provider)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(db_error)?;
+    Ok(locked.then_some(conn))
+}
