@@ -26,7 +26,8 @@ pub enum ErrorKind {
     Busy,
     /// Anything else: a bug or an unexpected database answer.
     Internal,
-    /// A check found something over its threshold; the report itself was printed.
+    /// The report itself was printed and says what went wrong: a check found something
+    /// over its threshold, or a sync could not push everything.
     Alert,
     /// A DNS provider could not be reached or refused a change; carve's data is untouched.
     Provider,

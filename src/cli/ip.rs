@@ -63,7 +63,8 @@ pub struct HolderArgs {
     #[arg(long)]
     purpose: Option<String>,
     /// Reverse DNS name (PTR target); "" removes it. `carve rdns sync` pushes it.
-    #[arg(long)]
+    // A name starting with '-' is a bad name to explain, not an unknown option.
+    #[arg(long, allow_hyphen_values = true)]
     rdns: Option<String>,
     #[arg(long)]
     description: Option<String>,

@@ -73,8 +73,9 @@ pub async fn run(command: RdnsCommand, settings: &Settings, out: &Output) -> Res
             if errors.is_empty() {
                 return Ok(());
             }
+            // The report, already printed, says which zones failed and why.
             Err(Error::new(
-                ErrorKind::Provider,
+                ErrorKind::Alert,
                 format!(
                     "{} zone(s) not synced, their changes stay queued (carve rdns status): {}",
                     errors.len(),

@@ -118,14 +118,35 @@ impl Zone {
             octets[3] = host;
             IpAddr::V4(Ipv4Addr::from(octets))
         } else {
-            match Zone::parse(&owner).ok()?.prefix {
-                IpNet::V4(n) if n.prefix_len() == 32 => IpAddr::V4(n.addr()),
-                IpNet::V6(n) if n.prefix_len() == 128 => IpAddr::V6(n.addr()),
-                _ => return None,
-            }
+            address_from_reverse(&owner)?
         };
         self.contains(address).then_some(address)
     }
+}
+
+/// The address a full reverse name stands for: four octets, or 32 nibbles.
+fn address_from_reverse(name: &str) -> Option<IpAddr> {
+    if let Some(rest) = name.strip_suffix(".in-addr.arpa") {
+        let octets: Vec<u8> = rest
+            .split('.')
+            .rev()
+            .map(|label| label.parse().ok())
+            .collect::<Option<_>>()?;
+        let octets: [u8; 4] = octets.try_into().ok()?;
+        return Some(IpAddr::V4(Ipv4Addr::from(octets)));
+    }
+    let nibbles: Vec<&str> = name.strip_suffix(".ip6.arpa")?.split('.').collect();
+    if nibbles.len() != 32 {
+        return None;
+    }
+    let mut value = 0u128;
+    for nibble in nibbles.iter().rev() {
+        if nibble.len() != 1 {
+            return None;
+        }
+        value = value << 4 | u128::from_str_radix(nibble, 16).ok()?;
+    }
+    Some(IpAddr::V6(Ipv6Addr::from(value)))
 }
 
 /// The full reverse name of an address (`70.113.0.203.in-addr.arpa`): the owner in an

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cloudflare;
 mod cluster;
 pub mod powerdns;
+pub mod rdns;
 pub mod site;
 pub mod tmux;
 pub mod undo;

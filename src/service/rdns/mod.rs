@@ -119,9 +119,8 @@ async fn sync_provider(
     options: &SyncOptions,
 ) -> Result<Vec<ZoneReport>> {
     let mut reports = Vec::new();
-    // Without its credential nothing can be pushed, but every zone's queue is kept and
-    // says why.
-    let mut remote = Remote::connect(provider).map_err(|e| e.message);
+    // A missing credential is a setup problem: said at once, nothing recorded.
+    let mut remote = Remote::connect(provider)?;
     for zone in &provider.zones {
         let mut conn = db.pool.acquire().await.map_err(db_error)?;
         let queued = store::pending(&mut conn, Some(&zone.prefix)).await?;
@@ -140,7 +139,7 @@ async fn sync_provider(
             note: None,
         };
         let outcome = match &mut remote {
-            Ok(Some(remote)) => {
+            Some(remote) => {
                 sync_zone(
                     db,
                     remote,
@@ -152,8 +151,7 @@ async fn sync_provider(
                 )
                 .await
             }
-            Ok(None) => internal_zone(db, provider, zone, &queued, options, &mut zone_report).await,
-            Err(message) => Err(Error::provider(message.clone())),
+            None => internal_zone(db, provider, zone, &queued, options, &mut zone_report).await,
         };
         // Failures before anything was pushed: the whole queue of the zone stays.
         if let Err(error) = outcome {
@@ -164,7 +162,7 @@ async fn sync_provider(
                 store::failed(&mut conn, &queued, &error.message).await?;
             }
         }
-        if let (Ok(Some(remote)), Some(error)) = (&mut remote, &zone_report.error) {
+        if let (Some(remote), Some(error)) = (&mut remote, &zone_report.error) {
             remote.note_failure(error);
         }
         reports.push(zone_report);

@@ -1,0 +1,162 @@
+//! The internal provider: BIND zone files for in-addr.arpa (RFC 2317 classless zones with
+//! the records their parent needs) and ip6.arpa, printed or written, checked by loading
+//! them into a real PowerDNS with pdnsutil.
+
+mod support;
+
+use std::process::Command;
+
+use support::powerdns::PowerDns;
+use support::rdns::{Home, outbox, pushed};
+
+fn config(directory: Option<&std::path::Path>) -> String {
+    let directory = directory
+        .map(|d| format!("directory = \"{}\"", d.display()))
+        .unwrap_or_default();
+    format!(
+        r#"
+[[rdns.providers]]
+name = "zones"
+kind = "internal"
+prefixes = ["203.0.113.0/24", "198.51.100.64/26", "2001:db8::/64"]
+nameservers = ["ns1.example.net", "ns2.example.net."]
+hostmaster = "hostmaster@example.net"
+ttl = 600
+{directory}
+"#
+    )
+}
+
+#[tokio::test]
+async fn zone_files_hold_every_name_and_load_into_a_real_server() {
+    let t = support::test_db().await;
+    let home = Home::new(&t, &config(None));
+    for pool in ["203.0.113.0/24", "198.51.100.64/26", "2001:db8::/64"] {
+        home.ok(&["subnet", "add", pool, "--pool"]);
+    }
+    let web = home.named("203.0.113.0/24", "web.example.net");
+    let small = home.named("198.51.100.64/26", "small.example.net");
+    home.named("2001:db8::/64", "v6.example.net");
+
+    // Printed: one zone asked for.
+    let (code, text, stderr) = support::run(support::carve(home.path()).args([
+        "--database-url",
+        &t.url,
+        "rdns",
+        "export",
+        "--zone",
+        "113.0.203.in-addr.arpa.",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let last = web.rsplit('.').next().unwrap();
+    assert!(
+        text.contains("$ORIGIN 113.0.203.in-addr.arpa.\n$TTL 600\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("@ IN SOA ns1.example.net. hostmaster.example.net. ("),
+        "{text}"
+    );
+    assert!(text.contains("@ IN NS ns2.example.net.\n"), "{text}");
+    assert!(
+        text.contains(&format!("\n{last} IN PTR web.example.net.\n")),
+        "{text}"
+    );
+    assert_eq!(outbox(&t).await.len(), 3, "printing settles nothing");
+
+    // Written: every zone, the classless one with its parent's records.
+    let out = home.path().join("zones");
+    let written = home.ok(&["rdns", "export", "--output", out.to_str().unwrap()]);
+    assert_eq!(written.as_array().unwrap().len(), 3, "{written}");
+    assert!(
+        outbox(&t).await.is_empty(),
+        "the files are the provider: written is pushed"
+    );
+    let classless =
+        std::fs::read_to_string(out.join("64-26.100.51.198.in-addr.arpa.zone")).unwrap();
+    let host = small.rsplit('.').next().unwrap();
+    assert!(
+        classless.contains("$ORIGIN 64/26.100.51.198.in-addr.arpa.\n"),
+        "{classless}"
+    );
+    assert!(
+        classless.contains(&format!("\n{host} IN PTR small.example.net.\n")),
+        "{classless}"
+    );
+    let parent =
+        std::fs::read_to_string(out.join("64-26.100.51.198.in-addr.arpa.delegation")).unwrap();
+    assert!(
+        parent.contains("64/26 IN NS ns1.example.net.\n"),
+        "{parent}"
+    );
+    assert!(parent.contains(&format!(
+        "\n{host} IN CNAME {host}.64/26.100.51.198.in-addr.arpa.\n"
+    )));
+    assert_eq!(
+        parent.matches(" IN CNAME ").count(),
+        64,
+        "one per address of the block"
+    );
+    let v6 =
+        std::fs::read_to_string(out.join("0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone")).unwrap();
+    assert!(v6.lines().any(|l| l.ends_with(" IN PTR v6.example.net.")
+        && l.split(' ').next().unwrap().split('.').count() == 16));
+
+    // A real name server reads every file back to the same names.
+    let pdns = PowerDns::start();
+    for (zone, file) in [
+        ("113.0.203.in-addr.arpa", "113.0.203.in-addr.arpa.zone"),
+        (
+            "64/26.100.51.198.in-addr.arpa",
+            "64-26.100.51.198.in-addr.arpa.zone",
+        ),
+        (
+            "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+            "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone",
+        ),
+    ] {
+        let status = Command::new("pdnsutil")
+            .arg(format!("--config-dir={}", pdns.config_dir().display()))
+            .args(["load-zone", zone])
+            .arg(out.join(file))
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{zone}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        assert_eq!(pdns.ptrs(zone).len(), 1, "{zone}");
+    }
+    assert_eq!(
+        pdns.ptrs("113.0.203.in-addr.arpa")[&format!("{last}.113.0.203.in-addr.arpa.")],
+        "web.example.net."
+    );
+}
+
+#[tokio::test]
+async fn a_sync_writes_the_files_into_the_providers_directory() {
+    let t = support::test_db().await;
+    let zones = support::reachable_tempdir();
+    let home = Home::new(&t, &config(Some(zones.path())));
+    home.ok(&["subnet", "add", "203.0.113.0/24", "--pool"]);
+    let web = home.named("203.0.113.0/24", "web.example.net");
+    let report = home.sync(&[]);
+    assert_eq!(pushed(&report), 1, "{report}");
+    assert!(outbox(&t).await.is_empty());
+    let file = std::fs::read_to_string(zones.path().join("113.0.203.in-addr.arpa.zone")).unwrap();
+    assert!(file.contains(&format!(
+        "{} IN PTR web.example.net.",
+        web.rsplit('.').next().unwrap()
+    )));
+    home.ok(&["ip", "release", &web]);
+    home.sync(&[]);
+    let file = std::fs::read_to_string(zones.path().join("113.0.203.in-addr.arpa.zone")).unwrap();
+    assert!(!file.contains(" IN PTR "), "{file}");
+    let (code, _, stderr) = home.json(&["rdns", "export", "--zone", "1.0.10.in-addr.arpa"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no internal rDNS provider serves zone 1.0.10.in-addr.arpa"),
+        "{stderr}"
+    );
+}
