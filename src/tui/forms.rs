@@ -62,7 +62,7 @@ pub fn open(app: &mut App, action: Action) -> Vec<Effect> {
             let fields = vec![(
                 "rdns",
                 ip.rdns.clone().unwrap_or_default(),
-                "e.g. web1.example.net; empty removes it",
+                "web1.example.net; empty: remove",
             )];
             Ok(form(
                 app,
