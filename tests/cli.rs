@@ -181,6 +181,23 @@ fn the_example_config_documents_a_valid_file() {
         Some("pass show carve/db")
     );
     assert_eq!(settings.log_level, "info");
+    let providers: Vec<(&str, &str)> = settings
+        .rdns
+        .iter()
+        .map(|p| (p.name.as_str(), p.kind_name()))
+        .collect();
+    assert_eq!(
+        providers,
+        [
+            ("lab-zones", "internal"),
+            ("pdns-fra", "powerdns"),
+            ("cloudflare", "cloudflare")
+        ]
+    );
+    assert_eq!(
+        settings.rdns[0].zones[1].name,
+        "64/26.100.51.198.in-addr.arpa"
+    );
 }
 
 #[test]

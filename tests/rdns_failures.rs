@@ -243,3 +243,30 @@ async fn bad_provider_configs_name_the_key_and_the_rule() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn cancelling_a_service_queues_the_deletion_of_its_ptrs() {
+    let t = support::test_db().await;
+    let db = support::site::site(&t).await;
+    let service = support::site::provisioned(&db).await;
+    let address: std::net::IpAddr = sqlx::query_scalar::<_, ipnet::IpNet>(
+        "SELECT address FROM ip_addresses WHERE service_id = $1",
+    )
+    .bind(service.id)
+    .fetch_one(&t.pool)
+    .await
+    .unwrap()
+    .addr();
+    let name = carve::service::addresses::Holder {
+        rdns: Some("srv-1.example.net".into()),
+        ..Default::default()
+    };
+    carve::service::addresses::set(&db, address, &name)
+        .await
+        .unwrap();
+    assert_eq!(outbox(&t).await, [format!("{address} srv-1.example.net 0")]);
+    carve::service::provision::cancel(&db, service.id, false)
+        .await
+        .unwrap();
+    assert_eq!(outbox(&t).await, [format!("{address} DELETE 0")]);
+}

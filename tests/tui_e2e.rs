@@ -178,3 +178,53 @@ async fn a_terminal_smaller_than_80x24_gets_a_notice() {
     ui.resize(80, 24);
     ui.wait_for("203.0.113.0/24", WAIT);
 }
+
+#[tokio::test]
+async fn a_ptr_name_set_with_d_shows_pending_then_in_sync_after_a_sync() {
+    let t = support::test_db().await;
+    carve::service::demo::fill(&t.db()).await.unwrap();
+    let zones = support::reachable_tempdir();
+    let home = support::rdns::Home::new(
+        &t,
+        &format!(
+            "[[rdns.providers]]\nname = \"zones\"\nkind = \"internal\"\n\
+             prefixes = [\"203.0.113.0/24\"]\ndirectory = \"{}\"\n",
+            zones.path().display()
+        ),
+    );
+    home.sync(&[]);
+    let mut command = support::carve(home.path());
+    command.args(["--database-url", &t.url]);
+    let ui = Tmux::start(&command, 80, 24);
+    ui.wait_for("203.0.113.0/24", WAIT);
+    ui.keys("/").text("203.0.113.2").keys("Enter");
+    ui.wait_for("1 match", WAIT);
+    ui.keys("Tab Tab");
+    ui.wait_until(WAIT, |s| s.contains("in sync"));
+
+    // A bad name is refused with the rule and changes nothing.
+    ui.keys("d");
+    ui.wait_for("rDNS of 203.0.113.2", WAIT);
+    ui.keys(&["BSpace"; 40].join(" "))
+        .text("-bad-.example")
+        .keys("Enter");
+    ui.wait_for("invalid label", WAIT);
+    assert!(support::rdns::outbox(&t).await.is_empty());
+
+    ui.keys("Escape d");
+    ui.wait_for("rDNS of 203.0.113.2", WAIT);
+    ui.keys(&["BSpace"; 40].join(" "))
+        .text("www.example.net")
+        .keys("Enter");
+    ui.wait_until(WAIT, |s| s.contains("pending") && s.contains("www.example"));
+    assert_eq!(
+        support::rdns::outbox(&t).await,
+        ["203.0.113.2 www.example.net 0"]
+    );
+
+    // A sync elsewhere: the pane follows without a key pressed.
+    home.sync(&[]);
+    ui.wait_until(WAIT, |s| s.contains("in sync") && !s.contains("pending"));
+    let file = std::fs::read_to_string(zones.path().join("113.0.203.in-addr.arpa.zone")).unwrap();
+    assert!(file.contains("2 IN PTR www.example.net."), "{file}");
+}

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use serde::Serialize;
+use serde_json::json;
 
 pub use status::{ExportedZone, ProviderStatus, Status, export, status};
 
@@ -17,6 +18,7 @@ use crate::config::{ProviderKind, RdnsProvider, Settings};
 use crate::error::{Error, Result};
 use crate::rdns::diff::{Difference, Kind, compare};
 use crate::rdns::{Push, Zone};
+use crate::store::journal::{self, Event};
 use crate::store::rdns::{self as store, Pending};
 use crate::store::{Db, db_error};
 
@@ -165,9 +167,31 @@ async fn sync_provider(
         if let (Some(remote), Some(error)) = (&mut remote, &zone_report.error) {
             remote.note_failure(error);
         }
+        if !options.dry_run && (zone_report.pushed > 0 || zone_report.error.is_some()) {
+            journal_zone(db, zone, &zone_report).await?;
+        }
         reports.push(zone_report);
     }
     Ok(reports)
+}
+
+/// `rdns_sync` in the journal: who pushed what into which zone, or why it failed. It also
+/// tells open UIs to reload, so their rDNS pane shows the new states.
+async fn journal_zone(db: &Db, zone: &Zone, report: &ZoneReport) -> Result<()> {
+    let detail = json!({
+        "provider": report.provider,
+        "zone": report.zone,
+        "pushed": report.pushed,
+        "settled": report.settled,
+        "error": report.error,
+    });
+    let mut event = Event::new("rdns_sync", detail);
+    event.cidr = Some(zone.prefix);
+    if report.error.is_some() {
+        event = event.failed();
+    }
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    journal::record(&mut conn, &event).await
 }
 
 async fn sync_zone(
