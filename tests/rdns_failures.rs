@@ -8,18 +8,11 @@ use support::powerdns::PowerDns;
 use support::rdns::{Home, outbox, pushed};
 
 fn config(pdns: &PowerDns, home: &Home, create_zones: bool) -> String {
-    format!(
-        r#"
-[[rdns.providers]]
-name = "pdns"
-kind = "powerdns"
-url = "{}"
-key_command = "cat {}"
-prefixes = ["203.0.113.0/24", "198.51.100.0/24"]
-create_zones = {create_zones}
-"#,
-        pdns.api_url,
-        home.secret_file(&pdns.api_key).display()
+    home.powerdns(
+        pdns,
+        &format!(
+            "prefixes = [\"203.0.113.0/24\", \"198.51.100.0/24\"]\ncreate_zones = {create_zones}"
+        ),
     )
 }
 

@@ -181,6 +181,13 @@ fn sync_text(report: &SyncReport) -> String {
 }
 
 fn status_text(status: &Status) -> String {
+    if status.providers.is_empty() {
+        return format!(
+            "no reverse DNS providers are configured ([[rdns.providers]] in the config file); \
+             {} change(s) queued\n",
+            status.unserved.len()
+        );
+    }
     let mut rows = Vec::new();
     for p in &status.providers {
         let failing = p.pending.iter().filter(|e| e.last_error.is_some()).count();

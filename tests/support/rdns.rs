@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::TestDb;
 use super::cli::Cli;
+use super::powerdns::PowerDns;
 
 /// A carve home with `[[rdns.providers]]` written into its default config file.
 pub struct Home {
@@ -40,6 +41,17 @@ impl Home {
         let path = self.path().join("secret");
         std::fs::write(&path, format!("{secret}\n")).unwrap();
         path
+    }
+
+    /// A `powerdns` provider named "pdns" reaching `pdns` (its key read by key_command),
+    /// with `settings` (prefixes, zones, create_zones...) added.
+    pub fn powerdns(&self, pdns: &PowerDns, settings: &str) -> String {
+        format!(
+            "[[rdns.providers]]\nname = \"pdns\"\nkind = \"powerdns\"\nurl = \"{}\"\n\
+             key_command = \"cat {}\"\n{settings}\n",
+            pdns.api_url,
+            self.secret_file(&pdns.api_key).display()
+        )
     }
 
     pub fn cli(&self) -> Cli<'_> {

@@ -140,20 +140,16 @@ async fn sync_provider(
             error: None,
             note: None,
         };
+        let job = ZoneJob {
+            db,
+            provider,
+            zone,
+            queued: &queued,
+            options,
+        };
         let outcome = match &mut remote {
-            Some(remote) => {
-                sync_zone(
-                    db,
-                    remote,
-                    provider,
-                    zone,
-                    &queued,
-                    options,
-                    &mut zone_report,
-                )
-                .await
-            }
-            None => internal_zone(db, provider, zone, &queued, options, &mut zone_report).await,
+            Some(remote) => sync_zone(&job, remote, &mut zone_report).await,
+            None => internal_zone(&job, &mut zone_report).await,
         };
         // Failures before anything was pushed: the whole queue of the zone stays.
         if let Err(error) = outcome {
@@ -194,15 +190,24 @@ async fn journal_zone(db: &Db, zone: &Zone, report: &ZoneReport) -> Result<()> {
     journal::record(&mut conn, &event).await
 }
 
-async fn sync_zone(
-    db: &Db,
-    remote: &mut Remote,
-    provider: &RdnsProvider,
-    zone: &Zone,
-    queued: &[Pending],
-    options: &SyncOptions,
-    report: &mut ZoneReport,
-) -> Result<()> {
+/// What syncing one zone works from.
+struct ZoneJob<'a> {
+    db: &'a Db,
+    provider: &'a RdnsProvider,
+    zone: &'a Zone,
+    /// The zone's outbox entries, read before DNS was.
+    queued: &'a [Pending],
+    options: &'a SyncOptions,
+}
+
+async fn sync_zone(job: &ZoneJob<'_>, remote: &mut Remote, report: &mut ZoneReport) -> Result<()> {
+    let ZoneJob {
+        db,
+        provider,
+        zone,
+        queued,
+        options,
+    } = *job;
     remote.check_up()?;
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
     let wanted = store::names_in(&mut conn, &zone.prefix).await?;
@@ -262,34 +267,27 @@ async fn sync_zone(
 }
 
 /// An internal provider's "push" is writing the zone file into its directory.
-async fn internal_zone(
-    db: &Db,
-    provider: &RdnsProvider,
-    zone: &Zone,
-    queued: &[Pending],
-    options: &SyncOptions,
-    report: &mut ZoneReport,
-) -> Result<()> {
+async fn internal_zone(job: &ZoneJob<'_>, report: &mut ZoneReport) -> Result<()> {
     let ProviderKind::Internal {
         directory: Some(directory),
         ..
-    } = &provider.kind
+    } = &job.provider.kind
     else {
         report.note =
             Some("no directory set: carve rdns export --output DIR writes the zone files".into());
         return Ok(());
     };
-    if options.dry_run {
+    if job.options.dry_run {
         report.note = Some(format!(
             "would write the zone file into {}",
             directory.display()
         ));
         return Ok(());
     }
-    let written = status::write_zone(db, provider, zone, directory).await?;
+    let written = status::write_zone(job.db, job.provider, job.zone, directory).await?;
     report.pushed = written.names;
-    let mut conn = db.pool.acquire().await.map_err(db_error)?;
-    let queued: Vec<&Pending> = queued.iter().collect();
+    let mut conn = job.db.pool.acquire().await.map_err(db_error)?;
+    let queued: Vec<&Pending> = job.queued.iter().collect();
     store::settle(&mut conn, &queued).await?;
     report.settled = queued.len();
     Ok(())

@@ -65,8 +65,8 @@ pub struct ExportedZone {
     pub file: Option<String>,
     /// For a classless zone: the file with the parent zone's records.
     pub delegation_file: Option<String>,
-    /// The text, when printed rather than written.
-    #[serde(skip)]
+    /// The zone file, when printed rather than written.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub text: String,
 }
 
