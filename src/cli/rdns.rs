@@ -8,7 +8,7 @@ use super::output::{Output, cell, clean, short, table, write_out};
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::database;
-use crate::service::rdns::{self, ExportedZone, Status, SyncOptions, SyncReport};
+use crate::service::rdns::{self, ExportedZone, Status, SyncOptions, SyncReport, ZoneReport};
 
 #[derive(Debug, Subcommand)]
 pub enum RdnsCommand {
@@ -112,9 +112,15 @@ pub async fn run(command: RdnsCommand, settings: &Settings, out: &Output) -> Res
     }
 }
 
+/// Differences listed in the text report; `--json` has every one.
+const SHOWN: usize = 40;
+
 fn sync_text(report: &SyncReport) -> String {
+    if report.zones.is_empty() {
+        return "nothing due\n".into();
+    }
     let mut rows = Vec::new();
-    let mut summary = String::new();
+    let mut notes = String::new();
     for zone in &report.zones {
         let mut pushes = 0;
         for d in &zone.differences {
@@ -139,45 +145,68 @@ fn sync_text(report: &SyncReport) -> String {
                 action.into(),
             ]);
         }
-        let verb = if report.dry_run {
-            "differences"
-        } else {
-            "pushed"
-        };
-        let count = if report.dry_run {
-            zone.differences.len()
-        } else {
-            zone.pushed
-        };
-        summary += &format!(
-            "{} {}: {count} {verb}{}{}{}\n",
-            zone.provider,
-            zone.zone,
-            if zone.created { ", zone created" } else { "" },
-            zone.note
-                .as_deref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default(),
-            zone.error
-                .as_deref()
-                .map(|e| format!("; FAILED: {}", clean(e)))
-                .unwrap_or_default(),
-        );
+        let about = format!("{} {}", zone.provider, zone.zone);
+        if zone.created {
+            notes += &format!("{about}: zone created\n");
+        }
+        if let Some(note) = &zone.note {
+            notes += &format!("{about}: {}\n", clean(note));
+        }
+        if let Some(error) = &zone.error {
+            notes += &format!("{about}: FAILED, the rest stays queued: {}\n", clean(error));
+        }
     }
-    if report.zones.is_empty() {
-        return "nothing due\n".into();
-    }
-    let mut text = String::new();
-    if !rows.is_empty() {
-        text = table(
+    let total = rows.len();
+    let mut text = if rows.is_empty() {
+        "DNS says what carve says\n".to_owned()
+    } else {
+        rows.truncate(SHOWN);
+        let mut text = table(
             &["PROVIDER", "ADDRESS", "DIFFERENCE", "CARVE", "DNS", ""],
             &rows,
         );
-        text.push('\n');
-    } else {
-        text += "DNS says what carve says\n";
+        if total > SHOWN {
+            text += &format!("\n... and {} more (--json lists every one)", total - SHOWN);
+        }
+        text + "\n"
+    };
+    text += &notes;
+    let mut providers: Vec<&str> = report.zones.iter().map(|z| z.provider.as_str()).collect();
+    providers.dedup();
+    for provider in providers {
+        let zones: Vec<_> = report
+            .zones
+            .iter()
+            .filter(|z| z.provider == provider)
+            .collect();
+        let sum = |f: &dyn Fn(&ZoneReport) -> usize| zones.iter().map(|z| f(z)).sum::<usize>();
+        let differences = sum(&|z| z.differences.len());
+        let failed = sum(&|z| usize::from(z.error.is_some()));
+        text += &if report.dry_run {
+            format!(
+                "{provider}: {} zone(s), {differences} difference(s); dry run, nothing written\n",
+                zones.len()
+            )
+        } else {
+            let kept = sum(&|z| {
+                z.differences
+                    .iter()
+                    .filter(|d| d.push(report.prune).is_none())
+                    .count()
+            });
+            format!(
+                "{provider}: {} zone(s), {} pushed, {kept} extra kept{}, {failed} failed\n",
+                zones.len(),
+                sum(&|z| z.pushed),
+                if kept > 0 {
+                    " (--prune deletes them)"
+                } else {
+                    ""
+                }
+            )
+        };
     }
-    text + &summary
+    text
 }
 
 fn status_text(status: &Status) -> String {
