@@ -11,6 +11,7 @@ pub mod billing;
 pub mod cli;
 pub mod cloudflare;
 mod cluster;
+mod net;
 pub mod powerdns;
 pub mod rdns;
 pub mod site;
