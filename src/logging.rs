@@ -23,7 +23,13 @@ pub fn init(settings: &Settings) {
         }
     };
     // The level was validated when the settings were loaded.
-    let filter = EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter =
+        EnvFilter::try_new(&settings.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // The HTTP client and TLS log whole requests at debug and trace, DNS providers' API
+    // keys included: never below info, whatever the level asked for.
+    for quiet in ["ureq=info", "ureq_proto=info", "rustls=info"] {
+        filter = filter.add_directive(quiet.parse().expect("a valid directive"));
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)

@@ -182,7 +182,7 @@ async fn the_token_comes_from_the_environment_and_a_wrong_one_is_refused() {
         support::run(&mut command)
     };
     let (code, _, stderr) = sync(None);
-    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("set the environment variable CF_TEST_TOKEN"),
         "{stderr}"

@@ -137,10 +137,25 @@ async fn a_wrong_key_is_refused_by_the_provider_and_never_shown() {
     ));
     home.ok(&["subnet", "add", "203.0.113.0/24", "--pool"]);
     home.named("203.0.113.0/24", "a.example.net");
-    let (code, _, stderr) = home.json(&["rdns", "sync"]);
+    // Even a trace log keeps the key out (the HTTP client logs whole requests).
+    let (code, _, stderr) =
+        support::run(support::carve(home.path()).env("CARVE_LOG", "trace").args([
+            "--database-url",
+            &t.url,
+            "rdns",
+            "sync",
+        ]));
     assert_eq!(code, 1);
     assert!(stderr.contains("API key was refused (401)"), "{stderr}");
     assert!(!stderr.contains("not-the-key-s3cret"));
+    let log = std::fs::read_to_string(home.path().join("data/carve.log")).unwrap();
+    assert!(log.contains("TRACE"), "the log is at trace level");
+    // The client dumps requests in hex and text pieces: not even the header's name may show.
+    let lower = log.to_lowercase();
+    assert!(
+        !lower.contains("api-key") && !lower.contains("s3cret"),
+        "the request with its key is in the log"
+    );
     assert_eq!(outbox(&t).await.len(), 1);
 }
 

@@ -68,9 +68,10 @@ async fn zone_files_hold_every_name_and_load_into_a_real_server() {
     let out = home.path().join("zones");
     let written = home.ok(&["rdns", "export", "--output", out.to_str().unwrap()]);
     assert_eq!(written.as_array().unwrap().len(), 3, "{written}");
-    assert!(
-        outbox(&t).await.is_empty(),
-        "the files are the provider: written is pushed"
+    assert_eq!(
+        outbox(&t).await.len(),
+        3,
+        "a copy outside the provider's directory settles nothing"
     );
     let classless =
         std::fs::read_to_string(out.join("64-26.100.51.198.in-addr.arpa.zone")).unwrap();
@@ -115,17 +116,20 @@ async fn zone_files_hold_every_name_and_load_into_a_real_server() {
             "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone",
         ),
     ] {
-        let status = Command::new("pdnsutil")
-            .arg(format!("--config-dir={}", pdns.config_dir().display()))
-            .args(["load-zone", zone])
-            .arg(out.join(file))
-            .output()
-            .unwrap();
-        assert!(
-            status.status.success(),
-            "{zone}: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        let pdnsutil = |args: &[&str]| {
+            let out = Command::new("pdnsutil")
+                .arg(format!("--config-dir={}", pdns.config_dir().display()))
+                .args(args)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{args:?}: {text}");
+            text
+        };
+        pdnsutil(&["load-zone", zone, out.join(file).to_str().unwrap()]);
+        let checked = pdnsutil(&["check-zone", zone]);
+        assert!(!checked.contains("[Error]"), "{zone}: {checked}");
         assert_eq!(pdns.ptrs(zone).len(), 1, "{zone}");
     }
     assert_eq!(
@@ -144,7 +148,14 @@ async fn a_sync_writes_the_files_into_the_providers_directory() {
     let report = home.sync(&[]);
     assert_eq!(pushed(&report), 1, "{report}");
     assert!(outbox(&t).await.is_empty());
-    let file = std::fs::read_to_string(zones.path().join("113.0.203.in-addr.arpa.zone")).unwrap();
+    let path = zones.path().join("113.0.203.in-addr.arpa.zone");
+    let file = std::fs::read_to_string(&path).unwrap();
+    // Nothing changed: the file (and its serial) stays, nothing is journaled.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let journal = t.journal().await.len();
+    assert_eq!(pushed(&home.sync(&[])), 0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), file);
+    assert_eq!(t.journal().await.len(), journal);
     assert!(file.contains(&format!(
         "{} IN PTR web.example.net.",
         web.rsplit('.').next().unwrap()

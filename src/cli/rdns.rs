@@ -36,19 +36,20 @@ pub enum RdnsCommand {
         zone: Option<String>,
         #[arg(long)]
         provider: Option<String>,
-        /// Write <zone>.zone files here (default: the provider's directory; else print).
+        /// Write <zone>.zone files here instead of printing them (into the provider's
+        /// directory, this also settles its queued changes).
         #[arg(long)]
         output: Option<PathBuf>,
     },
 }
 
-/// Syncing writes the queue; a dry run and the status only read. An export that writes
-/// files settles the queue.
+/// Syncing writes the queue; a dry run, the status and a printed export only read. An
+/// export into the provider's directory settles the queue.
 pub fn reads_only(command: &RdnsCommand) -> bool {
     match command {
         RdnsCommand::Sync { dry_run, .. } => *dry_run,
         RdnsCommand::Status => true,
-        RdnsCommand::Export { .. } => false,
+        RdnsCommand::Export { output, .. } => output.is_none(),
     }
 }
 
@@ -101,9 +102,8 @@ pub async fn run(command: RdnsCommand, settings: &Settings, out: &Output) -> Res
                 output.as_deref(),
             )
             .await?;
-            if !out.json && zones.iter().all(|z| z.file.is_none()) {
-                let text: Vec<&str> = zones.iter().map(|z| z.text.as_str()).collect();
-                write_out(text.join("\n").as_bytes());
+            if !out.json && output.is_none() {
+                write_out(printed(&zones).as_bytes());
                 return Ok(());
             }
             out.emit(&zones, |z| export_text(z));
@@ -157,8 +157,11 @@ fn sync_text(report: &SyncReport) -> String {
         }
     }
     let total = rows.len();
-    let mut text = if rows.is_empty() {
+    let failed = report.zones.iter().any(|z| z.error.is_some());
+    let mut text = if rows.is_empty() && !failed {
         "DNS says what carve says\n".to_owned()
+    } else if rows.is_empty() {
+        String::new()
     } else {
         rows.truncate(SHOWN);
         let mut text = table(
@@ -257,6 +260,22 @@ fn status_text(status: &Status) -> String {
             status.unserved.len(),
             status.unserved[0].addr()
         );
+    }
+    text
+}
+
+/// Zone files one after the other; a classless zone's parent records follow as comments,
+/// so that the whole output still loads as the zone file it starts with.
+fn printed(zones: &[ExportedZone]) -> String {
+    let mut text = String::new();
+    for zone in zones {
+        text += &zone.text;
+        if let Some(records) = &zone.parent_records {
+            text += ";\n";
+            for line in records.lines() {
+                text += &format!("; {}\n", line.trim_start_matches("; "));
+            }
+        }
     }
     text
 }

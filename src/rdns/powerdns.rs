@@ -89,7 +89,12 @@ impl Provider for PowerDns {
                 continue;
             };
             let records = rrset.get("records").and_then(Value::as_array);
-            for record in records.into_iter().flatten() {
+            // A disabled record is not served: to carve it is missing, and a push enables it.
+            let served = records
+                .into_iter()
+                .flatten()
+                .filter(|r| r.get("disabled").and_then(Value::as_bool) != Some(true));
+            for record in served {
                 if let Some(content) = record.get("content").and_then(Value::as_str) {
                     add_found(&mut found, address, content);
                 }

@@ -99,7 +99,7 @@ pub async fn failed(conn: &mut PgConnection, entries: &[&Pending], error: &str) 
     Ok(())
 }
 
-/// Records how a provider's sync ended.
+/// Records how a provider's sync ended; a good one clears the last error.
 pub async fn record_sync(
     conn: &mut PgConnection,
     provider: &str,
@@ -111,8 +111,7 @@ pub async fn record_sync(
                  CASE WHEN $2::text IS NOT NULL THEN now() END)
          ON CONFLICT (name) DO UPDATE SET last_sync_at = now(),
              last_ok_at = coalesce(EXCLUDED.last_ok_at, p.last_ok_at),
-             last_error = coalesce(EXCLUDED.last_error, p.last_error),
-             last_error_at = coalesce(EXCLUDED.last_error_at, p.last_error_at)",
+             last_error = EXCLUDED.last_error, last_error_at = EXCLUDED.last_error_at",
     )
     .bind(provider)
     .bind(error)

@@ -15,6 +15,7 @@ pub use status::{ExportedZone, ProviderStatus, Status, export, status};
 
 use self::remote::Remote;
 use crate::config::{ProviderKind, RdnsProvider, Settings};
+use crate::engine::dns::normalize_hostname;
 use crate::error::{Error, Result};
 use crate::rdns::diff::{Difference, Kind, compare};
 use crate::rdns::{Push, Zone};
@@ -58,6 +59,21 @@ pub struct SyncReport {
     pub zones: Vec<ZoneReport>,
 }
 
+impl ZoneReport {
+    fn new(provider: &RdnsProvider, zone: &Zone) -> ZoneReport {
+        ZoneReport {
+            provider: provider.name.clone(),
+            zone: zone.name.clone(),
+            created: false,
+            differences: Vec::new(),
+            pushed: 0,
+            settled: 0,
+            error: None,
+            note: None,
+        }
+    }
+}
+
 impl SyncReport {
     pub fn errors(&self) -> Vec<String> {
         self.zones
@@ -74,11 +90,16 @@ pub async fn sync(db: &Db, settings: &Settings, options: &SyncOptions) -> Result
         zones: Vec::new(),
     };
     for provider in chosen(settings, options.provider.as_deref())? {
+        // One provider's trouble (busy, no credential, down) never stops the others.
         let Some(_lock) = store::lock_provider(db, &provider.name).await? else {
-            return Err(Error::conflict(format!(
-                "another carve is syncing provider {} right now; try again when it is done",
-                provider.name
-            )));
+            let busy =
+                "another carve is syncing this provider right now; try again when it is done";
+            report.zones.extend(provider.zones.iter().map(|z| {
+                let mut zone = ZoneReport::new(provider, z);
+                zone.error = Some(busy.to_owned());
+                zone
+            }));
+            continue;
         };
         let zones = sync_provider(db, provider, options).await?;
         if !options.dry_run {
@@ -121,8 +142,8 @@ async fn sync_provider(
     options: &SyncOptions,
 ) -> Result<Vec<ZoneReport>> {
     let mut reports = Vec::new();
-    // A missing credential is a setup problem: said at once, nothing recorded.
-    let mut remote = Remote::connect(provider)?;
+    // Without its credential nothing can be pushed: every zone keeps its queue and says why.
+    let mut remote = Remote::connect(provider).map_err(|e| e.message);
     for zone in &provider.zones {
         let mut conn = db.pool.acquire().await.map_err(db_error)?;
         let queued = store::pending(&mut conn, Some(&zone.prefix)).await?;
@@ -130,16 +151,7 @@ async fn sync_provider(
         if options.due && !queued.iter().any(|p| p.due_in_secs <= 0) {
             continue;
         }
-        let mut zone_report = ZoneReport {
-            provider: provider.name.clone(),
-            zone: zone.name.clone(),
-            created: false,
-            differences: Vec::new(),
-            pushed: 0,
-            settled: 0,
-            error: None,
-            note: None,
-        };
+        let mut zone_report = ZoneReport::new(provider, zone);
         let job = ZoneJob {
             db,
             provider,
@@ -148,8 +160,9 @@ async fn sync_provider(
             options,
         };
         let outcome = match &mut remote {
-            Some(remote) => sync_zone(&job, remote, &mut zone_report).await,
-            None => internal_zone(&job, &mut zone_report).await,
+            Ok(Some(remote)) => sync_zone(&job, remote, &mut zone_report).await,
+            Ok(None) => internal_zone(&job, &mut zone_report).await,
+            Err(message) => Err(Error::config(message.clone())),
         };
         // Failures before anything was pushed: the whole queue of the zone stays.
         if let Err(error) = outcome {
@@ -160,10 +173,12 @@ async fn sync_provider(
                 store::failed(&mut conn, &queued, &error.message).await?;
             }
         }
-        if let (Some(remote), Some(error)) = (&mut remote, &zone_report.error) {
+        if let (Ok(Some(remote)), Some(error)) = (&mut remote, &zone_report.error) {
             remote.note_failure(error);
         }
-        if !options.dry_run && (zone_report.pushed > 0 || zone_report.error.is_some()) {
+        // Only what changed DNS is journaled: a provider down for a night must not fill the
+        // journal (its errors are in the outbox and `rdns status`).
+        if !options.dry_run && zone_report.pushed > 0 {
             journal_zone(db, zone, &zone_report).await?;
         }
         reports.push(zone_report);
@@ -171,7 +186,7 @@ async fn sync_provider(
     Ok(reports)
 }
 
-/// `rdns_sync` in the journal: who pushed what into which zone, or why it failed. It also
+/// `rdns_sync` in the journal: who pushed what into which zone (and whether part failed). It also
 /// tells open UIs to reload, so their rDNS pane shows the new states.
 async fn journal_zone(db: &Db, zone: &Zone, report: &ZoneReport) -> Result<()> {
     let detail = json!({
@@ -183,9 +198,6 @@ async fn journal_zone(db: &Db, zone: &Zone, report: &ZoneReport) -> Result<()> {
     });
     let mut event = Event::new("rdns_sync", detail);
     event.cidr = Some(zone.prefix);
-    if report.error.is_some() {
-        event = event.failed();
-    }
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
     journal::record(&mut conn, &event).await
 }
@@ -210,8 +222,23 @@ async fn sync_zone(job: &ZoneJob<'_>, remote: &mut Remote, report: &mut ZoneRepo
     } = *job;
     remote.check_up()?;
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
-    let wanted = store::names_in(&mut conn, &zone.prefix).await?;
+    let mut wanted = store::names_in(&mut conn, &zone.prefix).await?;
     drop(conn);
+    // carve stores only valid names, but psql can store anything: one bad name must not
+    // make the provider refuse the whole zone's batch.
+    let invalid: Vec<String> = wanted
+        .iter()
+        .filter(|(_, name)| normalize_hostname(name).is_err())
+        .map(|(address, name)| format!("{address} {name:?}"))
+        .collect();
+    wanted.retain(|_, name| normalize_hostname(name).is_ok());
+    if !invalid.is_empty() {
+        report.note = Some(format!(
+            "{} name(s) in carve are not host names and were not pushed (carve ip set ADDR --rdns NAME fixes them): {}",
+            invalid.len(),
+            invalid.join(", ")
+        ));
+    }
     let found = match remote.list(zone).await? {
         Some(found) => found,
         None if remote.may_create_zones() && !options.dry_run => {
@@ -285,7 +312,7 @@ async fn internal_zone(job: &ZoneJob<'_>, report: &mut ZoneReport) -> Result<()>
         return Ok(());
     }
     let written = status::write_zone(job.db, job.provider, job.zone, directory).await?;
-    report.pushed = written.names;
+    report.pushed = if written.unchanged { 0 } else { written.names };
     let mut conn = job.db.pool.acquire().await.map_err(db_error)?;
     let queued: Vec<&Pending> = job.queued.iter().collect();
     store::settle(&mut conn, &queued).await?;

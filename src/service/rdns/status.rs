@@ -65,14 +65,19 @@ pub struct ExportedZone {
     pub file: Option<String>,
     /// For a classless zone: the file with the parent zone's records.
     pub delegation_file: Option<String>,
+    /// The file on disk already said this (only the SOA serial would have changed).
+    pub unchanged: bool,
     /// The zone file, when printed rather than written.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub text: String,
+    /// For a classless zone, when printed: the records its parent zone needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_records: Option<String>,
 }
 
-/// Zone files of internal providers (or the one zone asked for), written into `output`
-/// or the provider's directory; printed when neither is set. Writing a zone settles its
-/// queued changes: the file is the provider.
+/// Zone files of internal providers (or the one zone asked for): printed, or written into
+/// `output`. Written into the provider's own directory, they settle its queued changes:
+/// those files are what the name server serves.
 pub async fn export(
     db: &Db,
     settings: &Settings,
@@ -94,18 +99,17 @@ pub async fn export(
             .iter()
             .filter(|z| wanted.as_ref().is_none_or(|w| w == *z))
         {
-            let zone = match output.or(directory.as_deref()) {
-                Some(dir) => {
-                    // Read before writing: a change queued meanwhile stays queued.
-                    let mut conn = db.pool.acquire().await.map_err(db_error)?;
-                    let queued = store::pending(&mut conn, Some(&z.prefix)).await?;
-                    let written = write_zone(db, p, z, dir).await?;
-                    store::settle(&mut conn, &queued.iter().collect::<Vec<_>>()).await?;
-                    written
-                }
-                None => render(db, p, z).await?,
+            let Some(dir) = output else {
+                exported.push(render(db, p, z).await?);
+                continue;
             };
-            exported.push(zone);
+            // Read before writing: a change queued meanwhile stays queued.
+            let mut conn = db.pool.acquire().await.map_err(db_error)?;
+            let queued = store::pending(&mut conn, Some(&z.prefix)).await?;
+            exported.push(write_zone(db, p, z, dir).await?);
+            if directory.as_deref().is_some_and(|d| same_directory(d, dir)) {
+                store::settle(&mut conn, &queued.iter().collect::<Vec<_>>()).await?;
+            }
         }
     }
     if exported.is_empty() {
@@ -119,7 +123,9 @@ pub async fn export(
     Ok(exported)
 }
 
-/// The zone file (and an RFC 2317 zone's delegation file) written into `directory`.
+/// The zone file (and an RFC 2317 zone's delegation file) written into `directory`,
+/// unless the file there already says the same: a new serial alone would make every
+/// secondary transfer the zone again.
 pub(super) async fn write_zone(
     db: &Db,
     provider: &RdnsProvider,
@@ -132,9 +138,13 @@ pub(super) async fn write_zone(
     };
     std::fs::create_dir_all(directory).map_err(|e| io(directory, e))?;
     let path = directory.join(zonefile::file_name(zone));
-    write_whole(&path, &rendered.text).map_err(|e| io(&path, e))?;
+    let before = std::fs::read_to_string(&path).unwrap_or_default();
+    rendered.unchanged = without_serial(&before) == without_serial(&rendered.text);
+    if !rendered.unchanged {
+        write_whole(&path, &rendered.text).map_err(|e| io(&path, e))?;
+    }
     rendered.file = Some(path.display().to_string());
-    if let Some(records) = zonefile::delegation(zone, &apex(provider)) {
+    if let Some(records) = rendered.parent_records.take() {
         let path = directory.join(zonefile::file_name(zone).replace(".zone", ".delegation"));
         write_whole(&path, &records).map_err(|e| io(&path, e))?;
         rendered.delegation_file = Some(path.display().to_string());
@@ -149,17 +159,16 @@ async fn render(db: &Db, provider: &RdnsProvider, zone: &Zone) -> Result<Exporte
     // carve stores only valid names, but psql can store anything: never write a line
     // that could be read as another record.
     names.retain(|_, name| normalize_hostname(name).is_ok());
-    let mut text = zonefile::zone_file(zone, &names, &apex(provider));
-    if let Some(records) = zonefile::delegation(zone, &apex(provider)) {
-        text = format!("{text}\n{records}");
-    }
+    let apex = apex(provider);
     Ok(ExportedZone {
         provider: provider.name.clone(),
         zone: zone.name.clone(),
         names: names.len(),
         file: None,
         delegation_file: None,
-        text,
+        unchanged: false,
+        text: zonefile::zone_file(zone, &names, &apex),
+        parent_records: zonefile::delegation(zone, &apex),
     })
 }
 
@@ -174,6 +183,20 @@ fn apex(provider: &RdnsProvider) -> Apex {
         ttl: provider.ttl,
         // Seconds since 1970 fit the serial's 32 bits until 2106 and only grow.
         serial: time::OffsetDateTime::now_utc().unix_timestamp() as u32,
+    }
+}
+
+/// A zone file without its SOA line, the only one that changes on every render.
+fn without_serial(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| !l.starts_with("@ IN SOA "))
+        .collect()
+}
+
+fn same_directory(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 
