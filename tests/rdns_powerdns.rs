@@ -65,6 +65,18 @@ async fn names_are_set_changed_and_removed_in_every_kind_of_zone() {
             .iter()
             .all(|z| z["created"] == true)
     );
+    let notes: Vec<&str> = report["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|z| z["note"].as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "zone 100.51.198.in-addr.arpa is not on this server: add the RFC 2317 NS and CNAME records for 198.51.100.64/26 there"
+        ]
+    );
     assert_eq!(pdns.zones(), [V6_ZONE, V4_ZONE, CLASSLESS_ZONE]);
     let last = web.rsplit('.').next().unwrap();
     assert_eq!(pdns.ptrs(V4_ZONE)[&owner(last)], "web1.example.net.");
@@ -210,4 +222,45 @@ async fn a_thousand_names_go_in_one_sync() {
     assert_eq!(total, 1000);
     assert!(outbox(&t).await.is_empty());
     assert_eq!(pushed(&home.sync(&[])), 0);
+}
+
+#[tokio::test]
+async fn a_classless_zone_carve_creates_is_delegated_from_its_parent_on_the_same_server() {
+    let t = support::test_db().await;
+    let pdns = PowerDns::start();
+    pdns.create_zone("100.51.198.in-addr.arpa");
+    let home = Home::new(&t, "");
+    home.configure(&config(&pdns, &home, "create_zones = true"));
+    home.ok(&["subnet", "add", "198.51.100.64/26", "--pool"]);
+    let small = home.named("198.51.100.64/26", "small.example.net");
+    let report = home.sync(&["--provider", "pdns"]);
+    let classless = report["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["zone"] == CLASSLESS_ZONE)
+        .unwrap();
+    assert_eq!(
+        classless["note"],
+        "delegated from zone 100.51.198.in-addr.arpa"
+    );
+    let host = small.rsplit('.').next().unwrap();
+    let aliases = pdns.records("100.51.198.in-addr.arpa", "CNAME");
+    assert_eq!(aliases.len(), 64, "one per address of the block");
+    assert_eq!(
+        aliases[&format!("{host}.100.51.198.in-addr.arpa.")],
+        format!("{host}.{CLASSLESS_ZONE}.")
+    );
+    assert_eq!(
+        pdns.records("100.51.198.in-addr.arpa", "NS")[&format!("{CLASSLESS_ZONE}.")],
+        "ns1.example.net."
+    );
+    // A zone on an octet boundary needs nothing from its parent in carve's hands.
+    let v4 = report["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["zone"] == V4_ZONE)
+        .unwrap();
+    assert!(v4["note"].is_null(), "{v4}");
 }

@@ -166,7 +166,7 @@ impl Provider for Cloudflare {
         Ok(Some(found))
     }
 
-    fn create_zone(&mut self, zone: &Zone) -> Result<()> {
+    fn create_zone(&mut self, zone: &Zone) -> Result<Option<String>> {
         Err(self.client.error(format!(
             "zone {} does not exist; Cloudflare zones are created in its dashboard",
             zone.name

@@ -20,8 +20,9 @@ pub trait Provider: Send {
     /// Every PTR the zone holds, by address (names as the provider writes them);
     /// None when the provider has no such zone.
     fn list(&mut self, zone: &Zone) -> Result<Option<BTreeMap<IpAddr, String>>>;
-    /// Creates an empty zone (only called when the configuration allows it).
-    fn create_zone(&mut self, zone: &Zone) -> Result<()>;
+    /// Creates an empty zone (only called when the configuration allows it); says what
+    /// is left to do by hand, if anything.
+    fn create_zone(&mut self, zone: &Zone) -> Result<Option<String>>;
     /// Writes `pushes` in order, after a `list` of the same zone.
     fn apply(&mut self, zone: &Zone, pushes: &[Push]) -> Applied;
 }

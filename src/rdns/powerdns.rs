@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use ureq::http::Method;
 
 use super::http::{Answer, Client};
-use super::{Applied, Provider, Push, Zone, add_found};
+use super::{Applied, Provider, Push, Zone, add_found, zonefile};
 use crate::error::Result;
 use crate::os::Secret;
 
@@ -103,7 +103,7 @@ impl Provider for PowerDns {
         Ok(Some(found))
     }
 
-    fn create_zone(&mut self, zone: &Zone) -> Result<()> {
+    fn create_zone(&mut self, zone: &Zone) -> Result<Option<String>> {
         let body = json!({
             "name": format!("{}.", zone.name),
             "kind": "Native",
@@ -111,10 +111,11 @@ impl Provider for PowerDns {
         });
         let url = format!("{}/zones", self.server);
         let answer = self.client.send(Method::POST, &url, Some(&body))?;
-        if answer.status == 409 {
-            return Ok(()); // made meanwhile by someone else: just as good
+        // 409: made meanwhile by someone else, just as good.
+        if answer.status != 409 {
+            self.check(&answer, &format!("create zone {}", zone.name))?;
         }
-        self.check(&answer, &format!("create zone {}", zone.name))
+        self.delegate(zone)
     }
 
     fn apply(&mut self, zone: &Zone, pushes: &[Push]) -> Applied {
@@ -139,6 +140,44 @@ impl Provider for PowerDns {
 }
 
 impl PowerDns {
+    /// A classless zone answers only once its parent delegates to it (RFC 2317): when the
+    /// parent /24 zone is on this server too, carve writes those records there.
+    fn delegate(&mut self, zone: &Zone) -> Result<Option<String>> {
+        let Some((parent, records)) = zonefile::parent_records(zone, &self.nameservers) else {
+            return Ok(None);
+        };
+        let mut rrsets: BTreeMap<(String, &str), Vec<Value>> = BTreeMap::new();
+        for record in records {
+            let content = json!({ "content": absolute(&record.target), "disabled": false });
+            rrsets
+                .entry((absolute(&record.owner), record.kind))
+                .or_default()
+                .push(content);
+        }
+        let rrsets: Vec<Value> = rrsets
+            .into_iter()
+            .map(|((name, kind), records)| {
+                json!({ "name": name, "type": kind, "ttl": self.ttl,
+                        "changetype": "REPLACE", "records": records })
+            })
+            .collect();
+        let body = json!({ "rrsets": rrsets });
+        let answer = self
+            .client
+            .send(Method::PATCH, &self.zone_url(&parent), Some(&body))?;
+        if answer.status == 404 {
+            return Ok(Some(format!(
+                "zone {} is not on this server: add the RFC 2317 NS and CNAME records for {} there",
+                parent.name, zone.prefix
+            )));
+        }
+        self.check(
+            &answer,
+            &format!("delegate {} from zone {}", zone.prefix, parent.name),
+        )?;
+        Ok(Some(format!("delegated from zone {}", parent.name)))
+    }
+
     fn rrset(&self, zone: &Zone, push: &Push) -> Value {
         let name = format!("{}.", zone.owner(push.address));
         match &push.target {

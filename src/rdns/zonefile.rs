@@ -52,9 +52,19 @@ pub fn zone_file(zone: &Zone, names: &BTreeMap<IpAddr, String>, apex: &Apex) -> 
     out
 }
 
-/// For a classless zone: the records to add to the parent /24 zone, delegating the block
-/// and pointing each address's usual name at its name in the block's zone (RFC 2317).
-pub fn delegation(zone: &Zone, apex: &Apex) -> Option<String> {
+/// One record of an RFC 2317 delegation, names absolute without the root dot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentRecord {
+    pub owner: String,
+    /// "NS" or "CNAME".
+    pub kind: &'static str,
+    pub target: String,
+}
+
+/// For a classless zone: its parent /24 zone and the records that zone needs (RFC 2317):
+/// NS records delegating the block, and a CNAME from each address's usual name to its
+/// name in the block's zone.
+pub fn parent_records(zone: &Zone, nameservers: &[String]) -> Option<(Zone, Vec<ParentRecord>)> {
     let IpNet::V4(block) = zone.prefix else {
         return None;
     };
@@ -65,24 +75,36 @@ pub fn delegation(zone: &Zone, apex: &Apex) -> Option<String> {
     let parent = Zone::for_prefix(IpNet::V4(parent_prefix))
         .into_iter()
         .next()?;
-    let relative = |name: &str| -> String {
-        name.strip_suffix(&format!(".{}", parent.name))
-            .unwrap_or(name)
-            .to_owned()
-    };
-    let mut out = format!(
-        "; RFC 2317 delegation of {block}: add these records to zone {}\n",
-        parent.name
-    );
-    for ns in &apex.nameservers {
-        out += &format!("{} IN NS {}\n", relative(&zone.name), absolute(ns));
-    }
-    for host in u32::from(block.network())..=u32::from(block.broadcast()) {
+    let delegations = nameservers.iter().map(|ns| ParentRecord {
+        owner: zone.name.clone(),
+        kind: "NS",
+        target: ns.trim_end_matches('.').to_owned(),
+    });
+    let aliases = (u32::from(block.network())..=u32::from(block.broadcast())).map(|host| {
         let address = IpAddr::V4(Ipv4Addr::from(host));
+        ParentRecord {
+            owner: reverse_name(address),
+            kind: "CNAME",
+            target: zone.owner(address),
+        }
+    });
+    Some((parent, delegations.chain(aliases).collect()))
+}
+
+/// [`parent_records`] as zone file lines relative to the parent, with a comment on top.
+pub fn delegation(zone: &Zone, apex: &Apex) -> Option<String> {
+    let (parent, records) = parent_records(zone, &apex.nameservers)?;
+    let mut out = format!(
+        "; RFC 2317 delegation of {}: add these records to zone {}\n",
+        zone.prefix, parent.name
+    );
+    for record in records {
+        let owner = record.owner.strip_suffix(&format!(".{}", parent.name));
         out += &format!(
-            "{} IN CNAME {}.\n",
-            relative(&reverse_name(address)),
-            zone.owner(address)
+            "{} IN {} {}\n",
+            owner.unwrap_or(&record.owner),
+            record.kind,
+            absolute(&record.target)
         );
     }
     Some(out)

@@ -60,6 +60,14 @@ pub struct SyncReport {
 }
 
 impl ZoneReport {
+    fn add_note(&mut self, note: impl Into<String>) {
+        let note = note.into();
+        self.note = Some(match self.note.take() {
+            Some(before) => format!("{before}; {note}"),
+            None => note,
+        });
+    }
+
     fn new(provider: &RdnsProvider, zone: &Zone) -> ZoneReport {
         ZoneReport {
             provider: provider.name.clone(),
@@ -233,7 +241,7 @@ async fn sync_zone(job: &ZoneJob<'_>, remote: &mut Remote, report: &mut ZoneRepo
         .collect();
     wanted.retain(|_, name| normalize_hostname(name).is_ok());
     if !invalid.is_empty() {
-        report.note = Some(format!(
+        report.add_note(format!(
             "{} name(s) in carve are not host names and were not pushed (carve ip set ADDR --rdns NAME fixes them): {}",
             invalid.len(),
             invalid.join(", ")
@@ -242,7 +250,9 @@ async fn sync_zone(job: &ZoneJob<'_>, remote: &mut Remote, report: &mut ZoneRepo
     let found = match remote.list(zone).await? {
         Some(found) => found,
         None if remote.may_create_zones() && !options.dry_run => {
-            remote.create_zone(zone).await?;
+            if let Some(note) = remote.create_zone(zone).await? {
+                report.add_note(note);
+            }
             report.created = true;
             Default::default()
         }
@@ -300,12 +310,11 @@ async fn internal_zone(job: &ZoneJob<'_>, report: &mut ZoneReport) -> Result<()>
         ..
     } = &job.provider.kind
     else {
-        report.note =
-            Some("no directory set: carve rdns export --output DIR writes the zone files".into());
+        report.add_note("no directory set: carve rdns export --output DIR writes the zone files");
         return Ok(());
     };
     if job.options.dry_run {
-        report.note = Some(format!(
+        report.add_note(format!(
             "would write the zone file into {}",
             directory.display()
         ));

@@ -75,7 +75,7 @@ impl Remote {
         self.call(move |p| p.list(&zone)).await
     }
 
-    pub async fn create_zone(&mut self, zone: &Zone) -> Result<()> {
+    pub async fn create_zone(&mut self, zone: &Zone) -> Result<Option<String>> {
         let zone = zone.clone();
         self.call(move |p| p.create_zone(&zone)).await
     }

@@ -37,10 +37,15 @@ impl PowerDns {
     /// Every PTR in the zone: owner -> content, both as PowerDNS returns them (with
     /// trailing dots). Several records on one name are joined with " ", sorted.
     pub fn ptrs(&self, zone: &str) -> BTreeMap<String, String> {
+        self.records(zone, "PTR")
+    }
+
+    /// [`ptrs`](Self::ptrs) for any record type (NS, CNAME...).
+    pub fn records(&self, zone: &str, kind: &str) -> BTreeMap<String, String> {
         let body = self.expect(Method::GET, &self.zone_path(zone), None, 200);
         list(&body["rrsets"], "rrsets")
             .iter()
-            .filter(|rrset| str_field(rrset, "type") == "PTR")
+            .filter(|rrset| str_field(rrset, "type") == kind)
             .map(|rrset| {
                 let mut contents: Vec<&str> = list(&rrset["records"], "records")
                     .iter()
