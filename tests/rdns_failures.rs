@@ -227,6 +227,10 @@ async fn bad_provider_configs_name_the_key_and_the_rule() {
             "give url",
         ),
         (
+            provider("kind = \"cloudflare\"\nprefixes = [\"10.0.0.0/24\"]\nkey_env = \"K\""),
+            "key_env does not apply to a cloudflare provider (only to powerdns)",
+        ),
+        (
             provider("kind = \"internal\"\nprefixes = [\"10.0.0.0/16\"]")
                 + &provider("kind = \"internal\"\nprefixes = [\"10.0.1.0/24\"]")
                     .replace("\"p\"", "\"q\""),

@@ -191,6 +191,29 @@ impl ProviderSection {
                 (Some(e), None) => Ok(SecretSource::Env(e.clone())),
                 (None, None) => Ok(SecretSource::Env(default.to_owned())),
             };
+        // A key of another kind is a mistake to point out (a token_env on a powerdns
+        // provider would otherwise be ignored and its key looked for elsewhere).
+        let belongs = [
+            ("url", self.url.is_some(), "powerdns cloudflare"),
+            ("server_id", self.server_id.is_some(), "powerdns"),
+            ("key_env", self.key_env.is_some(), "powerdns"),
+            ("key_command", self.key_command.is_some(), "powerdns"),
+            ("create_zones", self.create_zones, "powerdns"),
+            ("token_env", self.token_env.is_some(), "cloudflare"),
+            ("token_command", self.token_command.is_some(), "cloudflare"),
+            ("directory", self.directory.is_some(), "internal"),
+            ("hostmaster", self.hostmaster.is_some(), "internal"),
+        ];
+        let kind_known = ["internal", "powerdns", "cloudflare"].contains(&self.kind.as_str());
+        if let Some((key, _, kinds)) = belongs
+            .iter()
+            .find(|(_, set, kinds)| kind_known && *set && !kinds.split(' ').any(|k| k == self.kind))
+        {
+            return Err(bad(format!(
+                "{key} does not apply to a {} provider (only to {kinds})",
+                self.kind
+            )));
+        }
         let kind = match self.kind.as_str() {
             "internal" => ProviderKind::Internal {
                 directory: match &self.directory {

@@ -82,12 +82,12 @@ impl Client {
                 request
                     .header("Content-Type", "application/json")
                     .body(json.to_string().into_bytes())
-                    .map_err(|e| self.error(format!("bad request to {url}: {e}")))?,
+                    .map_err(|e| self.error(format!("bad request to {}: {e}", origin_of(url))))?,
             ),
             None => self.agent.run(
                 request
                     .body(())
-                    .map_err(|e| self.error(format!("bad request to {url}: {e}")))?,
+                    .map_err(|e| self.error(format!("bad request to {}: {e}", origin_of(url))))?,
             ),
         };
         let mut response = result.map_err(|e| self.unreachable(url, &e))?;
@@ -125,17 +125,21 @@ struct Received {
     retry_after: Option<Duration>,
 }
 
-/// `https://host:port` of a URL: enough to say where, never a query.
-fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..]
-        .find('/')
-        .map_or(url, |i| &url[..after_scheme + i])
+/// `https://host:port` of a URL: enough to say where; never a query, never a
+/// `user:password@` in front of the host.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}")
 }
 
 fn path_of(url: &str) -> &str {
-    let origin = origin_of(url).len();
-    url[origin..].split('?').next().unwrap_or("")
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    path.split('?').next().unwrap_or("")
 }
 
 /// Percent-encodes a path segment or query value (RFC 3986 unreserved kept).
@@ -148,4 +152,18 @@ pub fn encode(text: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_where_without_credentials_or_queries() {
+        let url = "https://admin:s3cret@dns.example.net:8443/api/v1/zones?name=x";
+        assert_eq!(origin_of(url), "https://dns.example.net:8443");
+        assert_eq!(path_of(url), "/api/v1/zones");
+        assert_eq!(origin_of("http://127.0.0.1:8081"), "http://127.0.0.1:8081");
+        assert_eq!(path_of("http://127.0.0.1:8081"), "");
+    }
 }

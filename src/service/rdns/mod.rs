@@ -259,8 +259,10 @@ async fn sync_zone(job: &ZoneJob<'_>, remote: &mut Remote, report: &mut ZoneRepo
         None if remote.may_create_zones() => Default::default(),
         None => {
             return Err(Error::provider(format!(
-                "{}: zone {} does not exist there (create it, or set create_zones = true)",
-                provider.name, zone.name
+                "{}: zone {} does not exist there ({})",
+                provider.name,
+                zone.name,
+                remote.missing_zone_hint()
             )));
         }
     };

@@ -16,6 +16,8 @@ pub struct Remote {
     /// Taken while a call runs on a blocking thread.
     provider: Option<Box<dyn Provider>>,
     create_zones: bool,
+    /// What to do about a zone the provider does not have.
+    missing_zone_hint: &'static str,
     /// Set once the provider could not be reached: later zones fail at once.
     down: Option<String>,
 }
@@ -24,36 +26,41 @@ impl Remote {
     /// The provider's client, with its credential read now; None for `internal`.
     pub fn connect(config: &RdnsProvider) -> Result<Option<Remote>> {
         let name = &config.name;
-        let (provider, create_zones): (Box<dyn Provider>, bool) = match &config.kind {
-            ProviderKind::Internal { .. } => return Ok(None),
-            ProviderKind::PowerDns {
-                url,
-                server_id,
-                key,
-                create_zones,
-            } => {
-                let key = secret(name, key, "key")?;
-                let client =
-                    PowerDns::new(name, url, server_id, key, config.ttl, &config.nameservers);
-                (Box::new(client), *create_zones)
-            }
-            ProviderKind::Cloudflare { url, token } => {
-                let token = secret(name, token, "token")?;
-                (
-                    Box::new(Cloudflare::new(name, url, token, config.ttl)),
-                    false,
-                )
-            }
-        };
+        let (provider, create_zones, missing_zone_hint): (Box<dyn Provider>, bool, _) =
+            match &config.kind {
+                ProviderKind::Internal { .. } => return Ok(None),
+                ProviderKind::PowerDns {
+                    url,
+                    server_id,
+                    key,
+                    create_zones,
+                } => {
+                    let key = secret(name, key, "key")?;
+                    let client =
+                        PowerDns::new(name, url, server_id, key, config.ttl, &config.nameservers);
+                    let hint = "create it, or set create_zones = true";
+                    (Box::new(client), *create_zones, hint)
+                }
+                ProviderKind::Cloudflare { url, token } => {
+                    let token = secret(name, token, "token")?;
+                    let client = Cloudflare::new(name, url, token, config.ttl);
+                    (Box::new(client), false, "create it in Cloudflare first")
+                }
+            };
         Ok(Some(Remote {
             provider: Some(provider),
             create_zones,
+            missing_zone_hint,
             down: None,
         }))
     }
 
     pub fn may_create_zones(&self) -> bool {
         self.create_zones
+    }
+
+    pub fn missing_zone_hint(&self) -> &'static str {
+        self.missing_zone_hint
     }
 
     pub fn check_up(&self) -> Result<()> {
