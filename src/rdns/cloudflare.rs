@@ -94,11 +94,9 @@ impl Cloudflare {
     fn push(&mut self, zone_id: &str, zone: &Zone, push: &Push) -> Result<()> {
         let records_url = format!("{}/zones/{zone_id}/dns_records", self.url);
         let owner = zone.owner(push.address);
-        let ids = self.records.remove(&push.address).unwrap_or_default();
-        let (keep, remove) = match (&push.target, ids.split_first()) {
-            (Some(_), Some((first, rest))) => (Some(first.clone()), rest.to_vec()),
-            _ => (None, ids.clone()),
-        };
+        // A name to set overwrites the first record there; every other record goes.
+        let mut remove = self.records.remove(&push.address).unwrap_or_default();
+        let keep = (push.target.is_some() && !remove.is_empty()).then(|| remove.remove(0));
         if let Some(target) = &push.target {
             let body = json!({ "type": "PTR", "name": owner, "content": target, "ttl": self.ttl });
             match &keep {
@@ -174,14 +172,11 @@ impl Provider for Cloudflare {
     }
 
     fn apply(&mut self, zone: &Zone, pushes: &[Push]) -> Applied {
-        let zone_id = match self.zone_id(zone) {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                return Applied {
-                    done: 0,
-                    error: Some(self.client.error(format!("zone {} is gone", zone.name))),
-                };
-            }
+        let zone_id = self.zone_id(zone).and_then(|id| {
+            id.ok_or_else(|| self.client.error(format!("zone {} is gone", zone.name)))
+        });
+        let zone_id = match zone_id {
+            Ok(id) => id,
             Err(error) => {
                 return Applied {
                     done: 0,

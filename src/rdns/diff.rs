@@ -95,6 +95,11 @@ pub fn compare(
         .collect()
 }
 
+/// Names as written in zone files and PowerDNS's API: with the root dot.
+pub fn absolute(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.'))
+}
+
 /// Names as compared and stored: lower case, no root dot.
 pub fn canonical(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()

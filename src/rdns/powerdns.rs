@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 use ureq::http::Method;
 
+use super::diff::absolute;
 use super::http::{Answer, Client};
 use super::{Applied, Provider, Push, Zone, add_found, zonefile};
 use crate::error::Result;
@@ -188,9 +189,4 @@ impl PowerDns {
             None => json!({ "name": name, "type": "PTR", "changetype": "DELETE" }),
         }
     }
-}
-
-/// PowerDNS wants every name absolute, with the root dot.
-fn absolute(name: &str) -> String {
-    format!("{}.", name.trim_end_matches('.'))
 }

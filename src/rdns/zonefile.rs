@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::{IpNet, Ipv4Net};
 
 use super::Zone;
+use super::diff::absolute;
 use super::zone::reverse_name;
 
 /// What goes into every zone's SOA and NS records.
@@ -108,8 +109,4 @@ pub fn delegation(zone: &Zone, apex: &Apex) -> Option<String> {
         );
     }
     Some(out)
-}
-
-fn absolute(name: &str) -> String {
-    format!("{}.", name.trim_end_matches('.'))
 }

@@ -5,7 +5,7 @@
 mod remote;
 mod status;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -210,6 +210,23 @@ async fn journal_zone(db: &Db, zone: &Zone, report: &ZoneReport) -> Result<()> {
     journal::record(&mut conn, &event).await
 }
 
+/// The names carve holds in `zone` that can go to DNS, and the others as `ADDR "NAME"`.
+/// carve stores only valid names, but psql can store anything: one bad name must neither
+/// make a provider refuse a zone's whole batch nor put a stray line into a zone file.
+async fn names_in(db: &Db, zone: &Zone) -> Result<(BTreeMap<IpAddr, String>, Vec<String>)> {
+    let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let (valid, invalid): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        store::names_in(&mut conn, &zone.prefix)
+            .await?
+            .into_iter()
+            .partition(|(_, name)| normalize_hostname(name).is_ok());
+    let invalid = invalid
+        .iter()
+        .map(|(a, name)| format!("{a} {name:?}"))
+        .collect();
+    Ok((valid, invalid))
+}
+
 /// What syncing one zone works from.
 struct ZoneJob<'a> {
     db: &'a Db,
@@ -229,17 +246,7 @@ async fn sync_zone(job: &ZoneJob<'_>, remote: &mut Remote, report: &mut ZoneRepo
         options,
     } = *job;
     remote.check_up()?;
-    let mut conn = db.pool.acquire().await.map_err(db_error)?;
-    let mut wanted = store::names_in(&mut conn, &zone.prefix).await?;
-    drop(conn);
-    // carve stores only valid names, but psql can store anything: one bad name must not
-    // make the provider refuse the whole zone's batch.
-    let invalid: Vec<String> = wanted
-        .iter()
-        .filter(|(_, name)| normalize_hostname(name).is_err())
-        .map(|(address, name)| format!("{address} {name:?}"))
-        .collect();
-    wanted.retain(|_, name| normalize_hostname(name).is_ok());
+    let (wanted, invalid) = names_in(db, zone).await?;
     if !invalid.is_empty() {
         report.add_note(format!(
             "{} name(s) in carve are not host names and were not pushed (carve ip set ADDR --rdns NAME fixes them): {}",

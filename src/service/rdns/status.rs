@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::chosen;
 use crate::config::{ProviderKind, RdnsProvider, Settings};
-use crate::engine::dns::normalize_hostname;
 use crate::error::{Error, Result};
 use crate::rdns::Zone;
 use crate::rdns::zonefile::{self, Apex};
@@ -154,11 +153,7 @@ pub(super) async fn write_zone(
 }
 
 async fn render(db: &Db, provider: &RdnsProvider, zone: &Zone) -> Result<ExportedZone> {
-    let mut conn = db.pool.acquire().await.map_err(db_error)?;
-    let mut names = store::names_in(&mut conn, &zone.prefix).await?;
-    // carve stores only valid names, but psql can store anything: never write a line
-    // that could be read as another record.
-    names.retain(|_, name| normalize_hostname(name).is_ok());
+    let (names, _invalid) = super::names_in(db, zone).await?;
     let apex = apex(provider);
     Ok(ExportedZone {
         provider: provider.name.clone(),
