@@ -7,6 +7,9 @@ mod search;
 pub use search::hit_key;
 
 use std::collections::HashSet;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 
 use super::dialog::{Dialog, Prompt};
 use super::keymap::Keymap;
@@ -56,6 +59,9 @@ pub struct App {
     pub quit: bool,
     next_id: u64,
     detail_id: u64,
+    /// What the newest detail request is for: the answer to expect, not the one shown.
+    /// Comparing with the shown detail let an older answer land last after a reload.
+    detail_for: Option<(IpNet, Option<IpAddr>)>,
     search_id: u64,
     /// Bumped by every reload: a level answer for an older tree is dropped.
     generation: u64,
@@ -97,6 +103,7 @@ impl App {
             quit: false,
             next_id: 0,
             detail_id: 0,
+            detail_for: None,
             search_id: 0,
             generation: 0,
             plan_id: None,
@@ -155,6 +162,9 @@ impl App {
     /// Reloads from the roots, keeping what was unfolded and selected.
     pub fn reload(&mut self) -> Vec<Effect> {
         self.reselect = self.reselect.or(self.tree.selected_key());
+        // What changed may be the selection's own detail (an rDNS state, a holder): read
+        // it again once the tree is back.
+        self.detail_for = None;
         let open = self.tree.clear();
         self.reopen.extend(open);
         self.generation += 1;
@@ -338,13 +348,10 @@ impl App {
             Some(Entry::Address(a)) => Some((a.subnet, Some(a.address))),
             None => None,
         };
-        let shown = self
-            .detail
-            .as_ref()
-            .map(|d| (d.subnet.cidr, d.address.as_ref().map(|a| a.address)));
         if let Some((cidr, address)) = target
-            && shown != Some((cidr, address))
+            && self.detail_for != target
         {
+            self.detail_for = target;
             self.detail_id = self.id();
             let id = self.detail_id;
             effects.extend(self.effect(Effect::LoadDetail { id, cidr, address }));
@@ -394,5 +401,7 @@ impl App {
     }
 }
 
+#[cfg(test)]
+mod reload_tests;
 #[cfg(test)]
 mod tests;

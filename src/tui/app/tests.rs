@@ -14,7 +14,7 @@ use crate::tui::keymap::Keymap;
 use crate::tui::ops::{Effect, Msg, Op, Outcome};
 use crate::tui::tree::Key;
 
-fn net(s: &str) -> IpNet {
+pub(super) fn net(s: &str) -> IpNet {
     s.parse().unwrap()
 }
 
@@ -48,14 +48,14 @@ pub fn view(cidr: &str, status: &'static str) -> SubnetView {
     }
 }
 
-fn level(views: Vec<SubnetView>) -> Level {
+pub(super) fn level(views: Vec<SubnetView>) -> Level {
     Level {
         subnets: views,
         addresses: Vec::new(),
     }
 }
 
-fn key(code: KeyCode) -> Msg {
+pub(super) fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
@@ -66,7 +66,7 @@ fn typed(app: &mut App, text: &str) -> Vec<Effect> {
 }
 
 /// An app with two roots loaded, the first one subdivided.
-fn loaded() -> App {
+pub(super) fn loaded() -> App {
     let mut app = App::new(Keymap::default(), "test".into(), (80, 24));
     let effects = app.start();
     assert!(matches!(
@@ -89,7 +89,7 @@ fn loaded() -> App {
     app
 }
 
-fn selected(app: &App) -> Option<Key> {
+pub(super) fn selected(app: &App) -> Option<Key> {
     app.tree.selected_key()
 }
 
@@ -346,105 +346,9 @@ fn a_stale_detail_answer_is_dropped() {
 }
 
 #[test]
-fn a_refresh_keeps_the_selection_and_what_was_unfolded_and_drops_stale_levels() {
-    let mut app = loaded();
-    let root = Some(Key::Subnet(net("203.0.113.0/24")));
-    app.update(key(KeyCode::Char('l')));
-    let children = || {
-        level(vec![
-            view("203.0.113.0/25", "allocated"),
-            view("203.0.113.128/25", "unallocated"),
-        ])
-    };
-    app.update(Msg::Level {
-        parent: root,
-        generation: app.generation(),
-        result: Ok(children()),
-    });
-    app.update(key(KeyCode::Char('j')));
-    app.update(key(KeyCode::Char('j')));
-    let selected_before = selected(&app);
-    assert_eq!(selected_before, Some(Key::Subnet(net("203.0.113.128/25"))));
-    // Two refreshes in a row: the first one's answers are for an older tree.
-    app.update(Msg::Key(KeyEvent::new(
-        KeyCode::Char('r'),
-        KeyModifiers::CONTROL,
-    )));
-    let old = app.generation();
-    app.update(key(KeyCode::F(5)));
-    assert!(app.generation() > old);
-    let roots = || {
-        level(vec![
-            view("203.0.113.0/24", "subdivided"),
-            view("2001:db8::/32", "unallocated"),
-        ])
-    };
-    assert!(
-        app.update(Msg::Level {
-            parent: None,
-            generation: old,
-            result: Ok(roots())
-        })
-        .is_empty()
-    );
-    assert!(app.tree.is_empty(), "a stale level is dropped");
-    let effects = app.update(Msg::Level {
-        parent: None,
-        generation: app.generation(),
-        result: Ok(roots()),
-    });
-    assert!(
-        effects
-            .iter()
-            .any(|e| matches!(e, Effect::LoadLevel { parent: p, .. } if *p == root)),
-        "the unfolded root is loaded again: {effects:?}"
-    );
-    app.update(Msg::Level {
-        parent: root,
-        generation: app.generation(),
-        result: Ok(children()),
-    });
-    assert_eq!(
-        selected(&app),
-        selected_before,
-        "the selection survives the reload"
-    );
-}
-
-#[test]
 fn esc_backs_out_and_never_quits() {
     let mut app = loaded();
     app.update(key(KeyCode::Esc));
     assert!(!app.quit);
     assert_eq!(app.status.text, "q quits");
-}
-
-#[test]
-fn a_change_elsewhere_during_a_request_reloads_when_it_ends() {
-    let mut app = App::new(Keymap::default(), "test".into(), (80, 24));
-    app.start();
-    let roots = level(vec![view("2001:db8::/32", "unallocated")]);
-    let effects = app.update(Msg::Level {
-        parent: None,
-        generation: app.generation(),
-        result: Ok(roots),
-    });
-    let Some(Effect::LoadDetail { id, .. }) = effects.first().cloned() else {
-        panic!("{effects:?}")
-    };
-    assert_eq!(app.pending, 1);
-    assert!(
-        app.update(Msg::External).is_empty(),
-        "not while a request is in flight"
-    );
-    let effects = app.update(Msg::Detail {
-        id,
-        result: Err(Error::internal("no database here")),
-    });
-    assert!(
-        effects
-            .iter()
-            .any(|e| matches!(e, Effect::LoadLevel { parent: None, .. })),
-        "the remembered change reloads once nothing is pending: {effects:?}"
-    );
 }
