@@ -87,7 +87,7 @@ async fn names_are_set_changed_removed_and_drift_pruned() {
 }
 
 #[tokio::test]
-async fn many_records_over_many_pages_and_a_rate_limit_waited_out() {
+async fn a_thousand_records_over_many_pages_and_a_rate_limit_waited_out() {
     let t = support::test_db().await;
     let (cf, home) = setup(&t);
     cf.set_page_size_cap(20);
@@ -95,18 +95,22 @@ async fn many_records_over_many_pages_and_a_rate_limit_waited_out() {
     for i in 1..=120 {
         csv += &format!("203.0.113.{i},host-{i}.example.net\n");
     }
+    for i in 1..=880 {
+        csv += &format!("2001:db8::{i:x},v6-{i}.example.net\n");
+    }
     let file = home.path().join("names.csv");
     std::fs::write(&file, csv).unwrap();
     home.ok(&["import", file.to_str().unwrap()]);
     let started = Instant::now();
     home.sync(&[]);
     println!(
-        "120 PTRs created in Cloudflare (fake, loopback): {:.2?}",
+        "1000 PTRs created in Cloudflare (fake, loopback, one request each): {:.2?}",
         started.elapsed()
     );
     assert_eq!(cf.records(ZONE).len(), 120);
+    assert_eq!(cf.records(V6_ZONE).len(), 880);
 
-    // 120 records over pages of 20: all read, none pushed twice.
+    // 1,000 records over pages of 20: all read, none pushed twice.
     cf.rate_limit_next(2, 1);
     let writes = cf.write_count();
     let started = Instant::now();
