@@ -143,7 +143,7 @@ pub(super) fn pdns_server() -> &'static Path {
         })
         .as_deref()
         .expect(
-            "pdns_server not found: install pdns-server and pdns-backend-sqlite3 (.ci/run does)",
+            "pdns_server not found: install pdns-server and pdns-backend-sqlite3 (scripts/test does)",
         )
 }
 
@@ -167,7 +167,7 @@ fn schema() -> &'static Path {
             .map(PathBuf::from)
             .chain(fallbacks.map(PathBuf::from))
             .find(|p| p.file_name() == Some("schema.sqlite3.sql".as_ref()) && p.is_file())
-            .expect("schema.sqlite3.sql not found: install pdns-backend-sqlite3 (.ci/run does)")
+            .expect("schema.sqlite3.sql not found: install pdns-backend-sqlite3 (scripts/test does)")
     })
 }
 
@@ -179,7 +179,7 @@ pub(super) fn create_database(db: &Path) {
         .arg(db)
         .stdin(schema)
         .output()
-        .unwrap_or_else(|e| panic!("sqlite3 not found ({e}): install sqlite3 (.ci/run does)"));
+        .unwrap_or_else(|e| panic!("sqlite3 not found ({e}): install sqlite3 (scripts/test does)"));
     assert!(
         out.status.success(),
         "sqlite3 could not load the PowerDNS schema: {}",
