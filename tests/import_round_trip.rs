@@ -60,7 +60,8 @@ async fn grow(db: &Db) {
             48 + rng.next(17)
         } as u8;
         let mut request = SubnetRequest::length(if v4 { 4 } else { 6 }, len, Some(net(root)));
-        request.customer = Some(format!("cust-{}", rng.next(25)));
+        let customer = format!("cust-{}", rng.next(25));
+        request.customer = Some(customer.clone());
         if rng.next(3) == 0 {
             request.description = Some(format!("link {i}, \"core\""));
         }
@@ -68,22 +69,22 @@ async fn grow(db: &Db) {
             request.purpose = Some("transit".into());
         }
         match allocate_subnet(db, &request).await {
-            Ok(a) => taken.push(a.cidr),
+            Ok(a) => taken.push((a.cidr, customer)),
             Err(e) => assert_eq!(e.kind, carve::error::ErrorKind::Exhausted, "{}", e.message),
         }
     }
     // Some space goes back, some becomes pools with addresses, some is parked.
-    for cidr in taken.iter().step_by(7) {
+    for (cidr, _) in taken.iter().step_by(7) {
         subnets::release(db, cidr, false).await.unwrap();
     }
     let pools: Vec<_> = taken
         .iter()
         .skip(3)
         .step_by(11)
-        .filter(|c| c.prefix_len() < 30 || c.prefix_len() > 32)
+        .filter(|(c, _)| c.prefix_len() < 30 || c.prefix_len() > 32)
         .take(30)
         .collect();
-    for (n, pool) in pools.iter().enumerate() {
+    for (n, (pool, customer)) in pools.into_iter().enumerate() {
         let pool_on = Changes {
             pool: Some(true),
             ..Changes::default()
@@ -91,15 +92,16 @@ async fn grow(db: &Db) {
         if subnets::set(db, pool, &pool_on).await.is_err() {
             continue; // released above: not a pool candidate
         }
+        // A customer's pool hands out addresses to that customer only.
         for k in 0..10 {
             let holder = Holder {
-                customer: Some(format!("cust-{}", (n + k) % 25)),
+                customer: Some(customer.clone()),
                 rdns: (k % 2 == 0).then(|| format!("h{k}.p{n}.example.net")),
                 purpose: (k == 0).then(|| "gateway".to_owned()),
                 device: (k == 1).then(|| "srv-1".to_owned()),
                 ..Holder::default()
             };
-            addresses::allocate(db, &Source::Subnet(**pool), &holder)
+            addresses::allocate(db, &Source::Subnet(*pool), &holder)
                 .await
                 .unwrap();
         }

@@ -10,7 +10,7 @@ use ipnet::{IpNet, Ipv6Net};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use carve::engine::view::Utilization;
+use carve::engine::usage::{LeafCounts, Utilization};
 use carve::service::browse::Level;
 use carve::service::view::SubnetView;
 use carve::tui::app::App;
@@ -36,9 +36,10 @@ fn view_of(cidr: IpNet, status: &'static str) -> SubnetView {
         service: None,
         description: None,
         purpose: None,
+        reserve_reason: None,
         pool: false,
         cooldown_left: None,
-        utilization: Utilization::from_counts(&cidr, &[]),
+        utilization: Utilization::of_block(&cidr, &LeafCounts::default()),
         usage_known: true,
         children: None,
     }

@@ -43,19 +43,9 @@ fn subnet_row(s: &SubnetView) -> Vec<String> {
         location,
         cell(&s.vlan),
         cell(&s.customer.as_deref().map(short)),
-        percent(s),
+        s.utilization.percent_text(),
         cell(&s.description.as_deref().map(short)),
     ]
-}
-
-/// Used share for a table: `<1%` rather than a misleading `0%` when something is used.
-fn percent(s: &SubnetView) -> String {
-    let pct = s.utilization.percent_used();
-    if s.utilization.used > 0 && pct < 1.0 {
-        "<1%".to_owned()
-    } else {
-        format!("{pct:.0}%")
-    }
 }
 
 pub fn subnet_detail(s: &SubnetView) -> Vec<(&'static str, String)> {
@@ -65,6 +55,9 @@ pub fn subnet_detail(s: &SubnetView) -> Vec<(&'static str, String)> {
     ];
     if let Some(reason) = &s.parked_reason {
         rows.push(("parked for", clean(reason)));
+    }
+    if let Some(reason) = &s.reserve_reason {
+        rows.push(("reserved for", clean(reason)));
     }
     if let Some(left) = s.cooldown_left {
         rows.push(("cooldown", cooldown::left_text(left)));
@@ -83,7 +76,7 @@ pub fn subnet_detail(s: &SubnetView) -> Vec<(&'static str, String)> {
         rows.push(("purpose", clean(p)));
     }
     rows.push(("pool", if s.pool { "yes" } else { "no" }.to_owned()));
-    rows.push(("used", utilization_text(s)));
+    rows.push(("used", s.utilization.summary()));
     rows
 }
 
@@ -93,21 +86,6 @@ fn location_text(s: &SubnetView) -> String {
         (None, Some(inherited)) => format!("{} (inherited)", clean(inherited)),
         (None, None) => "-".to_owned(),
     }
-}
-
-fn utilization_text(s: &SubnetView) -> String {
-    let u = &s.utilization;
-    let mut text = format!(
-        "{} of {} addresses ({:.1}%), {} free",
-        u.used,
-        u.total,
-        u.percent_used(),
-        u.free
-    );
-    if let (Some(total), Some(free)) = (u.total_64s, u.free_64s) {
-        text.push_str(&format!("; {} of {total} /64s free", free));
-    }
-    text
 }
 
 pub fn ip_table(ips: &[IpView]) -> String {
@@ -196,7 +174,7 @@ fn tree_rows(
         state,
         cell(&s.customer.as_deref().map(short)),
         cell(&s.vlan),
-        percent(s),
+        s.utilization.percent_text(),
         cell(
             &s.description
                 .as_deref()

@@ -64,6 +64,8 @@ fn report_text(report: &Report) -> String {
             "KIND",
             "LOCATION",
             "USED",
+            "RESERVED",
+            "PARKED",
             "FREE",
             "TOTAL",
             "LARGEST",
@@ -77,10 +79,12 @@ fn report_text(report: &Report) -> String {
 fn line(p: &PoolLine) -> Vec<String> {
     let c = &p.capacity;
     let u = &c.usage;
-    let (free, total) = match (u.free_64s, u.total_64s) {
-        (Some(free), Some(total)) => (format!("{free} /64s"), format!("{total} /64s")),
-        _ => (u.free.to_string(), u.total.to_string()),
-    };
+    // IPv6 blocks in /64s, everything else in addresses.
+    let [reserved, parked, free, total] =
+        match (u.reserved_64s, u.parked_64s, u.free_64s, u.total_64s) {
+            (Some(r), Some(p), Some(f), Some(t)) => [r, p, f, t].map(|n| format!("{n} /64s")),
+            _ => [u.reserved, u.parked, u.free, u.total].map(|n| n.to_string()),
+        };
     let mark = if p.over_threshold { " !" } else { "" };
     let blocks: Vec<String> = c
         .free_blocks
@@ -95,7 +99,9 @@ fn line(p: &PoolLine) -> Vec<String> {
         }
         .to_owned(),
         cell(&p.location.as_deref().map(clean)),
-        format!("{}{mark}", percent(c.percent_used)),
+        format!("{}{mark}", u.percent_text()),
+        reserved,
+        parked,
         free,
         total,
         cell(&c.largest_free.map(|l| format!("/{l}"))),
@@ -106,13 +112,4 @@ fn line(p: &PoolLine) -> Vec<String> {
             blocks.join(" ")
         },
     ]
-}
-
-/// `37.5%`; a sliver of a huge IPv6 block shows as `<0.1%`, not as an empty `0.0%`.
-fn percent(p: f64) -> String {
-    if p > 0.0 && p < 0.1 {
-        "<0.1%".to_owned()
-    } else {
-        format!("{p:.1}%")
-    }
 }

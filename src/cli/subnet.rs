@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use ipnet::IpNet;
 
-use super::output::{Output, rows};
+use super::output::{Output, clean, rows};
 use super::render;
 use crate::config::Settings;
 use crate::engine::{Strategy, parse_cidr};
@@ -190,7 +190,7 @@ pub async fn run(command: SubnetCommand, settings: &Settings, out: &Output) -> R
         } => {
             let request = SubnetRequest {
                 status: SubnetStatus::Reserved,
-                description: reason,
+                reason,
                 dry_run,
                 ..SubnetRequest::cidr(cidr(&c)?)
             };
@@ -311,6 +311,7 @@ fn allocate_request(args: AllocateArgs) -> Result<SubnetRequest> {
         service: None,
         description: args.description,
         purpose: args.purpose,
+        reason: None,
         force: args.force,
         dry_run: args.dry_run,
     })
@@ -337,6 +338,9 @@ fn emit_outcome(out: &Output, verb: &str, outcome: &Outcome) {
         let prefix = if o.dry_run { "would have " } else { "" };
         let mut text = format!("{prefix}{verb} {}\n", o.subnet.cidr);
         text.push_str(&render::events(&o.events));
+        if let Some(holds) = o.holds.as_ref().filter(|h| !h.is_empty()) {
+            text.push_str(&format!("it holds: {}\n", clean(&holds.text())));
+        }
         if o.dry_run {
             text.push_str("dry run: nothing was changed\n");
         }

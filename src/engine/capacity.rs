@@ -4,8 +4,7 @@
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::address::usable_range;
-use super::view::Utilization;
+use super::usage::{LeafCounts, PoolCounts, Utilization};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Capacity {
@@ -22,10 +21,11 @@ pub struct Capacity {
     pub free_blocks: Vec<(u8, u64)>,
 }
 
-/// A block from the prefix tree, given its free leaves counted per prefix length.
-pub fn of_block(net: &IpNet, free_counts: &[(u8, u64)]) -> Capacity {
-    let usage = Utilization::from_counts(net, free_counts);
-    let mut free_blocks: Vec<(u8, u64)> = free_counts
+/// A block from the prefix tree, given its leaves that are not in use.
+pub fn of_block(net: &IpNet, leaves: &LeafCounts) -> Capacity {
+    let usage = Utilization::of_block(net, leaves);
+    let mut free_blocks: Vec<(u8, u64)> = leaves
+        .free
         .iter()
         .copied()
         .filter(|(_, n)| *n > 0)
@@ -47,18 +47,9 @@ pub fn of_block(net: &IpNet, free_counts: &[(u8, u64)]) -> Capacity {
     }
 }
 
-/// An address pool: its usable addresses (network, broadcast and the reserved first ones
-/// left out) against the address records in it.
-pub fn of_pool(net: &IpNet, reserve_first: u32, records: u64) -> Capacity {
-    let total = usable_range(net, reserve_first).map_or(0, |(lo, hi)| hi - lo + 1);
-    let used = u128::from(records).min(total);
-    let usage = Utilization {
-        total,
-        used,
-        free: total - used,
-        total_64s: None,
-        free_64s: None,
-    };
+/// An address pool: its usable addresses against the address records in it.
+pub fn of_pool(net: &IpNet, reserve_first: u32, parked: bool, records: PoolCounts) -> Capacity {
+    let usage = Utilization::of_pool(net, reserve_first, parked, records);
     Capacity {
         percent_used: usage.percent_used(),
         usage,
@@ -76,10 +67,17 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn free(counts: &[(u8, u64)]) -> LeafCounts {
+        LeafCounts {
+            free: counts.to_vec(),
+            ..LeafCounts::default()
+        }
+    }
+
     #[test]
     fn a_block_with_a_free_half_and_a_free_eighth() {
         // A /24 with .0/26 used, .64/27 used, .96/27 free, .128/25 free.
-        let c = of_block(&net("203.0.113.0/24"), &[(25, 1), (27, 1)]);
+        let c = of_block(&net("203.0.113.0/24"), &free(&[(25, 1), (27, 1)]));
         assert_eq!((c.usage.total, c.usage.free, c.usage.used), (256, 160, 96));
         assert_eq!(c.percent_used, 37.5);
         assert_eq!(c.largest_free, Some(25));
@@ -92,21 +90,26 @@ mod tests {
 
     #[test]
     fn full_and_empty_blocks_and_ipv6_in_64s() {
-        let full = of_block(&net("198.51.100.0/24"), &[]);
+        let full = of_block(&net("198.51.100.0/24"), &LeafCounts::default());
         assert_eq!(
             (full.percent_used, full.largest_free, full.fragmentation),
             (100.0, None, 0.0)
         );
-        let v6 = of_block(&net("2001:db8::/48"), &[(49, 1), (64, 1)]);
+        let v6 = of_block(&net("2001:db8::/48"), &free(&[(49, 1), (64, 1)]));
         assert_eq!(v6.usage.total_64s, Some(65536));
         assert_eq!(v6.usage.free_64s, Some(32768 + 1));
     }
 
     #[test]
     fn an_address_pool_counts_usable_addresses() {
-        // A /29 has 6 usable addresses; one more kept back for the gateway leaves 5.
-        let c = of_pool(&net("192.0.2.0/29"), 1, 3);
-        assert_eq!((c.usage.total, c.usage.used, c.usage.free), (5, 3, 2));
-        assert_eq!(c.percent_used, 60.0);
+        // A /29 has 6 usable addresses; one kept back for the gateway, 3 records.
+        let records = PoolCounts {
+            active: 3,
+            ..PoolCounts::default()
+        };
+        let c = of_pool(&net("192.0.2.0/29"), 1, false, records);
+        let u = c.usage;
+        assert_eq!((u.total, u.used, u.reserved, u.free), (6, 3, 1, 2));
+        assert_eq!(c.percent_used, 50.0);
     }
 }

@@ -5,6 +5,7 @@ pub mod capacity;
 pub mod dns;
 pub mod plan;
 pub mod prefix;
+pub mod usage;
 pub mod view;
 
 pub use plan::{SplitStep, Strategy};

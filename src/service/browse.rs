@@ -8,10 +8,10 @@ use ipnet::IpNet;
 use serde::Serialize;
 use sqlx::PgConnection;
 
-use super::resolve;
 use super::view::{IpView, SubnetView};
+use super::{resolve, usage};
 use crate::engine::parse_cidr;
-use crate::engine::view::Utilization;
+use crate::engine::usage::Utilization;
 use crate::error::{Error, Result};
 use crate::store::catalog::{self, Catalog};
 use crate::store::journal::LogFilter;
@@ -38,7 +38,7 @@ pub async fn level(db: &Db, parent: Option<&IpNet>, full: bool) -> Result<Level>
     let Some(parent) = parent else {
         let roots = tree::children(&mut conn, None, false).await?;
         return Ok(Level {
-            subnets: roots.into_iter().map(SubnetView::shallow).collect(),
+            subnets: SubnetView::all(&mut conn, roots, false).await?,
             addresses: Vec::new(),
         });
     };
@@ -54,7 +54,7 @@ pub async fn level(db: &Db, parent: Option<&IpNet>, full: bool) -> Result<Level>
         Vec::new()
     };
     Ok(Level {
-        subnets: children.into_iter().map(SubnetView::shallow).collect(),
+        subnets: SubnetView::all(&mut conn, children, false).await?,
         addresses,
     })
 }
@@ -67,11 +67,11 @@ async fn known(conn: &mut PgConnection, cidr: &IpNet) -> Result<Subnet> {
     })
 }
 
-/// The usage figures of a subnet (a scan of its free leaves).
+/// The usage figures of a subnet (a scan of its leaves).
 pub async fn usage(db: &Db, cidr: &IpNet) -> Result<Utilization> {
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
     let node = known(&mut conn, cidr).await?;
-    Ok(SubnetView::of(&mut conn, node).await?.utilization)
+    usage::of_one(&mut conn, &node).await
 }
 
 /// Everything the side panes show about a selected subnet or address.
@@ -101,12 +101,12 @@ pub async fn detail(db: &Db, cidr: &IpNet, address: Option<IpAddr>) -> Result<De
         Some(a) => addresses::find(&mut conn, a).await?.map(IpView::from),
         None => None,
     };
-    let mut ancestors = Vec::new();
-    for above in tree::containing(&mut conn, cidr).await? {
-        if above.id != node.id && !above.is_structural() {
-            ancestors.push(SubnetView::shallow(above));
-        }
-    }
+    let above: Vec<Subnet> = tree::containing(&mut conn, cidr)
+        .await?
+        .into_iter()
+        .filter(|above| above.id != node.id && !above.is_structural())
+        .collect();
+    let ancestors = SubnetView::all(&mut conn, above, false).await?;
     let target = address.map_or(*cidr, IpNet::from);
     let recent = LogFilter {
         limit: 6,

@@ -34,16 +34,14 @@ pub async fn show(db: &Db, cidr: &IpNet, full: bool) -> Result<SubnetDetail> {
             "{cidr} is not a subnet carve knows (carve lookup {cidr} shows what holds it)"
         )));
     };
-    let mut ancestors = Vec::new();
-    for above in tree::containing(&mut conn, cidr).await? {
-        if above.id != node.id && (full || !above.is_structural()) {
-            ancestors.push(SubnetView::of(&mut conn, above).await?);
-        }
-    }
-    let mut children = Vec::new();
-    for child in tree::children(&mut conn, Some(node.id), !full).await? {
-        children.push(SubnetView::of(&mut conn, child).await?);
-    }
+    let above: Vec<Subnet> = tree::containing(&mut conn, cidr)
+        .await?
+        .into_iter()
+        .filter(|above| above.id != node.id && (full || !above.is_structural()))
+        .collect();
+    let ancestors = SubnetView::all(&mut conn, above, true).await?;
+    let children = tree::children(&mut conn, Some(node.id), !full).await?;
+    let children = SubnetView::all(&mut conn, children, true).await?;
     let addresses = if node.is_pool {
         let records = addresses::within(&mut conn, cidr).await?;
         records.into_iter().map(IpView::from).collect()
@@ -103,11 +101,8 @@ pub async fn list(db: &Db, query: &ListQuery) -> Result<Vec<SubnetView>> {
         customer_id: resolve::customer(&mut conn, query.customer.as_deref()).await?,
         vlan: None,
     };
-    let mut out = Vec::new();
-    for subnet in tree::list(&mut conn, &filter).await? {
-        out.push(SubnetView::of(&mut conn, subnet).await?);
-    }
-    Ok(out)
+    let subnets = tree::list(&mut conn, &filter).await?;
+    SubnetView::all(&mut conn, subnets, true).await
 }
 
 /// The answer to `carve lookup`.
@@ -155,10 +150,8 @@ pub async fn lookup(db: &Db, query: &str) -> Result<LookupResult> {
         customer_id,
         ..ListFilter::default()
     };
-    let mut subnets = Vec::new();
-    for s in tree::list(&mut conn, &filter).await? {
-        subnets.push(SubnetView::of(&mut conn, s).await?);
-    }
+    let subnets = tree::list(&mut conn, &filter).await?;
+    let subnets = SubnetView::all(&mut conn, subnets, true).await?;
     let addresses = addresses::of_customer(&mut conn, customer_id.unwrap_or_default()).await?;
     Ok(LookupResult::Customer {
         customer: query.to_owned(),
@@ -169,13 +162,13 @@ pub async fn lookup(db: &Db, query: &str) -> Result<LookupResult> {
 
 /// The subnets holding `target`, longest match first, structural ones left out.
 async fn chain_views(conn: &mut sqlx::PgConnection, target: &IpNet) -> Result<Vec<SubnetView>> {
-    let mut out = Vec::new();
-    for s in tree::containing(conn, target).await?.into_iter().rev() {
-        if !s.is_structural() {
-            out.push(SubnetView::of(conn, s).await?);
-        }
-    }
-    Ok(out)
+    let chain: Vec<Subnet> = tree::containing(&mut *conn, target)
+        .await?
+        .into_iter()
+        .rev()
+        .filter(|s| !s.is_structural())
+        .collect();
+    SubnetView::all(conn, chain, true).await
 }
 
 /// The journal, newest first, filtered.

@@ -4,8 +4,8 @@
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::resolve;
-use crate::engine::capacity::{self, Capacity};
+use super::{resolve, usage};
+use crate::engine::capacity::Capacity;
 use crate::error::{Error, Result};
 use crate::store::{Db, capacity as store, db_error};
 
@@ -61,27 +61,22 @@ pub async fn utilization(db: &Db, query: &ReportQuery) -> Result<Report> {
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
     let location_id = resolve::location(&mut conn, query.location.as_deref()).await?;
     let over = |c: &Capacity| query.threshold.is_some_and(|t| c.percent_used > t);
+    let (roots, address_pools) = store::report_rows(&mut conn, location_id, query.family).await?;
     let mut pools = Vec::new();
-    for b in store::blocks(&mut conn, location_id, query.family).await? {
-        let capacity = capacity::of_block(&b.cidr, &b.free_counts);
-        pools.push(PoolLine {
-            over_threshold: over(&capacity),
-            cidr: b.cidr,
-            kind: PoolKind::Block,
-            location: b.location,
-            capacity,
-        });
-    }
-    for p in store::pools(&mut conn, location_id, query.family).await? {
-        let reserve = u32::try_from(p.reserved_first).unwrap_or(0);
-        let capacity = capacity::of_pool(&p.cidr, reserve, u64::try_from(p.records).unwrap_or(0));
-        pools.push(PoolLine {
-            over_threshold: over(&capacity),
-            cidr: p.cidr,
-            kind: PoolKind::Addresses,
-            location: p.location,
-            capacity,
-        });
+    for (kind, subnets) in [
+        (PoolKind::Block, roots),
+        (PoolKind::Addresses, address_pools),
+    ] {
+        let capacities = usage::capacities(&mut conn, &subnets).await?;
+        for (s, capacity) in subnets.into_iter().zip(capacities) {
+            pools.push(PoolLine {
+                over_threshold: over(&capacity),
+                cidr: s.cidr,
+                kind: kind.clone(),
+                location: s.effective_location,
+                capacity,
+            });
+        }
     }
     let over = pools
         .iter()

@@ -7,6 +7,7 @@ use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::cooldown;
+use super::holds::{self, Holds};
 use super::resolve;
 use super::tx::{finish, journal_if_failed, retrying};
 use super::view::SubnetView;
@@ -26,6 +27,9 @@ pub struct Outcome {
     pub subnet: SubnetView,
     pub dry_run: bool,
     pub events: Vec<Event>,
+    /// What a parked or released block holds beneath it (park and release only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds: Option<Holds>,
 }
 
 /// Most pieces one `subnet split` may create.
@@ -57,6 +61,7 @@ async fn end_on(
         subnet: view,
         dry_run,
         events,
+        holds: None,
     })
 }
 
@@ -96,6 +101,7 @@ pub async fn add_root(
             subnet: view,
             dry_run: false,
             events: vec![event],
+            holds: None,
         })
     }
     .await;
@@ -220,12 +226,17 @@ pub async fn release(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
 
 async fn release_once(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
     let (mut tx, leaf) = begin_on(db, cidr).await?;
+    let holds = holds::within(&mut tx, cidr).await?;
     let event = release_in(&mut tx, &leaf, &db.release_cooldown).await?;
-    end_on(tx, leaf, vec![event], dry_run).await
+    let mut outcome = end_on(tx, leaf, vec![event], dry_run).await?;
+    outcome.holds = Some(holds);
+    Ok(outcome)
 }
 
-/// Releases a locked leaf inside the caller's transaction (parked for the cooldown, if
-/// one is set); returns its `release` event for the caller to journal.
+/// Releases a locked block inside the caller's transaction: an allocated or reserved
+/// leaf goes back to free space (parked for the cooldown, if one is set); a held
+/// subdivided block goes back to nobody's, its allocations beneath staying as they are.
+/// Returns the `release` event, naming all that was cleared, for the caller to journal.
 pub(crate) async fn release_in(
     conn: &mut PgConnection,
     leaf: &Subnet,
@@ -233,23 +244,31 @@ pub(crate) async fn release_in(
 ) -> Result<Event> {
     let cidr = &leaf.cidr;
     let status = leaf.status();
-    if !matches!(status, SubnetStatus::Allocated | SubnetStatus::Reserved) {
+    let aggregate = status == SubnetStatus::Subdivided && leaf.is_held();
+    if !aggregate && !matches!(status, SubnetStatus::Allocated | SubnetStatus::Reserved) {
         return Err(Error::conflict(format!(
-            "{cidr} is {}: only allocated or reserved subnets are released",
+            "{cidr} is {}: only allocated or reserved subnets, or subdivided ones held \
+             for someone, are released",
             status.as_str()
         )));
     }
     let held = addresses::count_within(&mut *conn, cidr).await?;
-    if held > 0 {
+    if held > 0 && !aggregate {
         return Err(Error::conflict(format!(
             "{cidr} still holds {held} address record(s), parked or in release cooldown \
              included: release or unpark them first (carve subnet show {cidr})"
         )));
     }
     carving::release(&mut *conn, leaf.id).await?;
-    let until = cooldown::start_subnet(&mut *conn, cooldown, leaf.id).await?;
+    let until = match aggregate {
+        true => None,
+        false => cooldown::start_subnet(&mut *conn, cooldown, leaf.id).await?,
+    };
+    // Everything the holder had on it, so the journal (and undo) keep what was cleared.
     let detail = json!({"cidr": cidr, "was": status.as_str(), "customer": leaf.customer,
                         "device": leaf.device, "service": leaf.service_id,
+                        "description": leaf.description, "purpose": leaf.purpose,
+                        "reserve_reason": leaf.reserve_reason,
                         "allocation_id": leaf.allocation_id, "cooldown_until": until});
     Ok(Event::new("release", detail).cidr(*cidr))
 }
@@ -276,10 +295,14 @@ async fn park_once(db: &Db, cidr: &IpNet, park: bool, reason: Option<&str>) -> R
         let state = if park { "parked" } else { "not parked" };
         return Err(Error::conflict(format!("{cidr} is already {state}")));
     }
+    let holds = holds::within(&mut tx, cidr).await?;
     carving::set_parked(&mut tx, node.id, park, reason).await?;
     let name = if park { "park" } else { "unpark" };
-    let events = vec![Event::new(name, json!({"cidr": cidr, "reason": reason})).cidr(*cidr)];
-    end_on(tx, node, events, false).await
+    let detail = json!({"cidr": cidr, "reason": reason, "holds": holds});
+    let events = vec![Event::new(name, detail).cidr(*cidr)];
+    let mut outcome = end_on(tx, node, events, false).await?;
+    outcome.holds = Some(holds);
+    Ok(outcome)
 }
 
 /// Changes to a subnet's own attributes; None leaves one as it is.
@@ -325,6 +348,15 @@ async fn set_once(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
         Some(None) => Some(None),
         None => None,
     };
+    if changes.pool == Some(false) && node.is_pool {
+        let held = addresses::count_within(&mut tx, cidr).await?;
+        if held > 0 {
+            return Err(Error::conflict(format!(
+                "{cidr} holds {held} address record(s), and address records lie only in \
+                 pools: release them first (carve subnet show {cidr} lists them)"
+            )));
+        }
+    }
     let pool = match (changes.pool, changes.pool_reserved_first) {
         (None, None) => None,
         (p, n) => Some((

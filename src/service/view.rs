@@ -6,11 +6,12 @@ use serde::Serialize;
 use sqlx::PgConnection;
 
 use crate::engine::Family;
-use crate::engine::view::Utilization;
+use crate::engine::usage::Utilization;
 use crate::error::Result;
 use crate::store::journal::Event;
-use crate::store::rows::{IpRecord, Subnet, SubnetStatus};
-use crate::store::tree;
+use crate::store::rows::{IpRecord, Subnet};
+
+use super::usage;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SubnetView {
@@ -30,6 +31,9 @@ pub struct SubnetView {
     pub service: Option<i64>,
     pub description: Option<String>,
     pub purpose: Option<String>,
+    /// Why it is reserved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserve_reason: Option<String>,
     pub pool: bool,
     /// Seconds left of a release cooldown (the subnet is parked until then).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,34 +47,31 @@ pub struct SubnetView {
 }
 
 impl SubnetView {
-    /// The view of `subnet`; utilisation needs a query only for subdivided nodes.
+    /// The view of `subnet` with its utilisation (a subdivided node's costs a scan of its
+    /// subtree).
     pub async fn of(conn: &mut PgConnection, subnet: Subnet) -> Result<SubnetView> {
-        let free_counts: Vec<(u8, u64)> = match subnet.status() {
-            SubnetStatus::Subdivided => tree::free_leaf_counts(conn, &subnet.cidr)
-                .await?
-                .into_iter()
-                .map(|(len, n)| (len, u64::try_from(n).unwrap_or(0)))
-                .collect(),
-            _ if subnet.is_free_leaf() => vec![(subnet.cidr.prefix_len(), 1)],
-            _ => Vec::new(),
-        };
-        let utilization = Utilization::from_counts(&subnet.cidr, &free_counts);
+        let utilization = usage::of_one(conn, &subnet).await?;
         Ok(Self::with_utilization(subnet, utilization))
     }
 
-    /// The view without a query: a leaf's usage is known from its status; a subdivided
-    /// node's needs a scan of its subtree, so it is left at zero with `usage_known` false.
-    pub fn shallow(subnet: Subnet) -> SubnetView {
-        let free: &[(u8, u64)] = if subnet.is_free_leaf() {
-            &[(subnet.cidr.prefix_len(), 1)]
-        } else {
-            &[]
-        };
-        let known = subnet.status() != SubnetStatus::Subdivided;
-        let utilization = Utilization::from_counts(&subnet.cidr, free);
-        let mut view = Self::with_utilization(subnet, utilization);
-        view.usage_known = known;
-        view
+    /// The views of `subnets` in two queries at most. With `deep` false a subdivided
+    /// node's utilisation is left at zero with `usage_known` false, for the caller to
+    /// ask for when it is shown (`browse::usage`).
+    pub async fn all(
+        conn: &mut PgConnection,
+        subnets: Vec<Subnet>,
+        deep: bool,
+    ) -> Result<Vec<SubnetView>> {
+        let usages = usage::of(conn, &subnets, deep).await?;
+        Ok(subnets
+            .into_iter()
+            .zip(usages)
+            .map(|(subnet, u)| {
+                let mut view = Self::with_utilization(subnet, u.unwrap_or_default());
+                view.usage_known = u.is_some();
+                view
+            })
+            .collect())
     }
 
     fn with_utilization(subnet: Subnet, utilization: Utilization) -> SubnetView {
@@ -89,6 +90,7 @@ impl SubnetView {
             service: subnet.service_id,
             description: subnet.description,
             purpose: subnet.purpose,
+            reserve_reason: subnet.reserve_reason,
             pool: subnet.is_pool,
             cooldown_left: subnet.cooldown_secs,
             utilization,

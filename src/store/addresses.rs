@@ -103,11 +103,14 @@ pub async fn insert(
     parked: Option<&str>,
 ) -> Result<IpRecord> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden, customer_id,
+        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden, subnet_pool,
+                                   subnet_owner_customer, subnet_owner_service,
+                                   subnet_owner_device, customer_id,
                                    vlan_id, purpose, rdns, rdns_updated_at, description,
                                    is_unavailable, unavailable_reason, allocation_id,
                                    device_id, service_id)
-         SELECT $1, s.id, s.cidr, s.hidden, $3, $4, $5, NULLIF($6, ''), CASE WHEN $6 <> '' THEN now() END,
+         SELECT $1, s.id, s.cidr, s.hidden, s.is_pool, s.owner_customer_id, s.owner_service_id,
+                s.owner_device_id, $3, $4, $5, NULLIF($6, ''), CASE WHEN $6 <> '' THEN now() END,
                 $7, $8 IS NOT NULL, NULLIF($8, ''), CASE WHEN $8 IS NULL THEN gen_random_uuid() END,
                 $9, $10
          FROM subnets s WHERE s.id = $2

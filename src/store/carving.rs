@@ -76,10 +76,44 @@ pub struct Search {
     pub location_id: Option<i64>,
     /// Only space that is untagged or on this VLAN (a `vlans.id`).
     pub vlan_id: Option<i64>,
+    /// Whom the space is for: only space nobody owns, or space its owner holds for them.
+    pub holder: Owner,
+}
+
+/// A holder as the database's owner columns spell it: 0 where a part is not set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Owner {
+    pub customer: i64,
+    pub service: i64,
+    pub device: i64,
+}
+
+impl Owner {
+    pub fn of(customer: Option<i64>, service: Option<i64>, device: Option<i64>) -> Owner {
+        Owner {
+            customer: customer.unwrap_or(0),
+            service: service.unwrap_or(0),
+            device: device.unwrap_or(0),
+        }
+    }
+
+    pub fn is_nobody(&self) -> bool {
+        *self == Owner::default()
+    }
+
+    /// Whether space owned by `self` may go to `holder`: every part the owner set, the
+    /// holder names too (the rule of the `subnets_inside_owner` constraint).
+    pub fn admits(&self, holder: &Owner) -> bool {
+        let part = |owner: i64, theirs: i64| owner == 0 || owner == theirs;
+        part(self.customer, holder.customer)
+            && part(self.service, holder.service)
+            && part(self.device, holder.device)
+    }
 }
 
 impl Search {
-    /// Binds family, length, range start, range end, location and VLAN, in that order.
+    /// Binds family, length, range start, range end, location, VLAN and the holder's
+    /// customer, service and device, as $1..$9.
     fn bind<'q, O>(
         &self,
         query: QueryAs<'q, Postgres, O, PgArguments>,
@@ -92,15 +126,46 @@ impl Search {
             .bind(hi)
             .bind(self.location_id)
             .bind(self.vlan_id)
+            .bind(self.holder.customer)
+            .bind(self.holder.service)
+            .bind(self.holder.device)
     }
 }
 
+/// Space the search's holder may draw from ($7..$9 of [`Search::bind`]), on the row
+/// alias `{t}`: unowned, or owned by a holder it names.
+macro_rules! admitted {
+    ($t:literal) => {
+        concat!(
+            "(",
+            $t,
+            "owner_customer_id = 0 OR ",
+            $t,
+            "owner_customer_id = $7)
+             AND (",
+            $t,
+            "owner_service_id = 0 OR ",
+            $t,
+            "owner_service_id = $8)
+             AND (",
+            $t,
+            "owner_device_id = 0 OR ",
+            $t,
+            "owner_device_id = $9)"
+        )
+    };
+}
+
 /// A free leaf the subnet allocator may take: unallocated, not parked, not a pool (a
-/// pool hands out single addresses and is never carved).
-const FREE_LEAF: &str = "allocation_status = 'unallocated' AND NOT hidden AND NOT is_pool
+/// pool hands out single addresses and is never carved), and the holder's to take.
+const FREE_LEAF: &str = concat!(
+    "allocation_status = 'unallocated' AND NOT hidden AND NOT is_pool
     AND family = $1 AND cidr >= $3 AND cidr <= $4
     AND ($5::bigint IS NULL OR effective_location_id = $5)
-    AND ($6::bigint IS NULL OR effective_vlan_id IS NULL OR effective_vlan_id = $6)";
+    AND ($6::bigint IS NULL OR effective_vlan_id IS NULL OR effective_vlan_id = $6)
+    AND ",
+    admitted!("")
+);
 
 /// Exact: the lowest free leaf of exactly the length.
 pub async fn find_exact(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
@@ -116,7 +181,7 @@ pub async fn find_exact(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
 /// index probe per shorter length, longest first, stopping at the first hit.
 pub async fn find_split(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
     s.bind(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT c.id, c.cidr FROM generate_series($2 - 1, $7, -1) AS l(len)
+        "SELECT c.id, c.cidr FROM generate_series($2 - 1, $10, -1) AS l(len)
          CROSS JOIN LATERAL (
              SELECT id, cidr FROM subnets
              WHERE {FREE_LEAF} AND masklen(cidr) = l.len ORDER BY cidr LIMIT 1) c
@@ -131,12 +196,15 @@ pub async fn find_split(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
 /// Merge: the lowest subdivided node of the length whose whole subtree is free,
 /// unparked and carries nothing of its own, with no address records inside.
 pub async fn find_merge(conn: &mut PgConnection, s: &Search) -> Result<Option<(i64, IpNet)>> {
-    s.bind(sqlx::query_as(
+    s.bind(sqlx::query_as(concat!(
         "SELECT n.id, n.cidr FROM subnets n
          WHERE n.allocation_status = 'subdivided' AND NOT n.hidden AND n.family = $1
            AND masklen(n.cidr) = $2 AND n.cidr >= $3 AND n.cidr <= $4
            AND ($5::bigint IS NULL OR n.effective_location_id = $5)
            AND ($6::bigint IS NULL OR n.effective_vlan_id IS NULL OR n.effective_vlan_id = $6)
+           AND ",
+        admitted!("n."),
+        "
            AND NOT EXISTS (
                SELECT 1 FROM subnets d WHERE d.cidr > n.cidr AND d.cidr <= cidr_last(n.cidr)
                  AND (d.allocation_status IN ('allocated', 'reserved') OR d.is_unavailable
@@ -145,7 +213,7 @@ pub async fn find_merge(conn: &mut PgConnection, s: &Search) -> Result<Option<(i
            AND NOT EXISTS (SELECT 1 FROM ip_addresses a
                            WHERE a.address >= n.cidr AND a.address <= cidr_last(n.cidr))
          ORDER BY n.cidr LIMIT 1",
-    ))
+    )))
     .fetch_optional(conn)
     .await
     .map_err(db_error)
@@ -193,9 +261,11 @@ pub async fn split_once(
 ) -> Result<(i64, i64)> {
     set_status(conn, leaf_id, SubnetStatus::Subdivided).await?;
     let halves: Vec<(i64, IpNet)> = sqlx::query_as(
-        "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, effective_location_id,
-                              effective_vlan_id)
-         SELECT half, p.id, p.cidr, p.hidden, p.effective_location_id, p.effective_vlan_id
+        "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, parent_pool,
+                              parent_owner_customer, parent_owner_service, parent_owner_device,
+                              effective_location_id, effective_vlan_id)
+         SELECT half, p.id, p.cidr, p.hidden, p.is_pool, p.owner_customer_id, p.owner_service_id,
+                p.owner_device_id, p.effective_location_id, p.effective_vlan_id
          FROM subnets p, unnest($2::cidr[]) AS half WHERE p.id = $1
          RETURNING id, cidr",
     )
@@ -243,17 +313,52 @@ pub struct Holder {
     pub vlan_id: Option<i64>,
     pub description: Option<String>,
     pub purpose: Option<String>,
+    /// Why a block is reserved (reservations only).
+    pub reserve_reason: Option<String>,
 }
 
-/// The columns an allocation or reservation sets: $1 status, $2..$7 the holder.
+impl Holder {
+    pub fn owner(&self) -> Owner {
+        Owner::of(self.customer_id, self.service_id, self.device_id)
+    }
+}
+
+/// The columns an allocation or reservation sets: $1 status, $2..$8 the holder.
 const TAKE: &str = "UPDATE subnets SET allocation_status = $1, customer_id = $2,
         vlan_from_allocation = ($3::bigint IS NOT NULL AND vlan_id IS NULL),
         vlan_id = coalesce($3, vlan_id), effective_vlan_id = coalesce($3, effective_vlan_id),
         description = coalesce($4, description), purpose = $5, device_id = $6,
-        service_id = $7, allocation_id = gen_random_uuid(), updated_at = now()";
+        service_id = $7, reserve_reason = $8, allocation_id = gen_random_uuid(),
+        updated_at = now()";
+
+/// How many parameters [`TAKE`] binds before the caller's.
+const TAKE_PARAMS: usize = 8;
+
+/// `sql` with every `$N` renumbered `$N+by`, for a fragment placed after other
+/// parameters.
+fn shift_params(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&digits),
+        }
+    }
+    out
+}
 
 impl Holder {
-    /// Binds the status and the holder as $1..$7 of [`TAKE`].
+    /// Binds the status and the holder as $1..$8 of [`TAKE`].
     fn bind<'q, O>(
         &self,
         query: QueryAs<'q, Postgres, O, PgArguments>,
@@ -267,6 +372,7 @@ impl Holder {
             .bind(self.purpose.clone())
             .bind(self.device_id)
             .bind(self.service_id)
+            .bind(self.reserve_reason.clone())
     }
 }
 
@@ -278,7 +384,7 @@ pub async fn take(
     holder: &Holder,
 ) -> Result<String> {
     let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{TAKE} WHERE id = $8 RETURNING allocation_id::text"
+        "{TAKE} WHERE id = $9 RETURNING allocation_id::text"
     )));
     let (allocation_id,): (String,) = holder
         .bind(query, status)
@@ -297,13 +403,11 @@ pub async fn take_exact(
     status: SubnetStatus,
     holder: &Holder,
 ) -> Result<Option<(i64, IpNet, String)>> {
+    let free_leaf = shift_params(FREE_LEAF, TAKE_PARAMS);
+    let len = shift_params("$2", TAKE_PARAMS);
     let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TAKE} WHERE id = (
-             SELECT id FROM subnets
-             WHERE allocation_status = 'unallocated' AND NOT hidden AND NOT is_pool
-               AND family = $8 AND masklen(cidr) = $9 AND cidr >= $10 AND cidr <= $11
-               AND ($12::bigint IS NULL OR effective_location_id = $12)
-               AND ($13::bigint IS NULL OR effective_vlan_id IS NULL OR effective_vlan_id = $13)
+             SELECT id FROM subnets WHERE {free_leaf} AND masklen(cidr) = {len}
              ORDER BY cidr LIMIT 1)
          RETURNING id, cidr, allocation_id::text"
     )));
@@ -314,12 +418,17 @@ pub async fn take_exact(
         .map_err(db_error)
 }
 
-/// Returns a leaf to free space: the holder's links go (and a VLAN the allocation set,
-/// falling back to the inherited one); the space's own attributes stay.
+/// Returns a leaf to free space, or a held subdivided block to nobody's: everything of
+/// the holder goes (links, description, purpose, reserve reason, and a VLAN the
+/// allocation set, falling back to the inherited one); the location and a VLAN an
+/// admin set stay.
 pub async fn release(conn: &mut PgConnection, id: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE subnets s SET allocation_status = 'unallocated', customer_id = NULL,
-                device_id = NULL, service_id = NULL, purpose = NULL, allocation_id = NULL,
+        "UPDATE subnets s SET
+                allocation_status = CASE WHEN s.allocation_status = 'subdivided'
+                                         THEN 'subdivided' ELSE 'unallocated' END,
+                customer_id = NULL, device_id = NULL, service_id = NULL, purpose = NULL,
+                description = NULL, reserve_reason = NULL, allocation_id = NULL,
                 vlan_id = CASE WHEN s.vlan_from_allocation THEN NULL ELSE s.vlan_id END,
                 effective_vlan_id = CASE WHEN s.vlan_from_allocation
                     THEN (SELECT p.effective_vlan_id FROM subnets p WHERE p.id = s.parent_id)

@@ -5,6 +5,9 @@
 use crate::error::{Error, ErrorKind};
 
 pub fn db_error(error: sqlx::Error) -> Error {
+    if let Some(refusal) = violated_constraint(&error).and_then(|c| invariant(&c)) {
+        return Error::conflict(refusal);
+    }
     match &error {
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("40001") | Some("40P01") => Error::new(ErrorKind::Busy, db.message().to_owned()),
@@ -27,4 +30,26 @@ pub fn violated_constraint(error: &sqlx::Error) -> Option<String> {
     error
         .as_database_error()
         .and_then(|db| db.constraint().map(str::to_owned))
+}
+
+/// The words for an invariant the database enforces (DESIGN.md section 1), for a change
+/// that reached it without a check of carve's own saying it first.
+fn invariant(constraint: &str) -> Option<String> {
+    let rule = match constraint {
+        "subnets_inside_owner" => {
+            "space under a block held for a customer, service or device is that holder's: \
+             a block inside it goes to the same holder only"
+        }
+        "ip_addresses_inside_owner" => {
+            "an address in a pool held for a customer, service or device goes to that holder only"
+        }
+        "ip_addresses_in_pool" => {
+            "address records lie only in pools: release them before the block stops being one"
+        }
+        "subnets_pool_not_subdivided" | "subnets_parent_not_pool" => {
+            "a pool hands out single addresses and is never subdivided"
+        }
+        _ => return None,
+    };
+    Some(format!("refused: {rule} (database constraint {constraint})"))
 }

@@ -58,18 +58,34 @@ pub struct Subnet {
     pub vlan: Option<i32>,
     pub customer_id: Option<i64>,
     pub customer: Option<String>,
+    pub device_id: Option<i64>,
     pub device: Option<String>,
     pub service_id: Option<i64>,
     pub description: Option<String>,
     pub purpose: Option<String>,
+    /// Why it is reserved (reserved blocks only).
+    pub reserve_reason: Option<String>,
     pub allocation_id: Option<String>,
     pub is_pool: bool,
     pub pool_reserved_first: i32,
     /// Seconds left of a release cooldown (parked until then).
     pub cooldown_secs: Option<i64>,
+    /// Whose the space is (its own holder, else the owner above; 0 for nobody).
+    pub owner_customer_id: i64,
+    pub owner_service_id: i64,
+    pub owner_device_id: i64,
 }
 
 impl Subnet {
+    /// Whose the space is: the holder of the nearest held block at or above it.
+    pub fn owner(&self) -> crate::store::carving::Owner {
+        crate::store::carving::Owner {
+            customer: self.owner_customer_id,
+            service: self.owner_service_id,
+            device: self.owner_device_id,
+        }
+    }
+
     pub fn status(&self) -> SubnetStatus {
         SubnetStatus::parse(&self.allocation_status).unwrap_or(SubnetStatus::Reserved)
     }
@@ -85,6 +101,36 @@ impl Subnet {
             && !self.is_unavailable
     }
 
+    /// Held by a customer, service or device: everything beneath is the holder's.
+    pub fn is_held(&self) -> bool {
+        self.customer_id.is_some() || self.service_id.is_some() || self.device_id.is_some()
+    }
+
+    /// The subnet's own holder, as the owner columns of the rows beneath it spell it.
+    pub fn own_holder(&self) -> crate::store::carving::Owner {
+        crate::store::carving::Owner::of(self.customer_id, self.service_id, self.device_id)
+    }
+
+    /// `customer Initech`, `service #80 of customer acme`, `device srv1`: whom a held
+    /// block is for, in words.
+    pub fn holder_text(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = &self.customer {
+            parts.push(format!("customer {c}"));
+        }
+        if let Some(s) = self.service_id {
+            parts.push(format!("service #{s}"));
+        }
+        if let Some(d) = &self.device {
+            parts.push(format!("device {d}"));
+        }
+        if parts.is_empty() {
+            "nobody".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+
     /// Free space the subnet allocator may take (a pool is never carved).
     pub fn is_free_leaf(&self) -> bool {
         self.status() == SubnetStatus::Unallocated && !self.hidden && !self.is_pool
@@ -96,9 +142,11 @@ pub const SUBNET_SELECT: &str = "SELECT s.id, s.cidr, s.parent_id, s.allocation_
         s.is_unavailable, s.unavailable_reason, s.hidden,
         s.location_id, l.name AS location, s.effective_location_id, el.name AS effective_location,
         s.vlan_id, v.vid AS vlan, s.customer_id, c.name AS customer,
-        dev.name AS device, s.service_id, s.description, s.purpose, s.allocation_id::text AS allocation_id,
+        s.device_id, dev.name AS device, s.service_id, s.description, s.purpose, s.reserve_reason,
+        s.allocation_id::text AS allocation_id,
         s.is_pool, s.pool_reserved_first,
-        ceil(extract(epoch FROM s.cooldown_until - now()))::bigint AS cooldown_secs
+        ceil(extract(epoch FROM s.cooldown_until - now()))::bigint AS cooldown_secs,
+        s.owner_customer_id, s.owner_service_id, s.owner_device_id
     FROM subnets s
     LEFT JOIN locations l ON l.id = s.location_id
     LEFT JOIN locations el ON el.id = s.effective_location_id

@@ -181,3 +181,30 @@ pub async fn pools_within(
     .await
     .map_err(db_error)
 }
+
+/// The allocated or reserved blocks strictly inside `net`, in address order (at most
+/// `limit`), and how many there are in all.
+pub async fn held_within(
+    conn: &mut PgConnection,
+    net: &IpNet,
+    limit: i64,
+) -> Result<(Vec<Subnet>, i64)> {
+    const HELD: &str = "s.cidr > $1 AND s.cidr <= cidr_last($1::cidr)
+        AND s.allocation_status IN ('allocated', 'reserved')";
+    let blocks = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUBNET_SELECT} WHERE {HELD} ORDER BY s.cidr LIMIT $2"
+    )))
+    .bind(net)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM subnets s WHERE {HELD}"
+    )))
+    .bind(net)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)?;
+    Ok((blocks, total))
+}

@@ -8,7 +8,7 @@ use crossterm::event::KeyEvent;
 use ipnet::IpNet;
 
 use super::tree::Key;
-use crate::engine::view::Utilization;
+use crate::engine::usage::Utilization;
 use crate::error::Error;
 use crate::service::addresses::Holder;
 use crate::service::allocate::SubnetRequest;

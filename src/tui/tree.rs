@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::engine::view::Utilization;
+use crate::engine::usage::Utilization;
 use crate::service::browse::Level;
 use crate::service::view::{IpView, SubnetView};
 

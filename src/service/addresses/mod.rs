@@ -13,6 +13,7 @@ pub(crate) use record::release_in;
 pub use record::{park, release, set};
 
 use super::cooldown;
+use super::ownership::refuse_foreign;
 use super::resolve;
 use super::tx::{journal_if_failed, retrying};
 use super::view::IpView;
@@ -22,7 +23,7 @@ use crate::engine::dns::normalize_hostname;
 use crate::engine::prefix::addr_at;
 use crate::error::{Error, Result};
 use crate::store::addresses::{self, IpFields};
-use crate::store::carving;
+use crate::store::carving::{self, Owner};
 use crate::store::journal::{self, Event};
 use crate::store::rows::{IpRecord, Subnet};
 use crate::store::services::Device;
@@ -91,10 +92,16 @@ pub(crate) async fn allocate_in(
     let location = device
         .as_ref()
         .and_then(|d| d.location_id.map(|id| (id, d)));
+    let customer_id = resolve::customer(&mut *tx, holder.customer.as_deref()).await?;
+    let owner = Owner::of(customer_id, holder.service, device.as_ref().map(|d| d.id));
+    if let Source::Subnet(pool) = source {
+        refuse_foreign(&mut *tx, pool, &owner, &format!("pool {pool}")).await?;
+    }
     let pools = candidate_pools(&mut *tx, source, holder.vlan, location).await?;
     for pool in pools {
         let pool = carving::lock_scope(&mut *tx, &pool.cidr).await?;
-        if pool.hidden || !pool.is_pool {
+        // A pool inside someone else's block is theirs to hand out.
+        if pool.hidden || !pool.is_pool || !pool.owner().admits(&owner) {
             continue;
         }
         let reserve = u32::try_from(pool.pool_reserved_first).unwrap_or(0);

@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 
 use crate::engine::{Family, Strategy};
 use crate::error::{Error, Result};
-use crate::store::carving::{self, Search};
+use crate::store::carving::{self, Owner, Search};
 use crate::store::catalog::{self, Catalog};
 use crate::store::rows::{Subnet, SubnetStatus};
 use crate::store::tree;
@@ -134,6 +134,7 @@ pub(super) async fn exact_choice(
     node: &Subnet,
     cidr: &IpNet,
     strategy: Strategy,
+    owner: Owner,
 ) -> Result<(Strategy, i64, IpNet)> {
     if node.hidden {
         return Err(Error::conflict(format!("{cidr} is parked{}", reason(node))));
@@ -175,6 +176,7 @@ pub(super) async fn exact_choice(
                 within: *cidr,
                 location_id: None,
                 vlan_id: None,
+                holder: owner,
             };
             match carving::find_merge(conn, &search).await? {
                 Some((id, found)) if found == *cidr => Ok((Strategy::Merge, id, found)),

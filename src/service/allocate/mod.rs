@@ -11,12 +11,13 @@ mod choice;
 use choice::{check_length, choose, exact_choice, exact_scope, family_of, length_scope};
 
 use super::cooldown;
+use super::ownership::refuse_foreign;
 use super::resolve;
 use super::tx::{finish, journal_failure, retrying};
 use crate::engine::Strategy;
 use crate::engine::plan::split_steps;
 use crate::error::{Error, Result};
-use crate::store::carving::{self, Holder, Search};
+use crate::store::carving::{self, Holder, Owner, Search};
 use crate::store::journal::{self, Event};
 use crate::store::rows::SubnetStatus;
 use crate::store::{Db, db_error};
@@ -49,6 +50,9 @@ pub struct SubnetRequest {
     pub service: Option<i64>,
     pub description: Option<String>,
     pub purpose: Option<String>,
+    /// Why the block is reserved (reservations only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Take an exact CIDR even while it is in release cooldown (ending the cooldown).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
@@ -84,6 +88,7 @@ impl SubnetRequest {
             service: None,
             description: None,
             purpose: None,
+            reason: None,
             force: false,
             dry_run: false,
         }
@@ -139,6 +144,7 @@ pub(crate) async fn allocate_in(
 ) -> Result<Allocation> {
     let customer_id = resolve::customer(&mut *tx, request.customer.as_deref()).await?;
     let device = resolve::device(&mut *tx, request.device.as_deref()).await?;
+    let owner = Owner::of(customer_id, request.service, device.as_ref().map(|d| d.id));
     // With a location the VLAN is known before the search, so it filters the search too;
     // otherwise it is looked up at the scope's location once the scope is known.
     let mut events = Vec::new();
@@ -168,13 +174,24 @@ pub(crate) async fn allocate_in(
                 within: family.everything(),
                 location_id,
                 vlan_id: early_vlan.as_ref().and_then(|v| v.as_ref().map(|v| v.id)),
+                holder: owner,
             };
+            if let Some(pool) = pool {
+                refuse_foreign(&mut *tx, pool, &owner, &format!("pool {pool}")).await?;
+            }
             let scope = length_scope(&mut *tx, &search, pool.as_ref(), request.strategy).await?;
             search.within = pool.unwrap_or(scope.cidr);
             (scope, Some(search), early_vlan)
         }
         Target::Cidr(cidr) => {
             let node = exact_scope(&mut *tx, cidr).await?;
+            // A held leaf asked for by its own CIDR: "already allocated to ..." says more.
+            let taken_itself = node.cidr == *cidr
+                && node.is_held()
+                && node.status() != SubnetStatus::Subdivided;
+            if !taken_itself {
+                refuse_foreign(&mut *tx, cidr, &owner, &cidr.to_string()).await?;
+            }
             let mut scope = carving::lock_scope(&mut *tx, &node.cidr).await?;
             if request.force && scope.cooldown_secs.is_some() {
                 events.push(cooldown::force_end(&mut *tx, scope.id, scope.cidr).await?);
@@ -205,6 +222,7 @@ pub(crate) async fn allocate_in(
         vlan_id: vlan.as_ref().map(|v| v.id),
         description: request.description.clone(),
         purpose: request.purpose.clone(),
+        reserve_reason: request.reason.clone(),
     };
     // The common case in one statement: a free leaf of exactly the length.
     if let Some(search) = &search
@@ -222,7 +240,7 @@ pub(crate) async fn allocate_in(
     let (strategy, block_id, block) = match (&search, &request.target) {
         (Some(search), _) => choose(&mut *tx, search, request.strategy, false).await?,
         (None, Target::Cidr(cidr)) => {
-            exact_choice(&mut *tx, &scope, cidr, request.strategy).await?
+            exact_choice(&mut *tx, &scope, cidr, request.strategy, owner).await?
         }
         (None, Target::Length { .. }) => {
             return Err(Error::internal("a length request without a search"));
@@ -283,7 +301,8 @@ async fn journal(
     let detail = json!({"cidr": taken.cidr, "pool": pool, "vlan": request.vlan, "purpose": request.purpose,
                         "customer": request.customer, "device": request.device, "service": request.service,
                         "allocation_id": taken.allocation_id,
-                        "strategy": taken.strategy, "description": request.description});
+                        "strategy": taken.strategy, "description": request.description,
+                        "reason": request.reason});
     events.push(Event::new(request.event(), detail).cidr(taken.cidr));
     for event in &events {
         journal::record(&mut *tx, event).await?;

@@ -10,23 +10,39 @@ use super::{NOT_OWN, Table};
 use crate::error::Result;
 use crate::store::db_error;
 
-/// Copies of another row kept by foreign keys, and how to read them when a row comes
-/// back.
-fn copied(table: Table, column: &str) -> Option<&'static str> {
-    Some(match (table, column) {
-        (Table::Subnets, "parent_cidr") => {
-            "(SELECT p.cidr FROM subnets p WHERE p.id = r.parent_id)"
-        }
-        (Table::Subnets, "parent_hidden") => {
-            "(SELECT p.hidden FROM subnets p WHERE p.id = r.parent_id)"
-        }
-        (Table::Addresses, "subnet_cidr") => {
-            "(SELECT s.cidr FROM subnets s WHERE s.id = r.subnet_id)"
-        }
-        (Table::Addresses, "subnet_hidden") => {
-            "(SELECT s.hidden FROM subnets s WHERE s.id = r.subnet_id)"
-        }
+/// Copies of another row kept by foreign keys: (column, the referenced row's column).
+/// A root's copies of its (absent) parent are false and 0.
+const PARENT_COPIES: &[(&str, &str)] = &[
+    ("parent_cidr", "cidr"),
+    ("parent_hidden", "hidden"),
+    ("parent_pool", "is_pool"),
+    ("parent_owner_customer", "owner_customer_id"),
+    ("parent_owner_service", "owner_service_id"),
+    ("parent_owner_device", "owner_device_id"),
+];
+const SUBNET_COPIES: &[(&str, &str)] = &[
+    ("subnet_cidr", "cidr"),
+    ("subnet_hidden", "hidden"),
+    ("subnet_pool", "is_pool"),
+    ("subnet_owner_customer", "owner_customer_id"),
+    ("subnet_owner_service", "owner_service_id"),
+    ("subnet_owner_device", "owner_device_id"),
+];
+
+/// How to read a copied column when a row comes back: from the row it copies as that
+/// row is now.
+fn copied(table: Table, column: &str) -> Option<String> {
+    let (copies, link) = match table {
+        Table::Subnets => (PARENT_COPIES, "parent_id"),
+        Table::Addresses => (SUBNET_COPIES, "subnet_id"),
         _ => return None,
+    };
+    let (_, source) = copies.iter().find(|(c, _)| *c == column)?;
+    let read = format!("(SELECT o.{source} FROM subnets o WHERE o.id = r.{link})");
+    Some(match *source {
+        "cidr" | "hidden" => read,
+        "is_pool" => format!("coalesce({read}, false)"),
+        _ => format!("coalesce({read}, 0)"),
     })
 }
 
@@ -127,7 +143,7 @@ fn value_of(table: Table, column: &str) -> String {
     if column == "updated_at" {
         return "now()".to_owned();
     }
-    copied(table, column).map_or_else(|| format!("r.{}", ident(column)), str::to_owned)
+    copied(table, column).unwrap_or_else(|| format!("r.{}", ident(column)))
 }
 
 /// A column name as an SQL identifier (quotes doubled).

@@ -168,10 +168,13 @@ pub async fn insert_subnets(
         levels.entry(node.cidr.prefix_len()).or_default().push(node);
     }
     let sql = format!(
-        "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, allocation_status,
+        "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, parent_pool,
+             parent_owner_customer, parent_owner_service, parent_owner_device, allocation_status,
              is_unavailable, unavailable_reason, is_pool, location_id, effective_location_id,
              vlan_id, effective_vlan_id, customer_id, device_id, description, purpose)
-         SELECT x.cidr, p.id, p.cidr, p.hidden, x.status, x.parked,
+         SELECT x.cidr, p.id, p.cidr, p.hidden, coalesce(p.is_pool, false),
+                coalesce(p.owner_customer_id, 0), coalesce(p.owner_service_id, 0),
+                coalesce(p.owner_device_id, 0), x.status, x.parked,
                 CASE WHEN x.parked THEN 'parked in the imported file' END, x.pool, x.location,
                 x.effective_location, x.vlan, x.effective_vlan, x.customer, x.device,
                 x.description, x.purpose
@@ -229,10 +232,12 @@ pub async fn insert_ips(conn: &mut PgConnection, ips: &[NewIp], ids: &Ids) -> Re
         })
         .collect();
     let done = sqlx::query(
-        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden, customer_id,
+        "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden, subnet_pool,
+             subnet_owner_customer, subnet_owner_service, subnet_owner_device, customer_id,
              device_id, vlan_id, purpose, rdns, rdns_updated_at, is_unavailable,
              unavailable_reason, description)
-         SELECT x.address, s.id, s.cidr, s.hidden, x.customer, x.device, x.vlan, x.purpose,
+         SELECT x.address, s.id, s.cidr, s.hidden, s.is_pool, s.owner_customer_id,
+                s.owner_service_id, s.owner_device_id, x.customer, x.device, x.vlan, x.purpose,
                 x.rdns, CASE WHEN x.rdns IS NOT NULL THEN now() END, x.parked,
                 CASE WHEN x.parked THEN 'parked in the imported file' END, x.description
          FROM unnest($1::inet[], $2::cidr[], $3::int8[], $4::int8[], $5::int8[], $6::text[],

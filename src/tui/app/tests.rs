@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ipnet::IpNet;
 
 use crate::engine::Family;
-use crate::engine::view::Utilization;
+use crate::engine::usage::{LeafCounts, Utilization};
 use crate::error::Error;
 use crate::service::browse::{Hit, Level};
 use crate::service::view::SubnetView;
@@ -40,9 +40,16 @@ pub fn view(cidr: &str, status: &'static str) -> SubnetView {
         service: None,
         description: None,
         purpose: None,
+        reserve_reason: None,
         pool: false,
         cooldown_left: None,
-        utilization: Utilization::from_counts(&cidr, free),
+        utilization: Utilization::of_block(
+            &cidr,
+            &LeafCounts {
+                free: free.to_vec(),
+                ..LeafCounts::default()
+            },
+        ),
         usage_known: status != "subdivided",
         children: None,
     }

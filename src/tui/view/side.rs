@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::tree::{state_word, usage_text};
+use super::tree::state_word;
 use super::{block, clean, field, state_style};
 use crate::service::browse::Detail;
 use crate::service::cooldown;
@@ -135,13 +135,9 @@ fn subnet_lines(s: &SubnetView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
         Span::raw("  "),
         Span::styled(word, state_style(word, theme)),
     ]));
-    let u = &s.utilization;
-    let used = match (s.usage_known, u.total_64s, u.free_64s) {
-        (false, _, _) => "…".to_owned(),
-        (true, Some(total), Some(free)) => {
-            format!("{} ({} of {total} /64s free)", usage_text(s), free)
-        }
-        (true, _, _) => format!("{} ({} of {} free)", usage_text(s), u.free, u.total),
+    let used = match s.usage_known {
+        false => "…".to_owned(),
+        true => s.utilization.summary(),
     };
     lines.push(field("used", used, theme));
     let location = match (&s.location, &s.effective_location) {

@@ -149,16 +149,11 @@ pub fn state_word(s: &SubnetView) -> &'static str {
 }
 
 /// `47%`, `<1%`, or `…` while the figure is being read.
-pub fn usage_text(s: &SubnetView) -> String {
+fn usage_text(s: &SubnetView) -> String {
     if !s.usage_known {
         return "…".to_owned();
     }
-    let pct = s.utilization.percent_used();
-    if pct > 0.0 && pct < 1.0 {
-        "<1%".to_owned()
-    } else {
-        format!("{:.0}%", pct.floor())
-    }
+    s.utilization.percent_text()
 }
 
 /// State and usage as spans; returns VLAN, customer and location to follow. The VLAN
