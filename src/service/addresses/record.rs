@@ -146,10 +146,13 @@ fn refuse_cooling(record: &IpRecord) -> Result<()> {
     }
 }
 
-/// How a record looks once deleted: the address is free.
+/// How a record looks once deleted: the address is free, and a park reason or a
+/// cooldown it had is gone with the record.
 fn freed(record: IpRecord) -> IpView {
     let mut view = IpView::from(record);
     view.parked = false;
+    view.parked_reason = None;
+    view.cooldown_left = None;
     view.status = "free";
     view
 }
