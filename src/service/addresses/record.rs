@@ -135,7 +135,7 @@ pub(crate) async fn release_in(
 
 /// A record waiting out its release cooldown belongs to nobody: it can be freed early
 /// (unpark), not released again or edited.
-fn refuse_cooling(record: &IpRecord) -> Result<()> {
+pub(super) fn refuse_cooling(record: &IpRecord) -> Result<()> {
     match record.cooldown_secs {
         Some(left) => Err(Error::conflict(format!(
             "{} was released and waits out its cooldown ({}): carve ip unpark {0} frees it now",
