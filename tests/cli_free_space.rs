@@ -315,7 +315,7 @@ async fn free_blocks_are_listed_as_they_are_and_counted_as_an_allocation_could_t
         (&by25["count"], &by25["first"][0]),
         (&1.into(), &"198.51.100.128/25".into())
     );
-    let taken = c.ok(&[
+    let allocate_25 = [
         "subnet",
         "allocate",
         "--len",
@@ -323,7 +323,8 @@ async fn free_blocks_are_listed_as_they_are_and_counted_as_an_allocation_could_t
         "--pool",
         "198.51.100.0/24",
         "--dry-run",
-    ]);
+    ];
+    let taken = c.ok(&allocate_25);
     assert_eq!(taken["cidr"], "198.51.100.128/25");
     // A description on a block inside keeps the allocator from merging over it.
     c.ok(&[
@@ -335,18 +336,7 @@ async fn free_blocks_are_listed_as_they_are_and_counted_as_an_allocation_could_t
     ]);
     let by25 = c.ok(&["subnet", "free", "198.51.100.0/24", "--len", "25"]);
     assert_eq!(by25["count"], 0);
-    let (code, _, stderr) = c.run(
-        false,
-        &[
-            "subnet",
-            "allocate",
-            "--len",
-            "25",
-            "--pool",
-            "198.51.100.0/24",
-            "--dry-run",
-        ],
-    );
+    let (code, _, stderr) = c.run(false, &allocate_25);
     assert_eq!(code, 1, "{stderr}");
     let by26 = c.ok(&["subnet", "free", "198.51.100.0/24", "--len", "26"]);
     assert_eq!(

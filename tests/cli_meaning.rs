@@ -16,12 +16,8 @@ fn cidrs(list: &serde_json::Value) -> Vec<String> {
 
 #[tokio::test]
 async fn status_filters_list_what_their_word_says() {
-    let t = support::test_db().await;
-    let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = Cli::of(home.path(), &t.url);
     cli.ok(&["subnet", "add", "203.0.113.0/24"]);
     cli.ok(&["subnet", "split", "203.0.113.0/24", "--to", "26"]);
     cli.ok(&["subnet", "allocate", "--cidr", "203.0.113.0/26"]);
@@ -53,12 +49,8 @@ async fn status_filters_list_what_their_word_says() {
 
 #[tokio::test]
 async fn a_malformed_address_is_called_one_not_an_unknown_customer() {
-    let t = support::test_db().await;
-    let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = Cli::of(home.path(), &t.url);
     cli.ok(&["subnet", "add", "203.0.113.0/24"]);
     for (query, family) in [("203.0.113.300", "IPv4"), ("2001:db8::g1", "IPv6")] {
         let (code, doc, stderr) = cli.json(&["lookup", query], None);
@@ -78,12 +70,8 @@ async fn a_malformed_address_is_called_one_not_an_unknown_customer() {
 
 #[tokio::test]
 async fn a_subdivided_block_cannot_become_a_pool() {
-    let t = support::test_db().await;
-    let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = Cli::of(home.path(), &t.url);
     cli.ok(&["subnet", "add", "203.0.113.0/24"]);
     cli.ok(&["subnet", "split", "203.0.113.0/24"]);
     let before = t.snapshot().await;
@@ -105,12 +93,8 @@ async fn a_subdivided_block_cannot_become_a_pool() {
 
 #[tokio::test]
 async fn json_is_about_stdout_never_the_export_files_format() {
-    let t = support::test_db().await;
-    let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = Cli::of(home.path(), &t.url);
     cli.ok(&["subnet", "add", "203.0.113.0/24", "--pool"]);
     cli.ok(&["ip", "allocate", "--subnet", "203.0.113.0/24"]);
     let file = home.path().join("tree.csv");
