@@ -1,8 +1,9 @@
 //! `carve export [--format csv|xlsx|json] [--output FILE]`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::output::{Output, write_out};
@@ -11,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::import::export::{self, HEADER};
 use crate::service::database;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Csv,
     Xlsx,
@@ -20,15 +22,35 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    format: Format,
+    /// The file's format (default: CSV; JSON on stdout with --json and no --output).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Write here instead of stdout (needed for XLSX on a terminal).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
+/// What `--json` prints when the export goes to a file.
+#[derive(Serialize)]
+struct Written<'a> {
+    output: &'a Path,
+    format: Format,
+    subnets: usize,
+    addresses: usize,
+}
+
 pub async fn run(args: ExportArgs, settings: &Settings, out: &Output) -> Result<()> {
-    let format = if out.json { Format::Json } else { args.format };
+    // --json is about stdout: the rows themselves when they go there, else a summary.
+    let format = match (args.format, out.json, &args.output) {
+        (Some(Format::Csv | Format::Xlsx), true, None) => {
+            return Err(Error::validation(
+                "--json prints one JSON document on stdout: give --output FILE for a CSV or \
+                 XLSX export (the summary is then the JSON), or leave --format out",
+            ));
+        }
+        (None, true, None) => Format::Json,
+        (format, _, _) => format.unwrap_or(Format::Csv),
+    };
     if format == Format::Xlsx && args.output.is_none() && std::io::stdout().is_terminal() {
         return Err(Error::validation(
             "XLSX is binary: give --output FILE (or redirect stdout)",
@@ -58,10 +80,20 @@ pub async fn run(args: ExportArgs, settings: &Settings, out: &Output) -> Result<
         Some(path) => {
             std::fs::write(path, &bytes)
                 .map_err(|e| Error::validation(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!(
-                "exported {subnets} subnets and {ips} addresses to {}",
-                path.display()
-            );
+            if out.json {
+                let written = Written {
+                    output: path,
+                    format,
+                    subnets,
+                    addresses: ips,
+                };
+                out.emit(&written, |_| String::new());
+            } else {
+                eprintln!(
+                    "exported {subnets} subnets and {ips} addresses to {}",
+                    path.display()
+                );
+            }
         }
         None => write_out(&bytes),
     }

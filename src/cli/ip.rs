@@ -1,8 +1,10 @@
-//! `carve ip ...`: allocate the next free address of a pool, set, park, release, show.
+//! `carve ip ...`: allocate the next free address of a pool (or a chosen one), list a
+//! pool's free ranges, set, park, release, show.
 
 use std::net::IpAddr;
 
 use clap::{Args, Subcommand};
+use serde::Serialize;
 
 use super::output::{Output, rows};
 use super::render;
@@ -11,19 +13,18 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::service::addresses::{self, Holder, IpOutcome, Source};
 use crate::service::database;
+use crate::store::Db;
 
 #[derive(Debug, Subcommand)]
 pub enum IpCommand {
-    /// Take the next free address of a pool subnet.
-    Allocate {
-        /// This pool subnet.
-        #[arg(long, required_unless_present = "pool", conflicts_with = "pool")]
-        subnet: Option<String>,
-        /// Any pool subnet inside this CIDR (the first with room, in address order).
-        #[arg(long)]
-        pool: Option<String>,
-        #[command(flatten)]
-        holder: HolderArgs,
+    /// Take the next free address of a pool subnet, or one chosen free address.
+    Allocate(AllocateArgs),
+    /// The free address ranges of a pool, as its allocator hands them out.
+    Free {
+        pool: String,
+        /// List at most this many ranges (all are counted).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
     /// Change an address record.
     Set {
@@ -47,6 +48,31 @@ pub enum IpCommand {
     Show {
         address: String,
     },
+}
+
+#[derive(Debug, Args)]
+#[group(id = "source", required = true, multiple = false)]
+pub struct SourceArgs {
+    /// This pool subnet.
+    #[arg(long)]
+    subnet: Option<String>,
+    /// Any pool subnet inside this CIDR (the first with room, in address order).
+    #[arg(long)]
+    pool: Option<String>,
+    /// Exactly this free address, of the pool that holds it.
+    #[arg(long)]
+    address: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AllocateArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    holder: HolderArgs,
+    /// Show the address that would be taken and change nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -95,20 +121,9 @@ fn address(text: &str) -> Result<IpAddr> {
 pub async fn run(command: IpCommand, settings: &Settings, out: &Output) -> Result<()> {
     let (db, _) = database::open(settings).await?;
     let (verb, outcome) = match command {
-        IpCommand::Allocate {
-            subnet,
-            pool,
-            holder,
-        } => {
-            let source = match (subnet, pool) {
-                (Some(s), _) => Source::Subnet(cidr(&s)?),
-                (None, Some(p)) => Source::Pool(cidr(&p)?),
-                (None, None) => return Err(Error::validation("give --subnet CIDR or --pool CIDR")),
-            };
-            (
-                "allocated",
-                addresses::allocate(&db, &source, &holder.into()).await?,
-            )
+        IpCommand::Allocate(args) => return allocate(&db, args, out).await,
+        IpCommand::Free { pool, limit } => {
+            return super::free::ranges(&db, &cidr(&pool)?, limit, out).await;
         }
         IpCommand::Set { address: a, holder } => (
             "updated",
@@ -131,12 +146,54 @@ pub async fn run(command: IpCommand, settings: &Settings, out: &Output) -> Resul
             return Ok(());
         }
     };
-    out.emit(&outcome, |o: &IpOutcome| {
-        format!(
-            "{verb} {}\n{}",
-            o.ip.address,
-            rows(&render::ip_detail(&o.ip))
-        )
+    out.emit(&outcome, |o: &IpOutcome| outcome_text(verb, o));
+    Ok(())
+}
+
+/// An allocation's outcome, saying whether it was only planned.
+#[derive(Serialize)]
+struct Allocated {
+    #[serde(flatten)]
+    outcome: IpOutcome,
+    dry_run: bool,
+}
+
+async fn allocate(db: &Db, args: AllocateArgs, out: &Output) -> Result<()> {
+    let source = match args.source {
+        SourceArgs {
+            subnet: Some(s), ..
+        } => Source::Subnet(cidr(&s)?),
+        SourceArgs { pool: Some(p), .. } => Source::Pool(cidr(&p)?),
+        SourceArgs {
+            address: Some(a), ..
+        } => Source::Address(address(&a)?),
+        _ => return Err(Error::validation("give --subnet, --pool or --address")),
+    };
+    let holder = args.holder.into();
+    let outcome = if args.dry_run {
+        addresses::preview(db, &source, &holder).await?
+    } else {
+        addresses::allocate(db, &source, &holder).await?
+    };
+    let allocated = Allocated {
+        outcome,
+        dry_run: args.dry_run,
+    };
+    out.emit(&allocated, |a| {
+        if a.dry_run {
+            let text = outcome_text("would have allocated", &a.outcome);
+            format!("{text}dry run: nothing was changed\n")
+        } else {
+            outcome_text("allocated", &a.outcome)
+        }
     });
     Ok(())
+}
+
+fn outcome_text(verb: &str, o: &IpOutcome) -> String {
+    format!(
+        "{verb} {}\n{}",
+        o.ip.address,
+        rows(&render::ip_detail(&o.ip))
+    )
 }

@@ -7,6 +7,7 @@ mod billing_text;
 mod catalog;
 mod db;
 mod export;
+mod free;
 mod import;
 mod ip;
 mod lookup;
@@ -254,10 +255,17 @@ fn reads_only(command: &Command) -> bool {
         Command::Subnet { command } => {
             matches!(
                 command,
-                SubnetCommand::Show { .. } | SubnetCommand::List { .. }
+                SubnetCommand::Show { .. }
+                    | SubnetCommand::List { .. }
+                    | SubnetCommand::Free { .. }
             )
         }
-        Command::Ip { command } => matches!(command, ip::IpCommand::Show { .. }),
+        Command::Ip { command } => {
+            matches!(
+                command,
+                ip::IpCommand::Show { .. } | ip::IpCommand::Free { .. }
+            )
+        }
         Command::Location { command } | Command::Customer { command } => {
             matches!(command, NamedCommand::List)
         }

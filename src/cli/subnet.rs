@@ -1,4 +1,5 @@
-//! `carve subnet ...`: add, allocate, split, merge, release, reserve, park, set, show, list.
+//! `carve subnet ...`: add, allocate, split, merge, release, reserve, park, set, show,
+//! list, free.
 
 use clap::{Args, Subcommand};
 use ipnet::IpNet;
@@ -10,7 +11,7 @@ use crate::engine::{Strategy, parse_cidr};
 use crate::error::{Error, Result};
 use crate::service::allocate::{self, Allocation, SubnetRequest, Target};
 use crate::service::database;
-use crate::service::lookup::{self, ListQuery, SubnetDetail};
+use crate::service::lookup::{self, ListQuery, ShownState, SubnetDetail};
 use crate::service::subnets::{self, Changes, Outcome};
 use crate::store::rows::SubnetStatus;
 
@@ -77,12 +78,21 @@ pub enum SubnetCommand {
         #[arg(long)]
         full: bool,
     },
+    /// The free blocks inside a block as they are; with --len, the blocks of that
+    /// length an allocation could take there.
+    Free {
+        cidr: String,
+        /// Count (and list the first few of) the free blocks of this prefix length.
+        #[arg(long)]
+        len: Option<u8>,
+    },
     /// List every subnet that carries meaning (structural buddy nodes are left out).
     List {
         #[arg(long)]
         family: Option<u8>,
-        #[arg(long)]
-        status: Option<String>,
+        /// Only subnets in this state, as the STATE column words it.
+        #[arg(long, value_enum)]
+        status: Option<ShownState>,
         #[arg(long)]
         location: Option<String>,
         #[arg(long)]
@@ -257,6 +267,9 @@ pub async fn run(command: SubnetCommand, settings: &Settings, out: &Output) -> R
                 pool_reserved_first: args.reserve_first,
             };
             emit_outcome(out, "updated", &subnets::set(&db, &target, &changes).await?);
+        }
+        SubnetCommand::Free { cidr: c, len } => {
+            super::free::blocks(&db, &cidr(&c)?, len, out).await?;
         }
         SubnetCommand::Show { cidr: c, full } => {
             let detail = lookup::show(&db, &cidr(&c)?, full).await?;

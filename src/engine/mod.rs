@@ -3,6 +3,7 @@
 pub mod address;
 pub mod capacity;
 pub mod dns;
+pub mod free;
 pub mod plan;
 pub mod prefix;
 pub mod usage;

@@ -10,7 +10,7 @@ use super::resolve;
 use super::view::{IpView, SubnetView};
 use crate::engine::parse_cidr;
 use crate::engine::view::Node;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::store::journal::LogFilter;
 use crate::store::rows::{JournalEntry, Subnet};
 use crate::store::tree::{self, ListFilter};
@@ -78,25 +78,44 @@ async fn subtree(conn: &mut sqlx::PgConnection, subnet: Subnet) -> Result<Node<S
     })
 }
 
+/// The states a listing filters on: the words the tables show in their STATE column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShownState {
+    /// Space an allocation can take: not parked, not a pool.
+    Free,
+    Allocated,
+    Subdivided,
+    Reserved,
+    /// Parked itself or through a parked block above it.
+    Parked,
+}
+
+impl ShownState {
+    fn word(self) -> &'static str {
+        match self {
+            ShownState::Free => "free",
+            ShownState::Allocated => "allocated",
+            ShownState::Subdivided => "subdivided",
+            ShownState::Reserved => "reserved",
+            ShownState::Parked => "parked",
+        }
+    }
+}
+
 /// Filters as typed on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub family: Option<u8>,
-    pub status: Option<String>,
+    pub status: Option<ShownState>,
     pub location: Option<String>,
     pub customer: Option<String>,
 }
 
 pub async fn list(db: &Db, query: &ListQuery) -> Result<Vec<SubnetView>> {
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
-    let status = query
-        .status
-        .as_deref()
-        .map(|s| crate::store::rows::SubnetStatus::parse(&s.to_ascii_lowercase()))
-        .transpose()?;
     let filter = ListFilter {
         family: query.family,
-        status: status.map(|s| s.as_str().to_owned()),
+        state: query.status.map(ShownState::word),
         location_id: resolve::location(&mut conn, query.location.as_deref()).await?,
         customer_id: resolve::customer(&mut conn, query.customer.as_deref()).await?,
         vlan: None,
@@ -145,7 +164,12 @@ pub async fn lookup(db: &Db, query: &str) -> Result<LookupResult> {
         let subnets = chain_views(&mut conn, &cidr).await?;
         return Ok(LookupResult::Cidr { cidr, subnets });
     }
-    let customer_id = resolve::customer(&mut conn, Some(query)).await?;
+    let customer_id = match resolve::customer(&mut conn, Some(query)).await {
+        Err(e) if e.kind == ErrorKind::NotFound => {
+            return Err(malformed_address(query).unwrap_or(e));
+        }
+        found => found?,
+    };
     let filter = ListFilter {
         customer_id,
         ..ListFilter::default()
@@ -158,6 +182,26 @@ pub async fn lookup(db: &Db, query: &str) -> Result<LookupResult> {
         subnets,
         addresses: addresses.into_iter().map(IpView::from).collect(),
     })
+}
+
+/// A query written like an address that is not one (`203.0.113.300`): the error to
+/// give instead of "unknown customer".
+fn malformed_address(query: &str) -> Option<Error> {
+    let v4 = query.starts_with(|c: char| c.is_ascii_digit())
+        && query.contains('.')
+        && query.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let v6 = query.matches(':').count() >= 2
+        && query
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '.');
+    let example = match (v4, v6) {
+        (true, _) => "IPv4 address (four numbers 0-255, e.g. 203.0.113.70)",
+        (_, true) => "IPv6 address (e.g. 2001:db8::1)",
+        _ => return None,
+    };
+    Some(Error::validation(format!(
+        "{query:?} is not a valid {example}"
+    )))
 }
 
 /// The subnets holding `target`, longest match first, structural ones left out.

@@ -10,6 +10,7 @@ pub mod cooldown;
 pub mod database;
 pub mod demo;
 pub mod export;
+pub mod free;
 pub mod holds;
 pub mod import;
 pub mod lookup;

@@ -327,6 +327,12 @@ async fn set_once(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
     if changes.pool_reserved_first.is_some_and(|n| n < 0) {
         return Err(Error::validation("--reserve-first must be 0 or more"));
     }
+    if changes.pool == Some(true) && node.status() == SubnetStatus::Subdivided {
+        return Err(Error::conflict(format!(
+            "{cidr} is subdivided: a pool is a leaf that hands out single addresses \
+             (make one of the blocks inside it a pool, or carve subnet merge {cidr} first)"
+        )));
+    }
     if let Some(location) = &changes.location {
         let location_id = resolve::location(&mut tx, location.as_deref()).await?;
         attributes::set_location(&mut tx, &node, location_id).await?;

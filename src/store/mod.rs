@@ -11,6 +11,7 @@ pub mod changes;
 mod connect;
 pub mod cooldown;
 mod errors;
+pub mod free;
 pub mod history;
 pub mod import;
 pub mod journal;

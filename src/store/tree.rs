@@ -93,7 +93,9 @@ pub async fn children(
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
     pub family: Option<u8>,
-    pub status: Option<String>,
+    /// The state as shown: `free` (not parked, not a pool), `allocated`, `subdivided`,
+    /// `reserved` (none of them parked), or `parked`.
+    pub state: Option<&'static str>,
     pub location_id: Option<i64>,
     pub customer_id: Option<i64>,
     /// A VLAN id set on the subnet itself.
@@ -106,14 +108,17 @@ pub async fn list(conn: &mut PgConnection, filter: &ListFilter) -> Result<Vec<Su
         "{SUBNET_SELECT}
          WHERE NOT {STRUCTURAL}
            AND ($1::smallint IS NULL OR s.family = $1)
-           AND ($2::text IS NULL OR s.allocation_status = $2)
+           AND ($2::text IS NULL OR $2 = CASE WHEN s.hidden THEN 'parked'
+                WHEN s.allocation_status = 'unallocated' AND s.is_pool THEN 'pool'
+                WHEN s.allocation_status = 'unallocated' THEN 'free'
+                ELSE s.allocation_status END)
            AND ($3::bigint IS NULL OR s.effective_location_id = $3)
            AND ($4::bigint IS NULL OR s.customer_id = $4)
            AND ($5::int IS NULL OR v.vid = $5)
          ORDER BY s.family, s.cidr"
     )))
     .bind(filter.family.map(i16::from))
-    .bind(&filter.status)
+    .bind(filter.state)
     .bind(filter.location_id)
     .bind(filter.customer_id)
     .bind(filter.vlan)

@@ -12,7 +12,11 @@ pub struct Cli<'a> {
     pub url: &'a str,
 }
 
-impl Cli<'_> {
+impl<'a> Cli<'a> {
+    pub fn of(home: &'a Path, url: &'a str) -> Self {
+        Cli { home, url }
+    }
+
     /// Runs `carve --json --database-url URL ARGS` (with `stdin` fed in) and returns
     /// (exit code, the JSON document, stderr).
     pub fn json(&self, args: &[&str], stdin: Option<&str>) -> (i32, Value, String) {

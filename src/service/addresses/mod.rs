@@ -1,4 +1,5 @@
-//! Single addresses: allocate the next free one in a pool, set, park, release, show.
+//! Single addresses: allocate the next free one in a pool (or a chosen one), set, park,
+//! release, show.
 
 use std::net::IpAddr;
 
@@ -7,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 
+mod chosen;
 mod record;
 
 pub(crate) use record::release_in;
@@ -29,12 +31,14 @@ use crate::store::rows::{IpRecord, Subnet};
 use crate::store::services::Device;
 use crate::store::{Db, db_error, tree};
 
-/// Where to take an address from: one pool subnet, or any pool inside a CIDR.
+/// Where to take an address from: one pool subnet, any pool inside a CIDR, or exactly
+/// this address (of whichever pool holds it).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Subnet(IpNet),
     Pool(IpNet),
+    Address(IpAddr),
 }
 
 /// What an address record should say about its holder, as typed.
@@ -88,16 +92,24 @@ pub(crate) async fn allocate_in(
     source: &Source,
     holder: &Holder,
 ) -> Result<IpOutcome> {
+    let (scope, within) = match source {
+        Source::Address(address) => return chosen::allocate_in(tx, *address, holder).await,
+        Source::Subnet(cidr) => (cidr, false),
+        Source::Pool(cidr) => (cidr, true),
+    };
     let device = resolve::device(&mut *tx, holder.device.as_deref()).await?;
     let location = device
         .as_ref()
         .and_then(|d| d.location_id.map(|id| (id, d)));
-    let customer_id = resolve::customer(&mut *tx, holder.customer.as_deref()).await?;
-    let owner = Owner::of(customer_id, holder.service, device.as_ref().map(|d| d.id));
-    if let Source::Subnet(pool) = source {
-        refuse_foreign(&mut *tx, pool, &owner, &format!("pool {pool}")).await?;
+    let owner = owner_of(&mut *tx, holder, device.as_ref()).await?;
+    if !within {
+        refuse_foreign(&mut *tx, scope, &owner, &format!("pool {scope}")).await?;
     }
-    let pools = candidate_pools(&mut *tx, source, holder.vlan, location).await?;
+    let pools = if within {
+        pools_within(&mut *tx, scope, holder.vlan, location).await?
+    } else {
+        vec![pool_named(&mut *tx, scope).await?]
+    };
     for pool in pools {
         let pool = carving::lock_scope(&mut *tx, &pool.cidr).await?;
         // A pool inside someone else's block is theirs to hand out.
@@ -114,30 +126,47 @@ pub(crate) async fn allocate_in(
         else {
             continue;
         };
-        let fields = fields(&mut *tx, holder, &pool).await?;
-        let record = addresses::insert(&mut *tx, &pool, address, &fields, None).await?;
-        let event = Event::new(
-            "ipam_allocate_ip",
-            json!({"address": address, "subnet": pool.cidr, "vlan": holder.vlan, "purpose": holder.purpose,
-                   "customer": holder.customer, "device": holder.device, "service": holder.service,
-                   "allocation_id": record.allocation_id}),
-        )
-        .address(IpNet::from(address))
-        .cidr(pool.cidr);
-        journal::record(&mut *tx, &event).await?;
-        return Ok(IpOutcome {
-            ip: record.into(),
-            events: vec![event],
-        });
+        return take(tx, &pool, address, holder).await;
     }
-    let (what, cidr) = match source {
-        Source::Subnet(c) => ("pool", c),
-        Source::Pool(c) => ("pool inside", c),
-    };
+    let what = if within { "pool inside" } else { "pool" };
     Err(Error::exhausted(format!(
-        "no free address in {what} {cidr}{}",
+        "no free address in {what} {scope}{}",
         at_device(location)
     )))
+}
+
+/// Records `address` of the locked `pool` for `holder` and journals the allocation.
+async fn take(
+    tx: &mut PgConnection,
+    pool: &Subnet,
+    address: IpAddr,
+    holder: &Holder,
+) -> Result<IpOutcome> {
+    let fields = fields(&mut *tx, holder, pool).await?;
+    let record = addresses::insert(&mut *tx, pool, address, &fields, None).await?;
+    let event = Event::new(
+        "ipam_allocate_ip",
+        json!({"address": address, "subnet": pool.cidr, "vlan": holder.vlan, "purpose": holder.purpose,
+               "customer": holder.customer, "device": holder.device, "service": holder.service,
+               "allocation_id": record.allocation_id}),
+    )
+    .address(IpNet::from(address))
+    .cidr(pool.cidr);
+    journal::record(&mut *tx, &event).await?;
+    Ok(IpOutcome {
+        ip: record.into(),
+        events: vec![event],
+    })
+}
+
+/// Whom an address is for, as the database's owner columns spell it.
+async fn owner_of(
+    conn: &mut PgConnection,
+    holder: &Holder,
+    device: Option<&Device>,
+) -> Result<Owner> {
+    let customer_id = resolve::customer(conn, holder.customer.as_deref()).await?;
+    Ok(Owner::of(customer_id, holder.service, device.map(|d| d.id)))
 }
 
 /// ` at FRA1 (device srv-1)`, or nothing.
@@ -153,48 +182,56 @@ fn at_device(location: Option<(i64, &Device)>) -> String {
         .unwrap_or_default()
 }
 
-/// The pools `source` names; a pool range at a device's location gives only the pools
-/// there, on the VLAN if one is asked for.
-async fn candidate_pools(
+/// The pool subnet `cidr`, refused when it is no pool or parked.
+pub(crate) async fn pool_named(conn: &mut PgConnection, cidr: &IpNet) -> Result<Subnet> {
+    let Some(subnet) = tree::find(conn, cidr).await? else {
+        return Err(Error::not_found(format!(
+            "{cidr} is not a subnet carve knows"
+        )));
+    };
+    if !subnet.is_pool {
+        return Err(Error::validation(format!(
+            "{cidr} is not a pool (make it one with: carve subnet set {cidr} --pool)"
+        )));
+    }
+    if subnet.hidden {
+        return Err(parked_pool(&subnet));
+    }
+    Ok(subnet)
+}
+
+/// `pool 203.0.113.64/26 is parked (lab)`.
+fn parked_pool(pool: &Subnet) -> Error {
+    let why = match (&pool.unavailable_reason, pool.is_unavailable) {
+        (Some(reason), _) => format!(" ({reason})"),
+        (None, true) => String::new(),
+        (None, false) => " (through a parked block above it)".to_owned(),
+    };
+    Error::conflict(format!("pool {} is parked{why}", pool.cidr))
+}
+
+/// The pools inside `cidr`; at a device's location only the pools there, on the VLAN
+/// if one is asked for.
+async fn pools_within(
     conn: &mut PgConnection,
-    source: &Source,
+    cidr: &IpNet,
     vlan: Option<i32>,
     location: Option<(i64, &Device)>,
 ) -> Result<Vec<Subnet>> {
-    match source {
-        Source::Subnet(cidr) => {
-            let Some(subnet) = tree::find(conn, cidr).await? else {
-                return Err(Error::not_found(format!(
-                    "{cidr} is not a subnet carve knows"
-                )));
-            };
-            if !subnet.is_pool {
-                return Err(Error::validation(format!(
-                    "{cidr} is not a pool (make it one with: carve subnet set {cidr} --pool)"
-                )));
-            }
-            if subnet.hidden {
-                return Err(Error::conflict(format!("pool {cidr} is parked")));
-            }
-            Ok(vec![subnet])
-        }
-        Source::Pool(cidr) => {
-            let pools = tree::pools_within(conn, cidr, vlan, location.map(|l| l.0)).await?;
-            if pools.is_empty() {
-                let vlan = vlan.map(|v| format!(" on VLAN {v}")).unwrap_or_default();
-                let inside = if cidr.prefix_len() == 0 {
-                    format!("no unparked {} pool", Family::of(cidr))
-                } else {
-                    format!("no unparked pool subnet inside {cidr}")
-                };
-                return Err(Error::not_found(format!(
-                    "{inside}{vlan}{}",
-                    at_device(location)
-                )));
-            }
-            Ok(pools)
-        }
+    let pools = tree::pools_within(conn, cidr, vlan, location.map(|l| l.0)).await?;
+    if pools.is_empty() {
+        let vlan = vlan.map(|v| format!(" on VLAN {v}")).unwrap_or_default();
+        let inside = if cidr.prefix_len() == 0 {
+            format!("no unparked {} pool", Family::of(cidr))
+        } else {
+            format!("no unparked pool subnet inside {cidr}")
+        };
+        return Err(Error::not_found(format!(
+            "{inside}{vlan}{}",
+            at_device(location)
+        )));
     }
+    Ok(pools)
 }
 
 /// Resolves names to ids; a VLAN is looked up at the pool's location.

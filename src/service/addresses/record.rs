@@ -135,7 +135,7 @@ pub(crate) async fn release_in(
 
 /// A record waiting out its release cooldown belongs to nobody: it can be freed early
 /// (unpark), not released again or edited.
-fn refuse_cooling(record: &IpRecord) -> Result<()> {
+pub(super) fn refuse_cooling(record: &IpRecord) -> Result<()> {
     match record.cooldown_secs {
         Some(left) => Err(Error::conflict(format!(
             "{} was released and waits out its cooldown ({}): carve ip unpark {0} frees it now",
@@ -146,10 +146,13 @@ fn refuse_cooling(record: &IpRecord) -> Result<()> {
     }
 }
 
-/// How a record looks once deleted: the address is free.
+/// How a record looks once deleted: the address is free, and a park reason or a
+/// cooldown it had is gone with the record.
 fn freed(record: IpRecord) -> IpView {
     let mut view = IpView::from(record);
     view.parked = false;
+    view.parked_reason = None;
+    view.cooldown_left = None;
     view.status = "free";
     view
 }

@@ -185,11 +185,13 @@ pub(crate) async fn allocate_in(
         }
         Target::Cidr(cidr) => {
             let node = exact_scope(&mut *tx, cidr).await?;
-            // A held leaf asked for by its own CIDR: "already allocated to ..." says more.
-            let taken_itself = node.cidr == *cidr
-                && node.is_held()
-                && node.status() != SubnetStatus::Subdivided;
-            if !taken_itself {
+            // Inside (or at) an allocated or reserved leaf, "already allocated to ..."
+            // says more than whose the space is.
+            let taken = matches!(
+                node.status(),
+                SubnetStatus::Allocated | SubnetStatus::Reserved
+            );
+            if !taken {
                 refuse_foreign(&mut *tx, cidr, &owner, &cidr.to_string()).await?;
             }
             let mut scope = carving::lock_scope(&mut *tx, &node.cidr).await?;
