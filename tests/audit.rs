@@ -136,7 +136,7 @@ async fn every_row_names_its_actor_and_command_and_the_log_filters_by_them() {
         return;
     }
     let users = users();
-    let [alice, bob, carol] = [&users[0], &users[1], &users[2]].map(|u| Some(u));
+    let [alice, bob, carol] = [&users[0], &users[1], &users[2]].map(Some);
     let run = |user: Option<&User>, args: &[&str]| carve_as(user, home.path(), &t.url, args);
     assert_eq!(run(alice, &["subnet", "add", "203.0.113.0/24"]).0, 0);
     assert_eq!(
