@@ -37,16 +37,21 @@ INSERT INTO billing_cycle_closures (cycle, service_id, closed)
 SELECT DISTINCT cycle, service_id, true FROM invoices WHERE status = 'issued';
 
 -- Samples of a closed cycle are frozen, whether or not the service has an invoice in it.
--- Still once per statement: the rows touched are first reduced to their (service, cycle)
--- pairs, so a bulk ingest pays one aggregate and a lookup per pair.
+-- Still once per statement, and only the rows in a cycle that something is closed or
+-- invoiced in are looked at (a hash join on a handful of cycles: none, no scan), reduced
+-- to their (service, cycle) pairs first (materialised, so the planner cannot push the
+-- check down to every row).
 CREATE OR REPLACE FUNCTION usage_samples_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     hit record;
 BEGIN
-    WITH touched AS (
-        SELECT DISTINCT service_id,
-               date_trunc('month', period_start AT TIME ZONE 'UTC')::date AS cycle
-        FROM changed_rows)
+    WITH cycles AS (
+        SELECT cycle FROM billing_cycle_closures
+        UNION SELECT cycle FROM invoices WHERE status = 'issued'),
+    touched AS MATERIALIZED (
+        SELECT DISTINCT c.service_id, k.cycle
+        FROM changed_rows c
+        JOIN cycles k ON k.cycle = date_trunc('month', c.period_start AT TIME ZONE 'UTC')::date)
     SELECT t.service_id, t.cycle INTO hit
     FROM touched t
     WHERE billing_cycle_closed(t.service_id, t.cycle)

@@ -110,6 +110,18 @@ async fn a_closed_cycle_refuses_every_services_samples_until_reopened() {
         assert!(m.contains(&needle), "{needle}: {m}");
     }
     assert_eq!(samples(&t).await, before_samples);
+    // The database itself refuses it too.
+    let e = sqlx::query("INSERT INTO usage_samples VALUES ($1, to_timestamp($2), 1, 1)")
+        .bind(b_id)
+        .bind((OCT + 300 * 1152) as f64)
+        .execute(&t.pool)
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(&format!("cycle 2026-10 of service {b} is closed")),
+        "{e}"
+    );
 
     // Closing again changes nothing, and says so.
     let again = cli.ok(&["billing", "close", "--cycle", "2026-10"]);

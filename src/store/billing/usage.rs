@@ -117,12 +117,14 @@ pub async fn staged_problems(conn: &mut PgConnection) -> Result<Vec<Problem>> {
         .await
         .map_err(db_error)?;
     sqlx::query_as(
-        "WITH closed AS (
-             SELECT service_id, cycle
-             FROM (SELECT DISTINCT service_id,
-                          date_trunc('month', to_timestamp(epoch) AT TIME ZONE 'UTC')::date AS cycle
-                   FROM billing_ingest) p
-             WHERE billing_cycle_closed(service_id, cycle)),
+        // Only rows in a cycle something is closed in are looked at (none: no scan at all),
+        // and the check runs once per (service, cycle), not per row (materialised).
+        "WITH pairs AS MATERIALIZED (
+             SELECT DISTINCT i.service_id, k.cycle
+             FROM billing_ingest i
+             JOIN (SELECT DISTINCT cycle FROM billing_cycle_closures) k
+                 ON k.cycle = date_trunc('month', to_timestamp(i.epoch) AT TIME ZONE 'UTC')::date),
+         closed AS (SELECT * FROM pairs WHERE billing_cycle_closed(service_id, cycle)),
          faults AS MATERIALIZED (
              SELECT 1 AS kind, row_no, row_no AS g1, NULL::date AS g2, first AS ref
              FROM (SELECT row_no, min(row_no) OVER (PARTITION BY service_id, epoch) AS first
