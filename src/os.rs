@@ -13,6 +13,45 @@ pub fn running_as_root() -> bool {
     effective_uid() == Some(0)
 }
 
+/// The real user id of this process: who started it, whatever it may have become since.
+pub fn real_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let ids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    ids.split_whitespace().next()?.parse().ok()
+}
+
+/// The name of `uid` in the passwd database: /etc/passwd, else `getent passwd` for users
+/// that only a name service (LDAP, NIS, systemd-homed) knows.
+pub fn user_name(uid: u32) -> Option<String> {
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| passwd_name(&text, uid))
+        .or_else(|| {
+            let out = std::process::Command::new("getent")
+                .args(["passwd", &uid.to_string()])
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()?;
+            out.status
+                .success()
+                .then(|| passwd_name(&String::from_utf8_lossy(&out.stdout), uid))
+                .flatten()
+        })
+}
+
+/// The name of the first entry for `uid` in passwd(5) text.
+fn passwd_name(text: &str, uid: u32) -> Option<String> {
+    text.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id = fields.nth(1)?;
+        // `+name` and `-name` are NIS compat markers, not users.
+        (!name.is_empty() && !name.starts_with(['+', '-']) && id.parse() == Ok(uid))
+            .then(|| name.to_owned())
+    })
+}
+
 /// FNV-1a: a stable, dependency-free hash for naming directories after paths.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
@@ -63,5 +102,19 @@ pub fn run_secret_command(setting: &str, command: &str) -> Result<Secret> {
     match text.lines().next() {
         Some(line) if !line.trim().is_empty() => Ok(Secret::new(line.trim())),
         _ => Err(Error::config(format!("{setting} printed nothing"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_uid_is_named_by_its_passwd_entry() {
+        let text = "root:x:0:0:root:/root:/bin/bash\n+nis:x:1000:1000::/:\n\
+                    alice:x:1000:1000:Alice:/home/alice:/bin/sh\nbad line\n";
+        assert_eq!(passwd_name(text, 0).as_deref(), Some("root"));
+        assert_eq!(passwd_name(text, 1000).as_deref(), Some("alice"));
+        assert_eq!(passwd_name(text, 1001), None);
     }
 }

@@ -137,8 +137,9 @@ async fn a_closed_cycle_is_frozen_until_reopened() {
     let late = usage([(a, 20, 1, 1)]);
     let e = ingest(&db, &late).await.unwrap_err();
     assert!(
-        e.message
-            .contains(&format!("row 2: cycle 2026-10 of service {a} is closed")),
+        e.message.contains(&format!(
+            "row 2: service {a} period 2026-10-01T01:40Z: cycle 2026-10 is closed"
+        )),
         "{}",
         e.message
     );
@@ -182,7 +183,7 @@ async fn a_closed_cycle_is_frozen_until_reopened() {
     let e = billing::reopen(&db, Cycle::parse("2026-09").unwrap(), None)
         .await
         .unwrap_err();
-    assert!(e.message.contains("no issued invoice"), "{}", e.message);
+    assert!(e.message.contains("is not closed"), "{}", e.message);
     let events: Vec<String> = sqlx::query_scalar("SELECT event FROM provisioning_logs WHERE event LIKE 'billing_%' AND outcome = 'ok' ORDER BY id")
         .fetch_all(&t.pool)
         .await

@@ -36,20 +36,35 @@ pub fn parse(fields: &[&str]) -> Result<Sample, String> {
         .parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or_else(|| format!("service {service:?} is not a service number (e.g. 42)"))?;
-    let period_start = timestamp(period.trim())?;
-    if period_start % PERIOD != 0 {
-        return Err(format!(
-            "period_start {} is not on a 5-minute boundary (:00, :05, ... seconds 0)",
-            period.trim()
-        ));
+        .ok_or_else(|| format!("service {service:?} is not a service number (e.g. 42)"));
+    let period_start = timestamp(period.trim()).and_then(|at| {
+        if at % PERIOD == 0 {
+            Ok(at)
+        } else {
+            Err(format!(
+                "period_start {} is not on a 5-minute boundary (:00, :05, ... seconds 0)",
+                period.trim()
+            ))
+        }
+    });
+    let bytes_in = counter("bytes_in", bytes_in);
+    let bytes_out = counter("bytes_out", bytes_out);
+    // Every fault of the row at once, so one fix makes it good.
+    match (service_id, period_start, bytes_in, bytes_out) {
+        (Ok(service_id), Ok(period_start), Ok(bytes_in), Ok(bytes_out)) => Ok(Sample {
+            service_id,
+            period_start,
+            bytes_in,
+            bytes_out,
+        }),
+        (s, p, i, o) => {
+            let faults: Vec<String> = [s.err(), p.err(), i.err(), o.err()]
+                .into_iter()
+                .flatten()
+                .collect();
+            Err(faults.join(" and "))
+        }
     }
-    Ok(Sample {
-        service_id,
-        period_start,
-        bytes_in: counter("bytes_in", bytes_in)?,
-        bytes_out: counter("bytes_out", bytes_out)?,
-    })
 }
 
 /// RFC 3339 (`2026-11-01T00:05:00Z`) or Unix seconds.
@@ -120,6 +135,10 @@ mod tests {
                 "fractions of a second",
             ),
             (vec!["42", "1"], "2 fields"),
+            (
+                vec!["x", "2026-11-01T00:05:00Z", "1", "-1"],
+                "not a service number (e.g. 42) and bytes_out -1 is negative",
+            ),
         ];
         for (row, needle) in cases {
             let e = parse(&row).unwrap_err();

@@ -44,7 +44,8 @@ pub enum BillingCommand {
         #[arg(value_name = "FILE")]
         file: String,
     },
-    /// Issue the invoices of a cycle; already issued ones stand unchanged.
+    /// Close a cycle (for every service, or one): its samples are refused until it is
+    /// reopened, and each service it bills gets its invoice. Closing again changes nothing.
     Close {
         #[command(flatten)]
         which: Which,
@@ -52,7 +53,8 @@ pub enum BillingCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Void a closed cycle's invoices (kept on record) so late samples can come in.
+    /// Reopen a closed cycle (for every service, or one) and void its invoices (kept on
+    /// record) so late samples can come in.
     Reopen {
         #[command(flatten)]
         which: Which,
@@ -232,7 +234,7 @@ pub async fn run(command: BillingCommand, settings: &Settings, out: &Output) -> 
             let c = cycle(&which.cycle)?;
             let s = which.service.as_deref().map(service).transpose()?;
             let voided = billing::reopen(&db, c, s).await?;
-            out.emit(&voided, |v| text::reopened(c, v));
+            out.emit(&voided, |v| text::reopened(c, s, v));
         }
         BillingCommand::Invoice {
             service: s,

@@ -75,14 +75,23 @@ pub fn ingest(r: &IngestReport) -> String {
 }
 
 pub fn close(r: &CloseReport) -> String {
-    let mut text = if r.dry_run {
+    let whose = r
+        .service
+        .map(|s| format!(" for service {s}"))
+        .unwrap_or_default();
+    let mut text = if r.already_closed {
+        format!(
+            "cycle {} was already closed{whose}: nothing changed; {} invoice(s) stand\n\n",
+            r.cycle, r.unchanged
+        )
+    } else if r.dry_run {
         format!(
             "dry run for cycle {}: {} invoice(s) would be issued, {} stand; nothing stored\n\n",
             r.cycle, r.issued, r.unchanged
         )
     } else {
         format!(
-            "cycle {} closed: {} invoice(s) issued, {} already issued and unchanged\n\n",
+            "cycle {} closed{whose}: {} invoice(s) issued, {} already issued and unchanged\n\n",
             r.cycle, r.issued, r.unchanged
         )
     };
@@ -113,7 +122,10 @@ pub fn close(r: &CloseReport) -> String {
     text
 }
 
-pub fn reopened(cycle: Cycle, voided: &[Voided]) -> String {
+pub fn reopened(cycle: Cycle, service: Option<i64>, voided: &[Voided]) -> String {
+    let whose = service
+        .map(|s| format!(" for service {s}"))
+        .unwrap_or_default();
     let list: Vec<String> = voided
         .iter()
         .map(|v| {
@@ -123,9 +135,13 @@ pub fn reopened(cycle: Cycle, voided: &[Voided]) -> String {
             )
         })
         .collect();
+    let voided = if list.is_empty() {
+        "no invoice to void".to_owned()
+    } else {
+        format!("voided {}", list.join(", "))
+    };
     format!(
-        "cycle {cycle} reopened: voided {}; samples may change until it is closed again\n",
-        list.join(", ")
+        "cycle {cycle} reopened{whose}: {voided}; samples may change until it is closed again\n"
     )
 }
 

@@ -84,7 +84,7 @@ pub async fn log(args: LogArgs, settings: &Settings, out: &Output) -> Result<()>
                 vec![
                     format!("#{}", e.id),
                     e.at.clone(),
-                    clean(e.os_user.as_deref().unwrap_or(&e.db_role)),
+                    clean(&e.who()),
                     e.event.clone(),
                     e.outcome.clone(),
                     render::target(e.address, e.cidr),

@@ -54,8 +54,8 @@ pub async fn record(conn: &mut PgConnection, event: &Event) -> Result<()> {
     let actor = crate::actor::current();
     sqlx::query(
         "INSERT INTO provisioning_logs (event, outcome, cidr, address, detail, os_user,
-                                        client_host, command_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid)",
+                                        sudo_user, client_host, command_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::uuid)",
     )
     .bind(event.event)
     .bind(if event.failed { "failed" } else { "ok" })
@@ -63,6 +63,7 @@ pub async fn record(conn: &mut PgConnection, event: &Event) -> Result<()> {
     .bind(event.address)
     .bind(&event.detail)
     .bind(&actor.os_user)
+    .bind(&actor.sudo_user)
     .bind(&actor.host)
     .bind(&actor.command_id)
     .execute(conn)
@@ -74,7 +75,7 @@ pub async fn record(conn: &mut PgConnection, event: &Event) -> Result<()> {
 /// Selects journal rows as [`JournalEntry`]s, with the change each belongs to.
 const ENTRY_SELECT: &str =
     "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,
-                event, outcome, cidr, address, detail, os_user, client_host, db_role,
+                event, outcome, cidr, address, detail, os_user, sudo_user, client_host, db_role,
                 command_id::text AS command_id, change
          FROM provisioning_logs";
 
@@ -85,7 +86,7 @@ pub struct LogFilter {
     pub event: Option<String>,
     /// Rows about prefixes in or around this CIDR, or addresses in it.
     pub cidr: Option<IpNet>,
-    /// The OS user or the database role.
+    /// The OS user, the one behind `sudo`, or the database role.
     pub actor: Option<String>,
     pub command_id: Option<String>,
 }
@@ -96,7 +97,7 @@ pub async fn list(conn: &mut PgConnection, filter: &LogFilter) -> Result<Vec<Jou
         "{ENTRY_SELECT}
          WHERE ($2::text IS NULL OR event = $2)
            AND ($3::cidr IS NULL OR cidr && $3 OR address <<= $3)
-           AND ($4::text IS NULL OR os_user = $4 OR db_role = $4)
+           AND ($4::text IS NULL OR os_user = $4 OR sudo_user = $4 OR db_role = $4)
            AND ($5::uuid IS NULL OR command_id = $5::uuid)
          ORDER BY created_at DESC, id DESC
          LIMIT $1"
@@ -193,20 +194,17 @@ pub async fn command_changes(conn: &mut PgConnection, command_id: &str) -> Resul
     .map_err(db_error)
 }
 
-/// The newest changes of OS user `os_user` that are not undos themselves, newest first.
-pub async fn own_changes(
-    conn: &mut PgConnection,
-    os_user: &str,
-    limit: i64,
-) -> Result<Vec<String>> {
+/// The newest changes of `person` (the one behind `sudo`, else the OS user) that are not
+/// undos themselves, newest first.
+pub async fn own_changes(conn: &mut PgConnection, person: &str, limit: i64) -> Result<Vec<String>> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT l.change FROM provisioning_logs l
-         WHERE l.os_user = $1 AND {A_CHANGE}
+         WHERE coalesce(l.sudo_user, l.os_user) = $1 AND {A_CHANGE}
            AND NOT EXISTS (SELECT 1 FROM provisioning_logs u
                            WHERE u.change = l.change AND u.event = 'undo')
          GROUP BY l.change ORDER BY max(l.id) DESC LIMIT $2"
     )))
-    .bind(os_user)
+    .bind(person)
     .bind(limit)
     .fetch_all(conn)
     .await

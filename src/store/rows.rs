@@ -216,7 +216,28 @@ pub struct JournalEntry {
     /// Who: the OS user and machine carve ran on, the database role, and the command
     /// the row belongs to (None for rows older than the actor columns).
     pub os_user: Option<String>,
+    /// Who ran `sudo`, when root ran carve through it.
+    pub sudo_user: Option<String>,
     pub client_host: Option<String>,
     pub db_role: String,
     pub command_id: Option<String>,
+}
+
+impl JournalEntry {
+    /// The person behind the row: who ran `sudo`, else the OS user, else (rows older
+    /// than the actor columns) the database role.
+    pub fn person(&self) -> &str {
+        self.sudo_user
+            .as_deref()
+            .or(self.os_user.as_deref())
+            .unwrap_or(&self.db_role)
+    }
+
+    /// The person, marked when it acted as root through `sudo`: `alice (sudo)`.
+    pub fn who(&self) -> String {
+        match &self.sudo_user {
+            Some(user) => format!("{user} (sudo)"),
+            None => self.person().to_owned(),
+        }
+    }
 }

@@ -1,25 +1,31 @@
-//! Closing a cycle (an invoice per billed service, issued once and never changed),
-//! reopening it, and reading an invoice or the rates behind it.
+//! Closing a cycle (for every service or for one: an invoice per billed service, issued
+//! once and never changed, and the cycle's samples frozen), reopening it, and reading an
+//! invoice or the rates behind it.
 
 use serde::Serialize;
 use serde_json::json;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
+use super::super::provision::unknown_service;
 use super::super::tx::journal_if_failed;
 use crate::billing::cycle::{Cycle, Series};
 use crate::billing::invoice::{self, Invoice};
 use crate::billing::plan::{Direction, Model};
 use crate::error::{Error, Result};
 use crate::store::billing::invoices::{self, StoredInvoice, Voided};
-use crate::store::billing::{self as store, Billed, usage};
+use crate::store::billing::{self as store, Billed, closures, usage};
 use crate::store::journal::{self, Event};
 use crate::store::{Db, db_error};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CloseReport {
     pub cycle: Cycle,
+    /// The one service closed; None: every service.
+    pub service: Option<i64>,
     pub dry_run: bool,
+    /// The cycle was closed before: nothing changed.
+    pub already_closed: bool,
     /// Invoices issued by this run (shown, not stored, on a dry run).
     pub issued: usize,
     /// Invoices that were already issued and stand unchanged.
@@ -27,8 +33,9 @@ pub struct CloseReport {
     pub invoices: Vec<StoredInvoice>,
 }
 
-/// Issues the invoice of every service the cycle bills (or of one), leaving those already
-/// issued as they are: closing twice changes nothing and returns the same invoices.
+/// Closes the cycle for every service (or one): its samples are refused from then on, and
+/// each service it bills gets its invoice. Closing a closed cycle changes nothing and
+/// returns the invoices that stand.
 pub async fn close(
     db: &Db,
     cycle: Cycle,
@@ -46,7 +53,7 @@ async fn close_once(
     service: Option<i64>,
     dry_run: bool,
 ) -> Result<CloseReport> {
-    let (from, to) = bounds(cycle)?;
+    let (_, to) = bounds(cycle)?;
     if !dry_run && to > OffsetDateTime::now_utc() {
         return Err(Error::validation(format!(
             "cycle {cycle} has not ended (it ends {}); --dry-run shows the invoices so far",
@@ -55,11 +62,30 @@ async fn close_once(
     }
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     invoices::lock_cycle(&mut tx, cycle.first_day).await?;
+    let state = closures::state(&mut tx, cycle.first_day).await?;
+    let already_closed = match service {
+        None => state.wholly_closed(),
+        Some(s) => state.is_closed(s),
+    };
+    let report = |standing: Vec<StoredInvoice>, issued, invoices| CloseReport {
+        cycle,
+        service,
+        dry_run,
+        already_closed,
+        issued,
+        unchanged: standing.len(),
+        invoices,
+    };
+    if already_closed {
+        let standing = invoices::issued(&mut tx, cycle.first_day, service).await?;
+        tx.rollback().await.map_err(db_error)?;
+        return Ok(report(standing.clone(), 0, standing));
+    }
     if !dry_run {
         // No sample may change between reading it and issuing its invoice.
         usage::hold_for_close(&mut tx).await?;
     }
-    let billed = billed(&mut tx, from, to, service).await?;
+    let billed = billed(&mut tx, cycle, service).await?;
     let standing = invoices::issued(&mut tx, cycle.first_day, service).await?;
     let mut drafts = Vec::new();
     for b in billed
@@ -70,57 +96,55 @@ async fn close_once(
         drafts.push(draft_record(b, cycle, invoice));
     }
     let issued = drafts.len();
-    let invoices = if dry_run {
+    if dry_run {
         let mut all: Vec<StoredInvoice> = standing.iter().cloned().chain(drafts).collect();
         all.sort_by_key(|i| i.service_id);
         tx.rollback().await.map_err(db_error)?;
-        all
-    } else {
-        let mut totals = Vec::new();
-        for d in &drafts {
-            let id = invoices::insert(&mut tx, d.service_id, cycle.first_day, &d.plan, &d.invoice)
-                .await?;
-            totals.push(json!({"invoice": id, "service": d.service_id,
-                               "total": d.invoice.total, "currency": d.invoice.currency}));
-        }
-        if !totals.is_empty() {
-            let detail = json!({"cycle": cycle, "issued": totals});
-            journal::record(&mut tx, &Event::new("billing_close", detail)).await?;
-        }
-        let all = invoices::issued(&mut tx, cycle.first_day, service).await?;
-        tx.commit().await.map_err(db_error)?;
-        all
-    };
-    Ok(CloseReport {
-        cycle,
-        dry_run,
-        issued,
-        unchanged: standing.len(),
-        invoices,
-    })
+        return Ok(report(standing, issued, all));
+    }
+    let mut totals = Vec::new();
+    for d in &drafts {
+        let id =
+            invoices::insert(&mut tx, d.service_id, cycle.first_day, &d.plan, &d.invoice).await?;
+        totals.push(json!({"invoice": id, "service": d.service_id,
+                           "total": d.invoice.total, "currency": d.invoice.currency}));
+    }
+    match service {
+        None => closures::close_all(&mut tx, cycle.first_day).await?,
+        Some(s) => closures::close_service(&mut tx, cycle.first_day, s, state.all).await?,
+    }
+    let detail = json!({"cycle": cycle, "service": service, "issued": totals});
+    journal::record(&mut tx, &Event::new("billing_close", detail)).await?;
+    let all = invoices::issued(&mut tx, cycle.first_day, service).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(report(standing, issued, all))
 }
 
-/// Voids the cycle's issued invoices (all, or one service's) so that late samples can
-/// come in and the next close issues new ones. The voided invoices stay on record.
+/// Reopens a closed cycle (for every service, or one) and voids its issued invoices, so
+/// that late samples can come in and the next close issues new ones. The voided
+/// invoices stay on record.
 pub async fn reopen(db: &Db, cycle: Cycle, service: Option<i64>) -> Result<Vec<Voided>> {
     let request = json!({"cycle": cycle, "service": service});
     let result = async {
         let mut tx = db.pool.begin().await.map_err(db_error)?;
         invoices::lock_cycle(&mut tx, cycle.first_day).await?;
-        let voided = invoices::void(&mut tx, cycle.first_day, service).await?;
-        if voided.is_empty() {
+        let state = closures::state(&mut tx, cycle.first_day).await?;
+        let closed = service.map_or(state.any_closed(), |s| state.is_closed(s));
+        if !closed {
             let whose = service
                 .map(|s| format!(" for service {s}"))
                 .unwrap_or_default();
             return Err(Error::conflict(format!(
-                "cycle {cycle} has no issued invoice{whose}: nothing to reopen"
+                "cycle {cycle} is not closed{whose}: nothing to reopen"
             )));
         }
-        journal::record(
-            &mut tx,
-            &Event::new("billing_reopen", json!({"cycle": cycle, "voided": voided})),
-        )
-        .await?;
+        let voided = invoices::void(&mut tx, cycle.first_day, service).await?;
+        match service {
+            None => closures::reopen_all(&mut tx, cycle.first_day).await?,
+            Some(s) => closures::reopen_service(&mut tx, cycle.first_day, s, state.all).await?,
+        }
+        let detail = json!({"cycle": cycle, "service": service, "voided": voided});
+        journal::record(&mut tx, &Event::new("billing_reopen", detail)).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(voided)
     }
@@ -213,29 +237,48 @@ async fn draft(
     service: i64,
     cycle: Cycle,
 ) -> Result<(Billed, Series, Invoice)> {
-    let (from, to) = bounds(cycle)?;
-    let b = billed(conn, from, to, Some(service)).await?.pop().ok_or_else(|| {
-        Error::not_found(format!(
-            "service {service} is not billed in {cycle} (no plan: carve billing assign {service} --plan NAME; or not active then)"
-        ))
-    })?;
+    let b = billed(conn, cycle, Some(service))
+        .await?
+        .pop()
+        .ok_or_else(|| Error::internal("a billed service is missing"))?;
     let (series, invoice) = compute(conn, &b, cycle).await?;
     Ok((b, series, invoice))
 }
 
+/// The services the cycle bills (all, or one: then an error saying why it is not billed).
 async fn billed(
     conn: &mut PgConnection,
-    from: OffsetDateTime,
-    to: OffsetDateTime,
+    cycle: Cycle,
     service: Option<i64>,
 ) -> Result<Vec<Billed>> {
+    let (from, to) = bounds(cycle)?;
     let billed = store::billed_services(conn, from, to, service).await?;
-    if let (Some(s), true) = (service, billed.is_empty()) {
-        return Err(Error::not_found(format!(
-            "service {s} has no billing plan for this cycle (carve billing assign {s} --plan NAME)"
-        )));
+    match service {
+        Some(s) if billed.is_empty() => Err(not_billed(conn, s, cycle).await?),
+        _ => Ok(billed),
     }
-    Ok(billed)
+}
+
+async fn not_billed(conn: &mut PgConnection, service: i64, cycle: Cycle) -> Result<Error> {
+    let (from, _) = bounds(cycle)?;
+    let Some(standing) = store::standing(conn, service, from).await? else {
+        return Ok(unknown_service(service));
+    };
+    let why = match (&standing.plan, &standing.cancelled) {
+        (None, _) => {
+            return Ok(Error::not_found(format!(
+                "service {service} has no billing plan (carve billing assign {service} --plan NAME)"
+            )));
+        }
+        (Some(plan), Some(day)) if standing.cancelled_before => format!(
+            "service {service} has plan {plan:?} but was cancelled on {day}, before cycle {cycle} began"
+        ),
+        (Some(plan), _) => format!(
+            "service {service} has plan {plan:?} but no samples in {cycle} and was provisioned on {}, after it ended",
+            standing.provisioned
+        ),
+    };
+    Ok(Error::not_found(format!("{why}: nothing to bill")))
 }
 
 async fn compute(conn: &mut PgConnection, b: &Billed, cycle: Cycle) -> Result<(Series, Invoice)> {

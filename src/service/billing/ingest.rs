@@ -92,13 +92,7 @@ async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<Ing
     }
     usage::hold_for_ingest(&mut tx).await?;
     let staged = usage::staged_problems(&mut tx).await?;
-    if !staged.is_empty() {
-        // Each kind reports how many rows it concerns in all; a row can have several.
-        let mut kinds = std::collections::BTreeMap::new();
-        for p in &staged {
-            kinds.insert(p.kind, p.kind_rows);
-        }
-        let count = usize::try_from(kinds.values().sum::<i64>()).unwrap_or(usize::MAX);
+    if let Some(first) = staged.first() {
         let list: Vec<String> = staged
             .iter()
             .map(|p| match p.rows {
@@ -111,9 +105,13 @@ async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<Ing
                 ),
             })
             .collect();
-        let covered: i64 = staged.iter().map(|p| p.rows).sum();
-        let more = count.saturating_sub(usize::try_from(covered).unwrap_or(0));
-        return Err(refused(name, count, more, &list));
+        let count = |n: i64| usize::try_from(n).unwrap_or(usize::MAX);
+        return Err(refused(
+            name,
+            count(first.bad_rows),
+            count(first.unlisted),
+            &list,
+        ));
     }
     let ingested = usage::ingest_staged(&mut tx).await?;
     let report = IngestReport {

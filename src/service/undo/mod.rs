@@ -147,7 +147,7 @@ async fn undo_once(db: &Db, target: &Target, dry_run: bool) -> Result<UndoOutcom
 
 fn undo_event(entry: &JournalEntry, change: &str) -> Event {
     let detail = json!({"undoes": entry.id, "event": entry.event, "undone_change": change,
-                        "command": entry.command_id, "by": entry.os_user});
+                        "command": entry.command_id, "by": entry.person()});
     Event {
         cidr: entry.cidr,
         address: entry.address,
@@ -185,7 +185,7 @@ async fn keys(conn: &mut PgConnection, target: &Target) -> Result<Vec<String>> {
             Ok(keys)
         }
         Target::Last => {
-            let me = crate::actor::current().os_user;
+            let me = crate::actor::current().person().to_owned();
             for key in journal::own_changes(conn, &me, 100).await? {
                 if live_undo(conn, &key).await?.is_none() {
                     return Ok(vec![key]);

@@ -113,7 +113,7 @@ pub fn describe(entry: &JournalEntry) -> String {
         .or(entry.cidr.map(|c| c.to_string()))
         .map(|t| format!(" {t}"))
         .unwrap_or_default();
-    let who = entry.os_user.as_deref().unwrap_or(&entry.db_role);
+    let who = entry.who();
     format!(
         "#{} {}{target} ({who}, {})",
         entry.id, entry.event, entry.at

@@ -9,6 +9,7 @@ use time::Date;
 
 use super::super::errors::db_error;
 use crate::billing::invoice::{Invoice, Line, Working};
+use crate::billing::money;
 use crate::billing::plan::{Direction, Plan};
 use crate::error::{Error, Result};
 
@@ -112,10 +113,10 @@ pub async fn issued(
                 issued_at: Some(r.issued_at),
                 plan: r.plan.0,
                 invoice: Invoice {
+                    total: amount(r.total, &r.currency),
                     currency: r.currency,
                     direction,
                     lines: r.lines.0,
-                    total: r.total,
                     working: r.working.0,
                 },
             })
@@ -138,7 +139,7 @@ pub async fn void(
     cycle: Date,
     service_id: Option<i64>,
 ) -> Result<Vec<Voided>> {
-    sqlx::query_as(
+    let voided: Vec<Voided> = sqlx::query_as(
         "UPDATE invoices SET status = 'void', voided_at = now()
          WHERE cycle = $1 AND status = 'issued' AND ($2::bigint IS NULL OR service_id = $2)
          RETURNING id, service_id, currency, total",
@@ -147,5 +148,18 @@ pub async fn void(
     .bind(service_id)
     .fetch_all(conn)
     .await
-    .map_err(db_error)
+    .map_err(db_error)?;
+    Ok(voided
+        .into_iter()
+        .map(|v| Voided {
+            total: amount(v.total, &v.currency),
+            ..v
+        })
+        .collect())
+}
+
+/// An amount read back. A zero comes back from numeric without its scale (`0`, not
+/// `0.00`); amounts are stored rounded, so rounding again only puts the decimals back.
+fn amount(total: Decimal, currency: &str) -> Decimal {
+    money::round(total, currency)
 }

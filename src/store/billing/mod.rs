@@ -1,6 +1,7 @@
 //! Billing tables: plans, the default direction, which plan bills which service; usage
 //! samples and invoices in their own files.
 
+pub mod closures;
 pub mod invoices;
 pub mod usage;
 
@@ -223,4 +224,38 @@ pub async fn billed_services(
             })
         })
         .collect()
+}
+
+/// A service's billing around a cycle, to say why the cycle does not bill it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Standing {
+    pub plan: Option<String>,
+    /// `2026-11-25` (UTC).
+    pub provisioned: String,
+    pub cancelled: Option<String>,
+    pub cancelled_before: bool,
+}
+
+/// How `service_id` stands towards a cycle beginning at `from`; None if there is no such
+/// service.
+pub async fn standing(
+    conn: &mut PgConnection,
+    service_id: i64,
+    from: time::OffsetDateTime,
+) -> Result<Option<Standing>> {
+    sqlx::query_as(
+        "SELECT p.name AS plan,
+                to_char(s.provisioned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS provisioned,
+                to_char(s.cancelled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS cancelled,
+                coalesce(s.cancelled_at < $2, false) AS cancelled_before
+         FROM services s
+         LEFT JOIN service_billing b ON b.service_id = s.id
+         LEFT JOIN billing_plans p ON p.id = b.plan_id
+         WHERE s.id = $1",
+    )
+    .bind(service_id)
+    .bind(from)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
 }

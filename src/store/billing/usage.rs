@@ -96,57 +96,80 @@ async fn lock(conn: &mut PgConnection, mode: &str) -> Result<()> {
 }
 
 /// Something wrong with staged rows: the first row it concerns, how many rows it
-/// concerns, and how many rows have a problem of its kind (some of them not listed).
+/// concerns, and (the same on every problem) how many rows are bad in all and how many
+/// of those no listed problem names. One row can have several problems.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Problem {
-    pub kind: i32,
     pub row_no: i64,
     pub message: String,
     pub rows: i64,
-    pub kind_rows: i64,
+    pub bad_rows: i64,
+    pub unlisted: i64,
 }
 
 /// Every problem of the staged rows against each other and the database: repeats in the
-/// file, unknown services, periods stored with other counters, closed cycles.
+/// file, unknown services, periods stored with other counters, closed cycles. Up to
+/// [`LISTED`] of each kind; unknown services and closed cycles are listed once per
+/// service (and cycle) with the number of rows concerned.
 pub async fn staged_problems(conn: &mut PgConnection) -> Result<Vec<Problem>> {
     sqlx::query("ANALYZE billing_ingest")
         .execute(&mut *conn)
         .await
         .map_err(db_error)?;
     sqlx::query_as(
-        "(SELECT 1 AS kind, row_no, format('service %s period %s repeats row %s', service_id,
-                 to_char(to_timestamp(epoch) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI\"Z\"'), first) AS message,
-                 1::bigint AS rows, count(*) OVER () AS kind_rows
-          FROM (SELECT *, min(row_no) OVER (PARTITION BY service_id, epoch) AS first
-                FROM billing_ingest) d
-          WHERE row_no <> first ORDER BY row_no LIMIT $1)
-         UNION ALL
-         (SELECT 2, min(row_no), format('service %s does not exist', service_id), count(*),
-                 sum(count(*)) OVER ()::bigint
-          FROM billing_ingest i
-          WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.id = i.service_id)
-          GROUP BY service_id ORDER BY 2 LIMIT $1)
-         UNION ALL
-         (SELECT 3, i.row_no, format('service %s period %s is already stored with other counters (in %s, out %s)',
-                 i.service_id, to_char(u.period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI\"Z\"'),
-                 u.bytes_in, u.bytes_out), 1::bigint, count(*) OVER ()
-          FROM billing_ingest i
-          JOIN usage_samples u ON u.service_id = i.service_id AND u.period_start = to_timestamp(i.epoch)
-          WHERE (u.bytes_in, u.bytes_out) <> (i.bytes_in, i.bytes_out)
-          ORDER BY i.row_no LIMIT $1)
-         UNION ALL
-         (SELECT 4, min(i.row_no), format('cycle %s of service %s is closed (invoice %s); reopen it first: carve billing reopen --cycle %1$s --service %2$s',
-                 to_char(inv.cycle, 'YYYY-MM'), i.service_id, inv.id), count(*),
-                 sum(count(*)) OVER ()::bigint
-          FROM billing_ingest i
-          JOIN invoices inv ON inv.service_id = i.service_id AND inv.status = 'issued'
-              AND inv.cycle = date_trunc('month', to_timestamp(i.epoch) AT TIME ZONE 'UTC')::date
-          -- A row stored with the same counters changes nothing: re-sending it is fine.
-          WHERE NOT EXISTS (SELECT 1 FROM usage_samples u
-                            WHERE u.service_id = i.service_id AND u.period_start = to_timestamp(i.epoch)
-                              AND (u.bytes_in, u.bytes_out) = (i.bytes_in, i.bytes_out))
-          GROUP BY inv.cycle, i.service_id, inv.id ORDER BY 2 LIMIT $1)
-         ORDER BY row_no",
+        // Only rows in a cycle something is closed in are looked at (none: no scan at all),
+        // and the check runs once per (service, cycle), not per row (materialised).
+        "WITH pairs AS MATERIALIZED (
+             SELECT DISTINCT i.service_id, k.cycle
+             FROM billing_ingest i
+             JOIN (SELECT DISTINCT cycle FROM billing_cycle_closures) k
+                 ON k.cycle = date_trunc('month', to_timestamp(i.epoch) AT TIME ZONE 'UTC')::date),
+         closed AS (SELECT * FROM pairs WHERE billing_cycle_closed(service_id, cycle)),
+         faults AS MATERIALIZED (
+             SELECT 1 AS kind, row_no, row_no AS g1, NULL::date AS g2, first AS ref
+             FROM (SELECT row_no, min(row_no) OVER (PARTITION BY service_id, epoch) AS first
+                   FROM billing_ingest) d
+             WHERE row_no <> first
+             UNION ALL
+             SELECT 2, row_no, service_id, NULL, NULL FROM billing_ingest i
+             WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.id = i.service_id)
+             UNION ALL
+             SELECT 3, i.row_no, i.row_no, NULL, NULL FROM billing_ingest i
+             JOIN usage_samples u ON u.service_id = i.service_id AND u.period_start = to_timestamp(i.epoch)
+             WHERE (u.bytes_in, u.bytes_out) <> (i.bytes_in, i.bytes_out)
+             UNION ALL
+             SELECT 4, i.row_no, i.service_id, c.cycle, NULL FROM billing_ingest i
+             JOIN closed c ON c.service_id = i.service_id
+                 AND c.cycle = date_trunc('month', to_timestamp(i.epoch) AT TIME ZONE 'UTC')::date
+             -- A row stored with the same counters changes nothing: re-sending it is fine.
+             WHERE NOT EXISTS (SELECT 1 FROM usage_samples u
+                               WHERE u.service_id = i.service_id AND u.period_start = to_timestamp(i.epoch)
+                                 AND (u.bytes_in, u.bytes_out) = (i.bytes_in, i.bytes_out))),
+         listed AS (
+             SELECT * FROM (
+                 SELECT kind, g1, g2, min(row_no) AS row_no, count(*) AS rows, min(ref) AS ref,
+                        row_number() OVER (PARTITION BY kind ORDER BY min(row_no)) AS n
+                 FROM faults GROUP BY kind, g1, g2) g
+             WHERE n <= $1)
+         SELECT l.row_no, CASE l.kind
+                    WHEN 1 THEN format('service %s period %s repeats row %s', i.service_id, t.at, l.ref)
+                    WHEN 2 THEN format('service %s does not exist', i.service_id)
+                    WHEN 3 THEN format('service %s period %s is already stored with other counters (in %s, out %s)',
+                                       i.service_id, t.at, u.bytes_in, u.bytes_out)
+                    ELSE format('service %s period %s: cycle %s is closed; reopen it first: carve billing reopen --cycle %3$s --service %1$s',
+                                i.service_id, t.at, to_char(l.g2, 'YYYY-MM')) END AS message,
+                l.rows,
+                (SELECT count(DISTINCT row_no) FROM faults) AS bad_rows,
+                (SELECT count(DISTINCT row_no) FROM faults) - (
+                    SELECT count(DISTINCT f.row_no) FROM faults f JOIN listed c
+                    ON c.kind = f.kind AND c.g1 = f.g1 AND c.g2 IS NOT DISTINCT FROM f.g2) AS unlisted
+         FROM listed l
+         JOIN billing_ingest i ON i.row_no = l.row_no
+         CROSS JOIN LATERAL (SELECT to_char(to_timestamp(i.epoch) AT TIME ZONE 'UTC',
+                                            'YYYY-MM-DD\"T\"HH24:MI\"Z\"') AS at) t
+         LEFT JOIN usage_samples u ON l.kind = 3 AND u.service_id = i.service_id
+             AND u.period_start = to_timestamp(i.epoch)
+         ORDER BY l.row_no, l.kind",
     )
     .bind(LISTED)
     .fetch_all(conn)

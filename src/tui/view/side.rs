@@ -91,7 +91,7 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
     }
     if let Some(e) = &d.last_change {
         // Laid out like a history line (who in six columns); `carve log` has the machine.
-        let who = e.os_user.as_deref().unwrap_or(&e.db_role);
+        let who = e.person();
         let event = e.event.strip_prefix("ipam_").unwrap_or(&e.event);
         let text = format!("{} {:<6.6} {}", when(&e.at), clean(who), clean(event));
         lines.push(field("changed", text, theme));
@@ -110,7 +110,7 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
             } else {
                 theme.style(Slot::Muted)
             };
-            let who = e.os_user.as_deref().unwrap_or(&e.db_role);
+            let who = e.person();
             lines.push(Line::from(vec![
                 Span::styled(format!("{when} "), theme.style(Slot::Muted)),
                 // A fixed width, so the line wraps the same whoever it was.
