@@ -73,17 +73,20 @@ async fn the_utilization_report_and_its_threshold_check() {
     assert_eq!(block["largest_free"], 25);
     assert_eq!(block["fragmentation"], 0.2);
     assert_eq!(block["free_blocks"], serde_json::json!([[25, 1], [27, 1]]));
-    // 6 usable addresses in a /29, one kept back, 3 taken.
+    // 6 usable addresses in a /29 (used of usable, as NetBox counts), one of them kept
+    // back: reserved, not used; 3 taken.
     let pool = by("192.0.2.0/29");
     assert_eq!(
         (
             pool["kind"].as_str(),
             pool["total"].as_u64(),
-            pool["used"].as_u64()
+            pool["used"].as_u64(),
+            pool["reserved"].as_u64(),
+            pool["free"].as_u64()
         ),
-        (Some("addresses"), Some(5), Some(3))
+        (Some("addresses"), Some(6), Some(3), Some(1), Some(2))
     );
-    assert_eq!(pool["percent_used"], 60.0);
+    assert_eq!(pool["percent_used"], 50.0);
     let v6 = by("2001:db8::/48");
     assert_eq!(
         (v6["total_64s"].as_u64(), v6["free_64s"].as_u64()),
@@ -92,13 +95,13 @@ async fn the_utilization_report_and_its_threshold_check() {
     assert_eq!(v6["location"], "AMS1");
 
     // The check: exit 1 when any pool is fuller than the threshold, still one document.
-    let (code, stdout, stderr) = run(&["report", "utilization", "--threshold", "50"]);
+    let (code, stdout, stderr) = run(&["report", "utilization", "--threshold", "40"]);
     assert_eq!(code, 1, "{stderr}");
     let doc: Value = serde_json::from_str(&stdout).expect("exactly one JSON document");
     assert_eq!(doc["over"], serde_json::json!(["192.0.2.0/29"]));
     assert_eq!(
         stderr.trim_end(),
-        "error: 1 pool(s) over 50% used: 192.0.2.0/29"
+        "error: 1 pool(s) over 40% used: 192.0.2.0/29"
     );
     assert!(
         ok(&["report", "utilization", "--threshold", "90"])["over"]

@@ -51,5 +51,7 @@ fn invariant(constraint: &str) -> Option<String> {
         }
         _ => return None,
     };
-    Some(format!("refused: {rule} (database constraint {constraint})"))
+    Some(format!(
+        "refused: {rule} (database constraint {constraint})"
+    ))
 }

@@ -7,11 +7,11 @@ use sqlx::PgConnection;
 
 use super::record::refuse_cooling;
 use super::{Holder, IpOutcome, owner_of, parked_pool, pool_of, take};
-use crate::service::ownership::refuse_foreign;
-use crate::service::resolve;
 use crate::engine::address::usable_range;
 use crate::engine::prefix::addr_to_u128;
 use crate::error::{Error, Result};
+use crate::service::ownership::refuse_foreign;
+use crate::service::resolve;
 use crate::store::addresses;
 use crate::store::carving;
 use crate::store::rows::{IpRecord, Subnet};
