@@ -404,3 +404,27 @@ async fn two_customers_allocating_at_once_under_one_customers_block() {
     assert_eq!(foreign, 0);
     t.assert_tree_is_sound().await;
 }
+
+#[tokio::test]
+async fn free_space_held_for_a_customer_is_free_only_for_that_customer() {
+    let t = support::test_db().await;
+    let home = support::reachable_tempdir();
+    let cli = Cli {
+        home: home.path(),
+        url: &t.url,
+    };
+    initech(&cli, home.path());
+    let anyone = cli.ok(&["subnet", "free", "10.9.0.0/22"]);
+    assert_eq!(anyone["free"], serde_json::json!([]), "{anyone}");
+    let theirs = cli.ok(&["subnet", "free", "10.9.0.0/22", "--customer", "Initech"]);
+    assert_eq!(
+        theirs["free"],
+        serde_json::json!(["10.9.1.0/24", "10.9.2.0/23"])
+    );
+    assert_eq!(theirs["addresses"], 768);
+    let (code, _, stderr) = cli.json(
+        &["subnet", "free", "10.9.0.0/22", "--customer", "Nobody"],
+        None,
+    );
+    assert_eq!(code, 1, "{stderr}");
+}

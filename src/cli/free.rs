@@ -3,20 +3,30 @@
 
 use ipnet::IpNet;
 
-use super::output::{Output, table};
+use super::output::{Output, clean, table};
 use crate::error::Result;
 use crate::service::free::{self, FreeAddresses, FreeBlocks};
 use crate::store::Db;
 
-pub async fn blocks(db: &Db, cidr: &IpNet, len: Option<u8>, out: &Output) -> Result<()> {
-    let blocks = free::blocks(db, cidr, len).await?;
+pub async fn blocks(
+    db: &Db,
+    cidr: &IpNet,
+    len: Option<u8>,
+    customer: Option<&str>,
+    out: &Output,
+) -> Result<()> {
+    let blocks = free::blocks(db, cidr, len, customer).await?;
     out.emit(&blocks, blocks_text);
     Ok(())
 }
 
 fn blocks_text(b: &FreeBlocks) -> String {
+    let whom = match &b.customer {
+        Some(c) => format!("for customer {}", clean(c)),
+        None => "for anyone (space held for a customer: --customer NAME)".to_owned(),
+    };
     let mut text = format!(
-        "{}: {} free block{} ({} addresses)\n",
+        "{}: {} free block{} ({} addresses) {whom}\n",
         b.cidr,
         b.free.len(),
         plural(b.free.len() as u128),

@@ -85,6 +85,9 @@ pub enum SubnetCommand {
         /// Count (and list the first few of) the free blocks of this prefix length.
         #[arg(long)]
         len: Option<u8>,
+        /// Free for this customer: space held for them counts too.
+        #[arg(long)]
+        customer: Option<String>,
     },
     /// List every subnet that carries meaning (structural buddy nodes are left out).
     List {
@@ -268,8 +271,12 @@ pub async fn run(command: SubnetCommand, settings: &Settings, out: &Output) -> R
             };
             emit_outcome(out, "updated", &subnets::set(&db, &target, &changes).await?);
         }
-        SubnetCommand::Free { cidr: c, len } => {
-            super::free::blocks(&db, &cidr(&c)?, len, out).await?;
+        SubnetCommand::Free {
+            cidr: c,
+            len,
+            customer,
+        } => {
+            super::free::blocks(&db, &cidr(&c)?, len, customer.as_deref(), out).await?;
         }
         SubnetCommand::Show { cidr: c, full } => {
             let detail = lookup::show(&db, &cidr(&c)?, full).await?;

@@ -8,11 +8,13 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::addresses::pool_named;
+use super::resolve;
 use crate::engine::Family;
 use crate::engine::address::usable_range;
 use crate::engine::free::{Takeable, takeable};
 use crate::engine::prefix::{addr_at, addr_to_u128, size};
 use crate::error::{Error, Result};
+use crate::store::carving::Owner;
 use crate::store::{Db, addresses, db_error, free, tree};
 
 /// How many blocks of the asked length are listed (all are counted).
@@ -30,13 +32,22 @@ pub struct FreeBlocks {
     pub len: Option<u8>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub takeable: Option<Takeable>,
+    /// Whom the space is free for: this customer (space held for them included), else
+    /// anyone (space held for a customer, service or device left out).
+    pub customer: Option<String>,
 }
 
-pub async fn blocks(db: &Db, cidr: &IpNet, len: Option<u8>) -> Result<FreeBlocks> {
+pub async fn blocks(
+    db: &Db,
+    cidr: &IpNet,
+    len: Option<u8>,
+    customer: Option<&str>,
+) -> Result<FreeBlocks> {
     if let Some(len) = len {
         check_length(cidr, len)?;
     }
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
+    let holder = Owner::of(resolve::customer(&mut conn, customer).await?, None, None);
     let chain = tree::containing(&mut conn, cidr).await?;
     let Some(deepest) = chain.last() else {
         return Err(Error::not_found(format!(
@@ -45,14 +56,14 @@ pub async fn blocks(db: &Db, cidr: &IpNet, len: Option<u8>) -> Result<FreeBlocks
     };
     // In a buddy tree the deepest node holding a region that is not a node is a leaf.
     let (leaves, blockers) = if deepest.cidr != *cidr {
-        let inside_free = deepest.is_free_leaf();
+        let inside_free = deepest.is_free_leaf() && deepest.owner().admits(&holder);
         (
             inside_free.then_some(*cidr).into_iter().collect(),
             Vec::new(),
         )
     } else {
         (
-            free::leaves(&mut conn, cidr).await?,
+            free::leaves(&mut conn, cidr, &holder).await?,
             free::merge_blockers(&mut conn, cidr).await?,
         )
     };
@@ -62,6 +73,7 @@ pub async fn blocks(db: &Db, cidr: &IpNet, len: Option<u8>) -> Result<FreeBlocks
         len,
         takeable: len.map(|len| takeable(&leaves, &blockers, len, FIRST_FEW)),
         free: leaves,
+        customer: customer.map(str::to_owned),
     })
 }
 

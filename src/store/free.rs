@@ -6,20 +6,35 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use sqlx::PgConnection;
 
+use super::carving::Owner;
 use super::errors::db_error;
 use super::tree::range_of;
 use crate::engine::Family;
 use crate::error::Result;
 
-/// The free leaves inside `net` (or `net` itself), in address order: unallocated, not
-/// parked, not a pool, as the subnet allocator's free-leaf search has them.
-pub async fn leaves(conn: &mut PgConnection, net: &IpNet) -> Result<Vec<IpNet>> {
-    within(
-        conn,
-        net,
-        "allocation_status = 'unallocated' AND NOT hidden AND NOT is_pool",
+/// The free leaves inside `net` (or `net` itself) that `holder` may take, in address
+/// order: unallocated, not parked, not a pool, unowned or owned for the holder, as the
+/// subnet allocator's free-leaf search has them.
+pub async fn leaves(conn: &mut PgConnection, net: &IpNet, holder: &Owner) -> Result<Vec<IpNet>> {
+    let (lo, hi) = range_of(net);
+    sqlx::query_scalar(
+        "SELECT cidr FROM subnets
+         WHERE allocation_status = 'unallocated' AND NOT hidden AND NOT is_pool
+           AND family = $1 AND cidr >= $2 AND cidr <= $3
+           AND (owner_customer_id = 0 OR owner_customer_id = $4)
+           AND (owner_service_id = 0 OR owner_service_id = $5)
+           AND (owner_device_id = 0 OR owner_device_id = $6)
+         ORDER BY cidr",
     )
+    .bind(i16::from(Family::of(net).number()))
+    .bind(lo)
+    .bind(hi)
+    .bind(holder.customer)
+    .bind(holder.service)
+    .bind(holder.device)
+    .fetch_all(conn)
     .await
+    .map_err(db_error)
 }
 
 /// The nodes inside `net` with attributes of their own: the allocator never merges a
