@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::store::carving::Owner;
+use crate::store::candidates::Owner;
 use crate::store::rows::Subnet;
 use crate::store::tree;
 

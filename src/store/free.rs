@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use sqlx::PgConnection;
 
-use super::carving::Owner;
+use super::candidates::Owner;
 use super::errors::db_error;
 use super::tree::range_of;
 use crate::engine::Family;

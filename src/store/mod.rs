@@ -4,6 +4,7 @@
 pub mod addresses;
 pub mod attributes;
 pub mod billing;
+pub mod candidates;
 pub mod capacity;
 pub mod carving;
 pub mod catalog;

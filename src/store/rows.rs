@@ -78,8 +78,8 @@ pub struct Subnet {
 
 impl Subnet {
     /// Whose the space is: the holder of the nearest held block at or above it.
-    pub fn owner(&self) -> crate::store::carving::Owner {
-        crate::store::carving::Owner {
+    pub fn owner(&self) -> crate::store::candidates::Owner {
+        crate::store::candidates::Owner {
             customer: self.owner_customer_id,
             service: self.owner_service_id,
             device: self.owner_device_id,
@@ -107,8 +107,8 @@ impl Subnet {
     }
 
     /// The subnet's own holder, as the owner columns of the rows beneath it spell it.
-    pub fn own_holder(&self) -> crate::store::carving::Owner {
-        crate::store::carving::Owner::of(self.customer_id, self.service_id, self.device_id)
+    pub fn own_holder(&self) -> crate::store::candidates::Owner {
+        crate::store::candidates::Owner::of(self.customer_id, self.service_id, self.device_id)
     }
 
     /// `customer Initech`, `service #80 of customer acme`, `device srv1`: whom a held

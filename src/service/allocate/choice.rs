@@ -6,7 +6,8 @@ use sqlx::PgConnection;
 
 use crate::engine::{Family, Strategy};
 use crate::error::{Error, Result};
-use crate::store::carving::{self, Owner, Search};
+use crate::store::candidates::{self, Owner, Search};
+use crate::store::carving;
 use crate::store::catalog::{self, Catalog};
 use crate::store::rows::{Subnet, SubnetStatus};
 use crate::store::tree;
@@ -80,16 +81,16 @@ pub(super) async fn choose(
     strategy: Strategy,
     exact: bool,
 ) -> Result<(Strategy, i64, IpNet)> {
-    if exact && let Some((id, cidr)) = carving::find_exact(conn, search).await? {
+    if exact && let Some((id, cidr)) = candidates::find_exact(conn, search).await? {
         return Ok((Strategy::Exact, id, cidr));
     }
     if strategy >= Strategy::Merge
-        && let Some((id, cidr)) = carving::find_merge(conn, search).await?
+        && let Some((id, cidr)) = candidates::find_merge(conn, search).await?
     {
         return Ok((Strategy::Merge, id, cidr));
     }
     if strategy >= Strategy::Split
-        && let Some((id, cidr)) = carving::find_split(conn, search).await?
+        && let Some((id, cidr)) = candidates::find_split(conn, search).await?
     {
         return Ok((Strategy::Split, id, cidr));
     }
@@ -109,7 +110,7 @@ async fn no_space(conn: &mut PgConnection, search: &Search, strategy: Strategy) 
         let name = catalog::name_of(conn, Catalog::Location, id).await?;
         message.push_str(&format!(" at {}", name.unwrap_or_default()));
     }
-    match carving::largest_free(conn, search).await? {
+    match candidates::largest_free(conn, search).await? {
         Some(len) => message.push_str(&format!(" (largest free: /{len})")),
         None => message.push_str(" (nothing free)"),
     }
@@ -178,7 +179,7 @@ pub(super) async fn exact_choice(
                 vlan_id: None,
                 holder: owner,
             };
-            match carving::find_merge(conn, &search).await? {
+            match candidates::find_merge(conn, &search).await? {
                 Some((id, found)) if found == *cidr => Ok((Strategy::Merge, id, found)),
                 _ => Err(Error::conflict(format!(
                     "{cidr} is subdivided and not entirely free (carve subnet show {cidr} lists what is in it)"
