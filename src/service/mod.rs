@@ -12,6 +12,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod lookup;
+pub mod plan;
 pub mod products;
 pub mod provision;
 pub mod rdns;

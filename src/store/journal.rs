@@ -224,3 +224,16 @@ pub async fn undos_of(conn: &mut PgConnection, change: &str) -> Result<Vec<Chang
     .await
     .map_err(db_error)
 }
+
+/// The newest successful row about `net`, a block above it or anything inside it (the
+/// version a plan on `net` saw).
+pub async fn last_touching(conn: &mut PgConnection, net: &IpNet) -> Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT max(id) FROM provisioning_logs
+         WHERE (cidr && $1 OR address <<= $1) AND outcome = 'ok'",
+    )
+    .bind(net)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}

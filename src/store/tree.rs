@@ -181,3 +181,18 @@ pub async fn pools_within(
     .await
     .map_err(db_error)
 }
+
+/// The allocated and reserved blocks inside (or equal to) `net`, in address order, at
+/// most `limit` of them.
+pub async fn held_within(conn: &mut PgConnection, net: &IpNet, limit: i64) -> Result<Vec<Subnet>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SUBNET_SELECT} WHERE s.cidr >= $1 AND s.cidr <= cidr_last($1::cidr)
+           AND s.allocation_status IN ('allocated', 'reserved')
+         ORDER BY s.cidr LIMIT $2"
+    )))
+    .bind(net)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}

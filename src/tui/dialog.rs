@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::ops::Op;
+use crate::service::plan::Plan;
 
 /// What a form is for; decides how its fields become an operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,11 +138,13 @@ impl Prompt {
 #[derive(Debug, Clone)]
 pub enum Dialog {
     Form(Form),
-    /// What an operation will do; Enter runs `confirm`.
+    /// What an operation will do; Enter runs `confirm`, held to `plan` when the dry run
+    /// gave one (the service refuses if the tree changed since).
     Plan {
         title: String,
         lines: Vec<(String, String)>,
         confirm: Op,
+        plan: Option<Plan>,
     },
     /// Text to read (palette output): j/k and PageUp/PageDown scroll, other keys close.
     Text {

@@ -156,13 +156,13 @@ fn subnet_action(app: &mut App, action: Action, s: &SubnetView) -> Result<Vec<Ef
             request.dry_run = true;
             run(app, Op::Allocate(request))
         }
-        Action::Park if s.parked => plan(
+        Action::Park if s.parked => run(
             app,
-            format!("Unpark {cidr} and its subtree?"),
             Op::Park {
                 cidr,
                 park: false,
                 reason: None,
+                dry_run: true,
             },
         ),
         Action::Park if s.parked_above => {
@@ -220,11 +220,13 @@ fn plan(app: &mut App, title: String, op: Op) -> Vec<Effect> {
         title,
         lines: Vec::new(),
         confirm: op,
+        plan: None,
     });
     Vec::new()
 }
 
-fn run(app: &mut App, op: Op) -> Vec<Effect> {
+/// Runs `op`: a dry run's answer is the plan to show.
+pub fn run(app: &mut App, op: Op) -> Vec<Effect> {
     let id = app.id();
     if op.is_dry_run() {
         app.expect_plan(id);
@@ -233,7 +235,7 @@ fn run(app: &mut App, op: Op) -> Vec<Effect> {
         app.say("working...");
     }
     app.pending += 1;
-    vec![Effect::Run { id, op }]
+    vec![Effect::Run { id, op, plan: None }]
 }
 
 fn plan_release_ip(app: &mut App, ip: &IpView) -> Vec<Effect> {
@@ -350,6 +352,7 @@ fn operation(form: &Form, subnet: Option<IpNet>, address: Option<IpAddr>) -> Res
                 cidr,
                 park: true,
                 reason: text("reason"),
+                dry_run: true,
             },
         },
         FormKind::Edit => {

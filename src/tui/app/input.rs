@@ -89,11 +89,16 @@ impl App {
                 title,
                 lines,
                 confirm,
+                plan,
             } => match key.code {
                 KeyCode::Enter | KeyCode::Char('y') => {
                     let id = self.id();
                     self.say("working...");
-                    self.effect(Effect::Run { id, op: confirm })
+                    self.effect(Effect::Run {
+                        id,
+                        op: confirm,
+                        plan,
+                    })
                 }
                 KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
                     self.say("cancelled: nothing was changed");
@@ -106,6 +111,7 @@ impl App {
                         title,
                         lines,
                         confirm,
+                        plan,
                     });
                     Vec::new()
                 }

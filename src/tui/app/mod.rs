@@ -15,7 +15,7 @@ use super::dialog::{Dialog, Prompt};
 use super::keymap::Keymap;
 use super::ops::{Effect, Msg, Op, Outcome};
 use super::tree::{Entry, Key, Kids, Tree};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::service::browse::{Detail, Hit, Level};
 
 /// The side pane shown when the screen is too short for all three.
@@ -68,6 +68,9 @@ pub struct App {
     /// The dry run whose plan the user waits for; a plan that arrives after they moved
     /// on (cancelled, or asked for another) is dropped, never shown.
     plan_id: Option<u64>,
+    /// Why the plan on its way replaces one that was confirmed: the tree changed under
+    /// it, so the service refused, and the new plan is shown with this reason.
+    replanned: Option<(u64, String)>,
     /// A change elsewhere arrived while requests were in flight: reload once they end.
     stale: bool,
     /// A search hit waiting for the roots of a reload before it can be revealed.
@@ -107,6 +110,7 @@ impl App {
             search_id: 0,
             generation: 0,
             plan_id: None,
+            replanned: None,
             stale: false,
             deferred_reveal: None,
             locate: None,
@@ -367,19 +371,39 @@ impl App {
         self.plan_id = None;
         match result {
             Ok(outcome) if op.is_dry_run() => {
-                self.say("plan ready: Enter does it, Esc cancels");
-                let lines = outcome
-                    .events
-                    .into_iter()
-                    .map(|(event, what)| (event.to_owned(), what))
-                    .collect();
+                let mut lines: Vec<(String, String)> = Vec::new();
+                match self.replanned.take() {
+                    Some((plan_id, why)) if plan_id == id => {
+                        self.say(
+                            "the tree changed: this is the new plan; Enter does it, Esc cancels",
+                        );
+                        lines.push(("changed".to_owned(), why));
+                    }
+                    _ => self.say("plan ready: Enter does it, Esc cancels"),
+                }
+                lines.extend(
+                    outcome
+                        .events
+                        .into_iter()
+                        .map(|(event, what)| (event.to_owned(), what)),
+                );
                 let confirm = outcome.confirm.map_or(op, |c| *c).confirmed();
                 self.dialog = Some(Dialog::Plan {
                     title: outcome.summary,
                     lines,
                     confirm,
+                    plan: outcome.plan,
                 });
                 Vec::new()
+            }
+            // The tree changed between the plan and Enter: nothing was done. Plan the
+            // same request again and ask again, rather than do something else.
+            Err(e) if e.kind == ErrorKind::Changed && !op.is_dry_run() => {
+                self.dialog = None;
+                self.fail(&e);
+                let effects = super::forms::run(self, op.planned());
+                self.replanned = self.plan_id.map(|id| (id, e.message));
+                effects
             }
             Ok(outcome) => {
                 self.dialog = None;
@@ -401,6 +425,8 @@ impl App {
     }
 }
 
+#[cfg(test)]
+mod plan_tests;
 #[cfg(test)]
 mod reload_tests;
 #[cfg(test)]

@@ -85,7 +85,9 @@ fn form_lines(form: &Form, theme: &Theme) -> Vec<Line<'static>> {
         Span::raw(" next field  "),
         Span::styled("Enter", theme.style(Slot::Key)),
         Span::raw(match form.kind {
-            FormKind::Allocate | FormKind::AllocateIp | FormKind::Split => " show the plan  ",
+            FormKind::Allocate | FormKind::AllocateIp | FormKind::Split | FormKind::Park => {
+                " show the plan  "
+            }
             _ => " apply  ",
         }),
         Span::styled("Esc", theme.style(Slot::Key)),

@@ -167,7 +167,9 @@ fn schema() -> &'static Path {
             .map(PathBuf::from)
             .chain(fallbacks.map(PathBuf::from))
             .find(|p| p.file_name() == Some("schema.sqlite3.sql".as_ref()) && p.is_file())
-            .expect("schema.sqlite3.sql not found: install pdns-backend-sqlite3 (scripts/test does)")
+            .expect(
+                "schema.sqlite3.sql not found: install pdns-backend-sqlite3 (scripts/test does)",
+            )
     })
 }
 
