@@ -14,7 +14,26 @@ use support::screen::{Screen, text_of};
 async fn the_main_screen_at_80x24_and_160x48() {
     let mut s = Screen::open(80, 24, "dark", false).await;
     s.keys(&[KeyCode::Char('l')]).await;
-    insta::assert_snapshot!("main_80x24", text_of(&s.draw()));
+    let screen = text_of(&s.draw());
+    // The customers tell apart, and each history entry is one line of the detail pane.
+    assert!(
+        screen.contains("v102 cust-7421") && screen.contains("v102 cust-7422"),
+        "{screen}"
+    );
+    let detail: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.rsplit_once("││").map(|(_, right)| right))
+        .collect();
+    let history = detail
+        .iter()
+        .position(|l| l.starts_with("history"))
+        .unwrap();
+    let entries = &detail[history + 1..history + 7];
+    assert!(
+        entries.iter().all(|l| l.contains("203.0.113.")),
+        "{entries:#?}"
+    );
+    insta::assert_snapshot!("main_80x24", screen);
     let mut s = Screen::open(160, 48, "dark", false).await;
     s.keys(&[
         KeyCode::Char('l'),

@@ -23,6 +23,9 @@ pub struct Field {
     pub label: &'static str,
     pub value: String,
     pub hint: &'static str,
+    /// Not edited since the field got the focus: typing replaces the pre-filled value
+    /// (as in a form field selected on entry), Backspace edits it.
+    pub fresh: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -46,7 +49,12 @@ impl Form {
             title,
             fields: fields
                 .into_iter()
-                .map(|(label, value, hint)| Field { label, value, hint })
+                .map(|(label, value, hint)| Field {
+                    label,
+                    value,
+                    hint,
+                    fresh: true,
+                })
                 .collect(),
             focus: 0,
             error: None,
@@ -98,13 +106,23 @@ impl Form {
         match key.code {
             KeyCode::Tab | KeyCode::Down => {
                 self.focus = (self.focus + 1) % n;
+                self.fields[self.focus].fresh = true;
                 Edited::Changed
             }
             KeyCode::BackTab | KeyCode::Up => {
                 self.focus = (self.focus + n - 1) % n;
+                self.fields[self.focus].fresh = true;
                 Edited::Changed
             }
-            _ => edit_line(&mut self.fields[self.focus].value, key).unwrap_or(Edited::Changed),
+            _ => {
+                let field = &mut self.fields[self.focus];
+                let typed = matches!(key.code, KeyCode::Char(_))
+                    && !key.modifiers.contains(KeyModifiers::CONTROL);
+                if std::mem::take(&mut field.fresh) && typed {
+                    field.value.clear();
+                }
+                edit_line(&mut field.value, key).unwrap_or(Edited::Changed)
+            }
         }
     }
 }

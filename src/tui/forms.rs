@@ -100,8 +100,14 @@ fn subnet_action(app: &mut App, action: Action, s: &SubnetView) -> Result<Vec<Ef
     Ok(match action {
         Action::Allocate => {
             let family = Family::of(&cidr).number().to_string();
+            // On a free leaf the likeliest wish is that very block.
+            let (len, hint) = if s.status == "unallocated" && !s.pool {
+                (cidr.prefix_len(), "this block's own: take it")
+            } else {
+                (next, "prefix length, e.g. 29")
+            };
             let fields = vec![
-                ("length", next.to_string(), "prefix length, e.g. 29"),
+                ("length", len.to_string(), hint),
                 ("family", family, "4 or 6"),
                 (
                     "pool",
@@ -111,6 +117,8 @@ fn subnet_action(app: &mut App, action: Action, s: &SubnetView) -> Result<Vec<Ef
                 ("customer", String::new(), "optional"),
                 ("vlan", String::new(), "optional VLAN id"),
                 ("strategy", "split".into(), "exact, merge or split"),
+                ("description", String::new(), "optional"),
+                ("purpose", String::new(), "optional, e.g. transit"),
             ];
             form(app, FormKind::Allocate, "Allocate a subnet".into(), fields)
         }
@@ -317,6 +325,8 @@ fn operation(form: &Form, subnet: Option<IpNet>, address: Option<IpAddr>) -> Res
             request.strategy = strategy;
             request.customer = text("customer");
             request.vlan = number(form, "vlan")?;
+            request.description = text("description");
+            request.purpose = text("purpose");
             request.dry_run = true;
             Op::Allocate(request)
         }

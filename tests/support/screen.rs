@@ -99,9 +99,30 @@ fn mask_times(buffer: &mut Buffer) {
                 let c = row[start + i];
                 if s == '0' { c.is_ascii_digit() } else { c == s }
             });
-            if fits && start + 18 <= row.len() {
-                // The time, then the six columns of who did it (the test's OS user).
-                for (i, m) in "MM-DD hh:mm who   ".chars().enumerate() {
+            if fits {
+                // The time, then (where it is shown) who did it: the test's OS user.
+                let who: String = format!("{:<6.6} ", carve::actor::current().os_user);
+                let after: String = row[start + 11..].iter().skip(1).take(7).collect();
+                let mask = if after == who {
+                    "MM-DD hh:mm who   "
+                } else {
+                    "MM-DD hh:mm"
+                };
+                for (i, m) in mask.chars().enumerate() {
+                    buffer[(area.x + u16::try_from(start + i).unwrap(), y)].set_char(m);
+                }
+            }
+        }
+        // A narrow pane shows the time alone at the start of a history line.
+        for start in 1..row.len().saturating_sub(5) {
+            let time = &row[start..start + 5];
+            let digits = [0, 1, 3, 4].iter().all(|i| time[*i].is_ascii_digit());
+            if digits
+                && time[2] == ':'
+                && !row[start - 1].is_alphanumeric()
+                && row[start + 5] == ' '
+            {
+                for (i, m) in "hh:mm".chars().enumerate() {
                     buffer[(area.x + u16::try_from(start + i).unwrap(), y)].set_char(m);
                 }
             }

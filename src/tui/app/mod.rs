@@ -426,6 +426,8 @@ impl App {
 }
 
 #[cfg(test)]
+mod form_tests;
+#[cfg(test)]
 mod plan_tests;
 #[cfg(test)]
 mod reload_tests;

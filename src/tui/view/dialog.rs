@@ -70,9 +70,16 @@ fn form_lines(form: &Form, theme: &Theme) -> Vec<Line<'static>> {
             } else {
                 theme.style(Slot::Muted)
             };
+            // A value typing would replace is shown selected, as in any form.
+            let value_style = if focused && f.fresh && !f.value.is_empty() {
+                theme.style(Slot::Highlight)
+            } else {
+                Default::default()
+            };
             Line::from(vec![
                 Span::styled(format!("{:<12}", f.label), label_style),
-                Span::raw(format!("{value:<24} ")),
+                Span::styled(format!("{value:<24}"), value_style),
+                Span::raw(" "),
                 Span::styled(f.hint, theme.style(Slot::Muted)),
             ])
         })
