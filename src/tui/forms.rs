@@ -283,8 +283,13 @@ pub fn submit(app: &mut App, mut form: Form) -> Vec<Effect> {
             Some(l) => format!("showing {l} only"),
             None => "showing every location".to_owned(),
         });
-        app.tree.set_location(location);
-        return app.selection_changed();
+        app.tree.set_location(location.clone());
+        let mut effects = app.selection_changed();
+        if let Some(l) = location {
+            // The blocks at it may lie under a root elsewhere: find them and their way.
+            effects.extend(app.search(format!("@{l}")));
+        }
+        return effects;
     }
     match operation(&form, subnet, address) {
         Ok(op) => {

@@ -44,15 +44,7 @@ impl App {
 
     fn submit_prompt(&mut self, prompt: Prompt) -> Vec<Effect> {
         match prompt.kind {
-            PromptKind::Search => {
-                self.search_id = self.id();
-                let id = self.search_id;
-                self.effect(Effect::Search {
-                    id,
-                    query: prompt.line,
-                    full: self.full,
-                })
-            }
+            PromptKind::Search => self.search(prompt.line),
             PromptKind::Palette => match split_args(&prompt.line) {
                 Ok(args) if args.is_empty() => Vec::new(),
                 Ok(args) => {
@@ -66,6 +58,17 @@ impl App {
                 }
             },
         }
+    }
+
+    /// A `/` search; its hits are revealed as they come.
+    pub(crate) fn search(&mut self, query: String) -> Vec<Effect> {
+        self.search_id = self.id();
+        let id = self.search_id;
+        self.effect(Effect::Search {
+            id,
+            query,
+            full: self.full,
+        })
     }
 
     fn dialog_key(&mut self, key: KeyEvent) -> Vec<Effect> {

@@ -78,6 +78,8 @@ pub struct App {
     /// After a change: the key to find (its path unfolded) once the roots are back.
     locate: Option<Key>,
     locate_id: u64,
+    /// What the newest locate looks for.
+    locate_target: Option<Key>,
     /// Keys to unfold again as a reload brings them back, and what to select then.
     reopen: HashSet<Key>,
     reselect: Option<Key>,
@@ -115,6 +117,7 @@ impl App {
             deferred_reveal: None,
             locate: None,
             locate_id: 0,
+            locate_target: None,
             reopen: HashSet::new(),
             reselect: None,
         }
@@ -166,6 +169,9 @@ impl App {
     /// Reloads from the roots, keeping what was unfolded and selected.
     pub fn reload(&mut self) -> Vec<Effect> {
         self.reselect = self.reselect.or(self.tree.selected_key());
+        // The selection may be gone (split, merged, folded into the compact view) or lie
+        // under nodes never unfolded (the full view): find it, or what holds its space.
+        self.locate = self.locate.or(self.reselect);
         // What changed may be the selection's own detail (an rDNS state, a holder): read
         // it again once the tree is back.
         self.detail_for = None;
@@ -271,7 +277,9 @@ impl App {
                 hit,
                 levels,
                 error,
-            } if id == self.search_id || id == self.locate_id => self.revealed(hit, levels, error),
+            } if id == self.search_id || id == self.locate_id => {
+                self.revealed(id, hit, levels, error)
+            }
             Msg::Done { id, result, op } => self.done(id, op, result),
             Msg::Palette { ok, output, .. } => {
                 let title = if ok { "carve" } else { "carve (failed)" };
@@ -326,6 +334,7 @@ impl App {
             && let Some(key) = self.locate.take()
         {
             self.locate_id = self.id();
+            self.locate_target = Some(key);
             let query = match key {
                 Key::Subnet(c) => c.to_string(),
                 Key::Address(a) => a.to_string(),
