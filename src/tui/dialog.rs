@@ -164,11 +164,13 @@ pub enum Dialog {
         confirm: Op,
         plan: Option<Plan>,
     },
-    /// Text to read (palette output): j/k and PageUp/PageDown scroll, other keys close.
+    /// Text to read (palette output): j/k and PageUp/PageDown scroll, other keys close;
+    /// with `run` (a palette command's plan, or a change asked about) Enter runs it.
     Text {
         title: String,
         text: String,
         scroll: u16,
+        run: Option<Vec<String>>,
     },
     Help,
 }

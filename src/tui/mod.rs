@@ -9,6 +9,7 @@ pub mod dialog;
 mod forms;
 pub mod keymap;
 pub mod ops;
+mod palette;
 pub mod theme;
 pub mod tree;
 pub mod view;

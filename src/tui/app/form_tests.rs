@@ -54,3 +54,60 @@ fn allocate_on_a_free_leaf_offers_the_leaf_and_typing_replaces_what_is_offered()
         crate::service::allocate::Target::Length { len: 4, .. }
     ));
 }
+
+fn palette_line(app: &super::App) -> String {
+    app.prompt
+        .as_ref()
+        .map(|p| p.line.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_palette_refuses_database_commands_recalls_lines_completes_and_plans_changes() {
+    let mut app = loaded();
+    app.update(key(KeyCode::Char(':')));
+    typed(&mut app, "demo");
+    assert!(
+        app.update(key(KeyCode::Enter)).is_empty(),
+        "demo is never run"
+    );
+    assert!(app.status.error && app.status.text.starts_with(":demo is not run"));
+
+    // Tab completes verbs; Up brings back the line run before.
+    app.update(key(KeyCode::Char(':')));
+    typed(&mut app, "sub");
+    app.update(key(KeyCode::Tab));
+    typed(&mut app, "rel");
+    app.update(key(KeyCode::Tab));
+    assert_eq!(palette_line(&app), "subnet release ");
+    typed(&mut app, "203.0.113.0/26");
+    // A change: its dry run first, the plan shown, Enter runs it for real.
+    let effects = app.update(key(KeyCode::Enter));
+    let Some(Effect::Palette { id, args }) = effects.first().cloned() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(args, ["subnet", "release", "203.0.113.0/26", "--dry-run"]);
+    app.update(crate::tui::ops::Msg::Palette {
+        id,
+        ok: true,
+        output: "would have released 203.0.113.0/26".into(),
+    });
+    assert!(matches!(
+        app.dialog,
+        Some(Dialog::Text { run: Some(_), .. })
+    ));
+    let effects = app.update(key(KeyCode::Enter));
+    let Some(Effect::Palette { args, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(args, &["subnet", "release", "203.0.113.0/26"]);
+
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Char(':')));
+    app.update(key(KeyCode::Up));
+    assert_eq!(palette_line(&app), "subnet release 203.0.113.0/26");
+    app.update(key(KeyCode::Up));
+    assert_eq!(palette_line(&app), "demo");
+    app.update(key(KeyCode::Down));
+    assert_eq!(palette_line(&app), "subnet release 203.0.113.0/26");
+}

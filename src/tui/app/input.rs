@@ -5,14 +5,23 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::{App, Pane};
 use crate::error::Error;
 use crate::tui::dialog::{Dialog, Edited, Prompt, PromptKind, split_args};
-use crate::tui::forms;
 use crate::tui::keymap::Action;
 use crate::tui::ops::Effect;
+use crate::tui::{forms, palette};
 
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
+            return Vec::new();
+        }
+        if self
+            .prompt
+            .as_ref()
+            .is_some_and(|p| p.kind == PromptKind::Palette)
+            && matches!(key.code, KeyCode::Up | KeyCode::Down | KeyCode::Tab)
+        {
+            self.palette_key(key.code);
             return Vec::new();
         }
         if let Some(prompt) = &mut self.prompt {
@@ -48,15 +57,87 @@ impl App {
             PromptKind::Palette => match split_args(&prompt.line) {
                 Ok(args) if args.is_empty() => Vec::new(),
                 Ok(args) => {
-                    let id = self.id();
-                    self.say(format!("running carve {}", prompt.line.trim()));
-                    self.effect(Effect::Palette { id, args })
+                    self.history_at = None;
+                    if self.palette_history.last() != Some(&prompt.line) {
+                        self.palette_history.push(prompt.line.clone());
+                    }
+                    if let Some(why) = palette::refused(&args) {
+                        self.fail(&Error::validation(why));
+                        return Vec::new();
+                    }
+                    self.palette(args)
                 }
                 Err(e) => {
                     self.fail(&Error::validation(format!(":{}: {e}", prompt.line)));
                     Vec::new()
                 }
             },
+        }
+    }
+
+    /// Runs a palette command: a read at once; a change with a dry run shows that plan
+    /// first, one without is asked about.
+    fn palette(&mut self, args: Vec<String>) -> Vec<Effect> {
+        let line = args.join(" ");
+        match palette::kind(&args) {
+            palette::Kind::Reads => {
+                let id = self.id();
+                self.say(format!("running carve {line}"));
+                self.effect(Effect::Palette { id, args })
+            }
+            palette::Kind::Plans => {
+                let id = self.id();
+                self.say(format!("planning carve {line}"));
+                self.palette_plan = Some((id, args.clone()));
+                let mut dry = args;
+                dry.push("--dry-run".to_owned());
+                self.effect(Effect::Palette { id, args: dry })
+            }
+            palette::Kind::Asks => {
+                self.say("this changes data: Enter runs it, Esc cancels");
+                self.dialog = Some(Dialog::Text {
+                    title: format!("run carve {line}?"),
+                    text: "it changes data and has no dry run to show first".to_owned(),
+                    scroll: 0,
+                    run: Some(args),
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    /// Up and Down step through earlier palette lines; Tab completes a verb.
+    fn palette_key(&mut self, code: KeyCode) {
+        let Some(prompt) = &mut self.prompt else {
+            return;
+        };
+        let n = self.palette_history.len();
+        match code {
+            KeyCode::Tab => {
+                let (line, candidates) = palette::complete(&prompt.line);
+                prompt.line = line;
+                if candidates.len() > 1 {
+                    self.status.text = candidates.join(" ");
+                    self.status.error = false;
+                }
+                return;
+            }
+            KeyCode::Up if n > 0 => {
+                let at = self.history_at.map_or(n - 1, |i| i.saturating_sub(1));
+                self.history_at = Some(at);
+            }
+            KeyCode::Down => match self.history_at {
+                Some(i) if i + 1 < n => self.history_at = Some(i + 1),
+                _ => {
+                    self.history_at = None;
+                    prompt.line.clear();
+                    return;
+                }
+            },
+            _ => return,
+        }
+        if let Some(line) = self.history_at.and_then(|i| self.palette_history.get(i)) {
+            prompt.line = line.clone();
         }
     }
 
@@ -120,9 +201,17 @@ impl App {
                 }
             },
             Dialog::Text {
+                run: Some(args), ..
+            } if key.code == KeyCode::Enter => {
+                let id = self.id();
+                self.say(format!("running carve {}", args.join(" ")));
+                self.effect(Effect::Palette { id, args })
+            }
+            Dialog::Text {
                 title,
                 text,
                 scroll,
+                run,
             } => {
                 let scroll = match key.code {
                     KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
@@ -135,6 +224,7 @@ impl App {
                     title,
                     text,
                     scroll,
+                    run,
                 });
                 Vec::new()
             }

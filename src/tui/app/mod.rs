@@ -83,6 +83,11 @@ pub struct App {
     /// Keys to unfold again as a reload brings them back, and what to select then.
     reopen: HashSet<Key>,
     reselect: Option<Key>,
+    /// Palette lines run before, oldest first, and where Up has got to in them.
+    pub(super) palette_history: Vec<String>,
+    pub(super) history_at: Option<usize>,
+    /// The palette dry run whose output is the plan to ask about: (id, the command).
+    pub(super) palette_plan: Option<(u64, Vec<String>)>,
 }
 
 impl App {
@@ -120,6 +125,9 @@ impl App {
             locate_target: None,
             reopen: HashSet::new(),
             reselect: None,
+            palette_history: Vec::new(),
+            history_at: None,
+            palette_plan: None,
         }
     }
 
@@ -281,12 +289,24 @@ impl App {
                 self.revealed(id, hit, levels, error)
             }
             Msg::Done { id, result, op } => self.done(id, op, result),
-            Msg::Palette { ok, output, .. } => {
+            Msg::Palette { id, ok, output } => {
+                let plan = self.palette_plan.take().filter(|(p, _)| *p == id && ok);
+                if let Some((_, args)) = plan {
+                    self.say("plan ready: Enter runs it, Esc cancels");
+                    self.dialog = Some(Dialog::Text {
+                        title: format!("plan of carve {}", args.join(" ")),
+                        text: output,
+                        scroll: 0,
+                        run: Some(args),
+                    });
+                    return Vec::new();
+                }
                 let title = if ok { "carve" } else { "carve (failed)" };
                 self.dialog = Some(Dialog::Text {
                     title: title.to_owned(),
                     text: output,
                     scroll: 0,
+                    run: None,
                 });
                 self.say(if ok {
                     "carve finished"

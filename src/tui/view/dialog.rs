@@ -20,9 +20,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             title,
             text,
             scroll,
+            run,
         } => {
             let mut lines: Vec<Line> = text.lines().map(|l| Line::raw(clean(l))).collect();
-            let hint = "j/k PageUp/PageDown scroll, any other key closes";
+            let hint = match run {
+                Some(_) => "Enter runs it   Esc cancels: nothing is changed   j/k scroll",
+                None => "j/k PageUp/PageDown scroll, any other key closes",
+            };
             lines.push(Line::styled(hint, theme.style(Slot::Muted)));
             (title.clone(), lines, *scroll)
         }
