@@ -70,7 +70,11 @@ async fn a_change_asked_for_during_a_restart_is_applied_once_when_the_database_i
     let controller = Controller::new(db.clone(), tx, Vec::new());
     cluster.stop().await.unwrap();
     let op = Op::Allocate(SubnetRequest::length(4, 26, Some(root)));
-    controller.run(Effect::Run { id: 1, op });
+    controller.run(Effect::Run {
+        id: 1,
+        op,
+        plan: None,
+    });
     wait_for(&mut rx, Duration::from_secs(30), |m| {
         matches!(m, Msg::Connection { up: false })
     })

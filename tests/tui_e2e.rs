@@ -105,13 +105,17 @@ async fn park_and_unpark_from_the_keyboard() {
     ui.keys("p");
     ui.wait_for("Park 203.0.113.104/29", WAIT);
     ui.text("maintenance").keys("Enter");
+    // The plan first (nothing is held underneath), then Enter parks it.
+    let plan = ui.wait_for("Enter do it", WAIT);
+    assert!(plan.contains("park 203.0.113.104/29"), "{plan}");
+    ui.keys("Enter");
     ui.wait_until(WAIT, |s| {
         s.contains("parked 203.0.113.104/29") && s.contains("203.0.113.104/29 parked")
     });
     let shown = cli_json(home.path(), &t.url, &["subnet", "show", "203.0.113.104/29"]);
     assert_eq!(shown["parked_reason"], "maintenance");
     ui.keys("p");
-    ui.wait_for("Unpark 203.0.113.104/29", WAIT);
+    ui.wait_for("unpark 203.0.113.104/29", WAIT);
     ui.keys("Enter");
     ui.wait_until(WAIT, |s| {
         s.contains("unparked 203.0.113.104/29") && s.contains("203.0.113.104/29 free")
