@@ -168,3 +168,32 @@ async fn a_park_names_the_blocks_underneath_and_a_block_allocated_meanwhile_is_a
     assert_eq!(s.app.status.text, "parked 203.0.113.0/24");
     assert!(holder(&s, "203.0.113.0/24").await.2);
 }
+
+#[tokio::test]
+async fn an_address_taken_meanwhile_is_planned_again_not_replaced_by_the_next() {
+    use carve::service::addresses::{self, Holder, Source};
+    let mut s = Screen::open(80, 24, "dark", false).await;
+    s.keys(&[KeyCode::Char('l')]).await;
+    select(&mut s, "203.0.113.128/28").await;
+    s.keys(&[KeyCode::Char('A'), KeyCode::Enter]).await;
+    let (title, _) = plan(&s);
+    assert_eq!(title, "allocate 203.0.113.131 in 203.0.113.128/28");
+
+    let pool = Source::Subnet(net("203.0.113.128/28"));
+    addresses::allocate(&s.db.db(), &pool, &Holder::default())
+        .await
+        .unwrap();
+    s.keys(&[KeyCode::Enter]).await;
+    let (title, lines) = plan(&s);
+    assert_eq!(title, "allocate 203.0.113.132 in 203.0.113.128/28");
+    assert!(
+        lines[0].starts_with("changed the tree changed since the plan"),
+        "{lines:?}"
+    );
+    let taken: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ip_addresses WHERE address = '203.0.113.132'")
+            .fetch_one(&s.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(taken, 0, "taken without being asked");
+}

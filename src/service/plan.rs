@@ -11,8 +11,8 @@ use crate::store::journal::Event;
 /// What a plan saw and will do.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
-    /// The journal events the change writes, in order, by name and CIDR: the block taken
-    /// and every split or merge step on the way.
+    /// The journal events the change writes, in order, by name and CIDR (the address, for
+    /// an address record): the block or address taken and every split or merge step.
     pub steps: Vec<(&'static str, Option<IpNet>)>,
     /// For an action on one block: the newest journal row about the block, the blocks
     /// above it or anything inside it (its holder, a park above, an allocation below).
@@ -22,7 +22,10 @@ pub struct Plan {
 impl Plan {
     pub fn of(events: &[Event], seen: Option<i64>) -> Plan {
         Plan {
-            steps: events.iter().map(|e| (e.event, e.cidr)).collect(),
+            steps: events
+                .iter()
+                .map(|e| (e.event, e.address.or(e.cidr)))
+                .collect(),
             seen,
         }
     }

@@ -255,14 +255,17 @@ impl Controller {
                 let done = if *dry_run {
                     addresses::preview(db, &source, holder).await?
                 } else {
-                    addresses::allocate(db, &source, holder).await?
+                    addresses::allocate_as_planned(db, &source, holder, plan).await?
                 };
                 let summary = format!(
                     "{} {} in {pool}",
                     verb("allocated", "allocate"),
                     done.ip.address
                 );
-                outcome(summary, &done.events, Some(Key::Address(done.ip.address)))
+                Outcome {
+                    plan: Some(Plan::of(&done.events, None)),
+                    ..outcome(summary, &done.events, Some(Key::Address(done.ip.address)))
+                }
             }
             Op::Split { cidr, to, .. } => {
                 let done = subnets::split(db, cidr, Some(*to), run).await?;
