@@ -232,3 +232,45 @@ async fn a_ptr_name_set_with_d_shows_pending_then_in_sync_after_a_sync() {
     let file = std::fs::read_to_string(zones.path().join("113.0.203.in-addr.arpa.zone")).unwrap();
     assert!(file.contains("2 IN PTR www.example.net."), "{file}");
 }
+
+#[tokio::test]
+async fn a_palette_change_shows_its_plan_and_a_stale_plan_is_shown_again_not_run() {
+    let (t, home, ui) = open().await;
+    ui.keys(":")
+        .text("subnet release 203.0.113.64/27")
+        .keys("Enter");
+    let plan = ui.wait_for("Enter runs it", WAIT);
+    assert!(plan.contains("203.0.113.64/27"), "{plan}");
+    let held = |who: &str| {
+        let shown = cli_json(home.path(), &t.url, &["subnet", "show", "203.0.113.64/27"]);
+        assert_eq!(shown["customer"], who, "{shown}");
+    };
+    held("cust-7422");
+    // Released and given to another customer before Enter.
+    cli_json(
+        home.path(),
+        &t.url,
+        &["subnet", "release", "203.0.113.64/27"],
+    );
+    cli_json(
+        home.path(),
+        &t.url,
+        &[
+            "subnet",
+            "allocate",
+            "--cidr",
+            "203.0.113.64/27",
+            "--customer",
+            "cust-7421",
+        ],
+    );
+    ui.keys("Enter");
+    ui.wait_until(WAIT, |s| {
+        s.contains("changed since the plan") && s.contains("Enter runs it")
+    });
+    held("cust-7421");
+    ui.keys("Enter");
+    ui.wait_for("carve finished", WAIT);
+    let shown = cli_json(home.path(), &t.url, &["subnet", "show", "203.0.113.64/27"]);
+    assert_eq!(shown["status"], "unallocated", "{shown}");
+}

@@ -62,6 +62,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
+    /// With --dry-run: print the plan's fingerprint (`carve-plan: ...`) on stderr.
+    #[arg(long, global = true, hide = true)]
+    pub print_plan: bool,
+
+    /// Run only if the change is still the plan with this fingerprint (the UI's palette
+    /// confirms a plan it showed this way); else refused, nothing done.
+    #[arg(long, global = true, hide = true, value_name = "FINGERPRINT")]
+    pub expect_plan: Option<String>,
+
     /// Without a command, carve opens its terminal UI.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -181,66 +190,76 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
             eprintln!("carve: profile {} ({})", output::clean(profile), target);
         }
     }
-    match command {
-        Command::Db { command } => db::run(command, settings, out).await,
-        Command::Subnet { command } => subnet::run(command, settings, out).await,
-        Command::Ip { command } => ip::run(command, settings, out).await,
-        Command::Lookup { query } => lookup::lookup(&query, settings, out).await,
-        Command::Log(args) => lookup::log(args, settings, out).await,
-        Command::Undo(args) => undo::run(args, settings, out).await,
-        Command::Import(args) => import::run(args, settings, out).await,
-        Command::Export(args) => export::run(args, settings, out).await,
-        Command::Location { command } => {
-            catalog::named(
-                crate::service::catalog::Kind::Location,
-                command,
-                settings,
-                out,
-            )
-            .await
-        }
-        Command::Customer { command } => {
-            catalog::named(
-                crate::service::catalog::Kind::Customer,
-                command,
-                settings,
-                out,
-            )
-            .await
-        }
-        Command::Vlan { command } => catalog::vlan(command, settings, out).await,
-        Command::Report { command } => report::run(command, settings, out).await,
-        Command::Rdns { command } => rdns::run(command, settings, out).await,
-        Command::Billing { command } => billing::run(command, settings, out).await,
-        Command::Device { command } => product::device(command, settings, out).await,
-        Command::Product { command } => product::product(command, settings, out).await,
-        Command::Service { command } => service::service(command, settings, out).await,
-        Command::Demo => {
-            let db = crate::service::demo::create(settings).await?;
-            if !out.json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                // The palette must reach the demo database, not the configured one.
-                let url = vec![
-                    "--database-url".to_owned(),
-                    crate::service::demo::url(settings)?,
-                ];
-                // The demo is no profile's tenant: the status bar must not name one.
-                let demo = Settings {
-                    profile: None,
-                    ..settings.clone()
-                };
-                return ui::open(db, &demo, url).await;
+    let expected = cli.expect_plan.clone();
+    let (result, seen) = crate::service::plan::held_to(expected, async move {
+        match command {
+            Command::Db { command } => db::run(command, settings, out).await,
+            Command::Subnet { command } => subnet::run(command, settings, out).await,
+            Command::Ip { command } => ip::run(command, settings, out).await,
+            Command::Lookup { query } => lookup::lookup(&query, settings, out).await,
+            Command::Log(args) => lookup::log(args, settings, out).await,
+            Command::Undo(args) => undo::run(args, settings, out).await,
+            Command::Import(args) => import::run(args, settings, out).await,
+            Command::Export(args) => export::run(args, settings, out).await,
+            Command::Location { command } => {
+                catalog::named(
+                    crate::service::catalog::Kind::Location,
+                    command,
+                    settings,
+                    out,
+                )
+                .await
             }
-            let forest = crate::service::lookup::forest(&db).await?;
-            out.emit(&forest, |f| {
+            Command::Customer { command } => {
+                catalog::named(
+                    crate::service::catalog::Kind::Customer,
+                    command,
+                    settings,
+                    out,
+                )
+                .await
+            }
+            Command::Vlan { command } => catalog::vlan(command, settings, out).await,
+            Command::Report { command } => report::run(command, settings, out).await,
+            Command::Rdns { command } => rdns::run(command, settings, out).await,
+            Command::Billing { command } => billing::run(command, settings, out).await,
+            Command::Device { command } => product::device(command, settings, out).await,
+            Command::Product { command } => product::product(command, settings, out).await,
+            Command::Service { command } => service::service(command, settings, out).await,
+            Command::Demo => {
+                let db = crate::service::demo::create(settings).await?;
+                if !out.json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                    // The palette must reach the demo database, not the configured one.
+                    let url = vec![
+                        "--database-url".to_owned(),
+                        crate::service::demo::url(settings)?,
+                    ];
+                    // The demo is no profile's tenant: the status bar must not name one.
+                    let demo = Settings {
+                        profile: None,
+                        ..settings.clone()
+                    };
+                    return ui::open(db, &demo, url).await;
+                }
+                let forest = crate::service::lookup::forest(&db).await?;
+                out.emit(&forest, |f| {
                 format!(
                     "demo database {} created in the local cluster (your data is untouched)\n\n{}",
                     crate::service::demo::DEMO_DATABASE,
                     render::tree(f)
                 )
             });
-            Ok(())
+                Ok(())
+            }
         }
+    })
+    .await;
+    if cli.print_plan
+        && let Some(seen) = seen
+    {
+        eprintln!("carve-plan: {seen}");
     }
+    result
 }
 
 /// Commands that only read. Everything else changes data and is refused when carve is

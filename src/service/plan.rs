@@ -3,10 +3,13 @@
 //! same locks, before commit) and refuses with [`ErrorKind::Changed`] when the tree
 //! changed underneath, so the caller can show the new plan and ask again.
 
+use std::cell::RefCell;
+
 use ipnet::IpNet;
+use sqlx::PgConnection;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::journal::Event;
+use crate::store::journal::{self, Event};
 
 /// What a plan saw and will do.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -93,6 +96,63 @@ impl Run<'_> {
             _ => None,
         }
     }
+}
+
+/// What a command run on behalf of the palette is held to: the fingerprint of the plan
+/// shown, and the one this run's transaction made.
+#[derive(Debug, Default)]
+struct Held {
+    expected: Option<String>,
+    seen: Option<String>,
+}
+
+tokio::task_local! {
+    static HELD: RefCell<Held>;
+}
+
+/// Runs `work` (one CLI command); every transaction it finishes is fingerprinted, and
+/// with `expected` one that differs is refused before commit. Returns the fingerprint of
+/// the last one, to print for a dry run.
+pub async fn held_to<F: Future>(expected: Option<String>, work: F) -> (F::Output, Option<String>) {
+    let held = RefCell::new(Held {
+        expected,
+        seen: None,
+    });
+    HELD.scope(held, async {
+        let output = work.await;
+        let seen = HELD.with(|h| h.borrow_mut().seen.take());
+        (output, seen)
+    })
+    .await
+}
+
+/// Before a transaction commits (or a dry run rolls back): the fingerprint of what it
+/// journaled, compared with the plan this command is held to. Nothing to do outside
+/// [`held_to`] (the UI's own actions carry a [`Plan`]).
+pub(crate) async fn check_transaction(conn: &mut PgConnection) -> Result<()> {
+    let Ok(expected) = HELD.try_with(|h| h.borrow().expected.clone()) else {
+        return Ok(());
+    };
+    let lines = journal::this_transaction(conn).await?;
+    let seen = fingerprint(&lines);
+    let _ = HELD.try_with(|h| h.borrow_mut().seen = Some(seen.clone()));
+    match expected {
+        Some(expected) if expected != seen => Err(Error::new(
+            ErrorKind::Changed,
+            "the tree changed since the plan was shown: nothing was done (its --dry-run \
+             shows the plan now)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A short, stable digest (FNV-1a) of a plan's lines.
+fn fingerprint(lines: &[String]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in lines.join("\n").bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 #[cfg(test)]

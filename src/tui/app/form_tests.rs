@@ -86,21 +86,43 @@ fn the_palette_refuses_database_commands_recalls_lines_completes_and_plans_chang
     let Some(Effect::Palette { id, args }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };
-    assert_eq!(args, ["subnet", "release", "203.0.113.0/26", "--dry-run"]);
+    assert_eq!(
+        args,
+        [
+            "subnet",
+            "release",
+            "203.0.113.0/26",
+            "--dry-run",
+            "--print-plan"
+        ]
+    );
     app.update(crate::tui::ops::Msg::Palette {
         id,
         ok: true,
-        output: "would have released 203.0.113.0/26".into(),
+        output: "would have released 203.0.113.0/26\ncarve-plan: 0123abcd\n".into(),
     });
-    assert!(matches!(
-        app.dialog,
-        Some(Dialog::Text { run: Some(_), .. })
-    ));
+    let Some(Dialog::Text {
+        text, run: Some(_), ..
+    }) = &app.dialog
+    else {
+        panic!("no plan to confirm: {:?}", app.dialog)
+    };
+    assert_eq!(text, "would have released 203.0.113.0/26");
+    // Enter runs it held to the plan shown.
     let effects = app.update(key(KeyCode::Enter));
     let Some(Effect::Palette { args, .. }) = effects.first() else {
         panic!("{effects:?}")
     };
-    assert_eq!(args, &["subnet", "release", "203.0.113.0/26"]);
+    assert_eq!(
+        args,
+        &[
+            "subnet",
+            "release",
+            "203.0.113.0/26",
+            "--expect-plan",
+            "0123abcd"
+        ]
+    );
 
     app.update(key(KeyCode::Esc));
     app.update(key(KeyCode::Char(':')));

@@ -77,7 +77,7 @@ impl App {
 
     /// Runs a palette command: a read at once; a change with a dry run shows that plan
     /// first, one without is asked about.
-    fn palette(&mut self, args: Vec<String>) -> Vec<Effect> {
+    pub(super) fn palette(&mut self, args: Vec<String>) -> Vec<Effect> {
         let line = args.join(" ");
         match palette::kind(&args) {
             palette::Kind::Reads => {
@@ -90,7 +90,7 @@ impl App {
                 self.say(format!("planning carve {line}"));
                 self.palette_plan = Some((id, args.clone()));
                 let mut dry = args;
-                dry.push("--dry-run".to_owned());
+                dry.extend(["--dry-run".to_owned(), "--print-plan".to_owned()]);
                 self.effect(Effect::Palette { id, args: dry })
             }
             palette::Kind::Asks => {
@@ -205,7 +205,19 @@ impl App {
             } if key.code == KeyCode::Enter => {
                 let id = self.id();
                 self.say(format!("running carve {}", args.join(" ")));
-                self.effect(Effect::Palette { id, args })
+                // Held to the plan shown: its fingerprint goes along, and a refusal
+                // because the tree changed brings the new plan.
+                let (shown, fingerprint) = match &self.palette_fingerprint {
+                    Some((fp, shown)) if *shown == args => (shown.clone(), Some(fp.clone())),
+                    _ => (args.clone(), None),
+                };
+                self.palette_fingerprint = None;
+                let mut run = shown.clone();
+                if let Some(fp) = fingerprint {
+                    run.extend(["--expect-plan".to_owned(), fp]);
+                    self.palette_confirm = Some((id, shown));
+                }
+                self.effect(Effect::Palette { id, args: run })
             }
             Dialog::Text {
                 title,

@@ -89,6 +89,10 @@ pub struct App {
     pub(super) history_at: Option<usize>,
     /// The palette dry run whose output is the plan to ask about: (id, the command).
     pub(super) palette_plan: Option<(u64, Vec<String>)>,
+    /// The fingerprint of the palette plan on screen, and its command.
+    pub(super) palette_fingerprint: Option<(String, Vec<String>)>,
+    /// A confirmed palette command held to its plan: (id, the command).
+    pub(super) palette_confirm: Option<(u64, Vec<String>)>,
 }
 
 impl App {
@@ -129,6 +133,8 @@ impl App {
             palette_history: Vec::new(),
             history_at: None,
             palette_plan: None,
+            palette_fingerprint: None,
+            palette_confirm: None,
         }
     }
 
@@ -291,12 +297,28 @@ impl App {
             }
             Msg::Done { id, result, op } => self.done(id, op, result),
             Msg::Palette { id, ok, output } => {
+                let confirmed = self.palette_confirm.take().filter(|(c, _)| *c == id);
+                if let Some((_, args)) = confirmed
+                    && !ok
+                    && output.contains("changed since the plan")
+                {
+                    let effects = self.palette(args);
+                    let why = output.trim().to_owned();
+                    self.replanned = self.palette_plan.as_ref().map(|(p, _)| (*p, why));
+                    return effects;
+                }
                 let plan = self.palette_plan.take().filter(|(p, _)| *p == id && ok);
                 if let Some((_, args)) = plan {
+                    let (text, fingerprint) = split_fingerprint(&output);
+                    let text = match self.replanned.take() {
+                        Some((p, why)) if p == id => format!("{why}\nthe new plan:\n{text}"),
+                        _ => text,
+                    };
+                    self.palette_fingerprint = fingerprint.map(|fp| (fp, args.clone()));
                     self.say("plan ready: Enter runs it, Esc cancels");
                     self.dialog = Some(Dialog::Text {
                         title: format!("plan of carve {}", args.join(" ")),
-                        text: output,
+                        text,
                         scroll: 0,
                         run: Some(args),
                     });
@@ -392,6 +414,22 @@ impl App {
         }
         effects
     }
+}
+
+/// A palette dry run's output without its `carve-plan:` line, and that fingerprint.
+fn split_fingerprint(output: &str) -> (String, Option<String>) {
+    let mut fingerprint = None;
+    let text: Vec<&str> = output
+        .lines()
+        .filter(|l| match l.strip_prefix("carve-plan: ") {
+            Some(fp) => {
+                fingerprint = Some(fp.trim().to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    (text.join("\n"), fingerprint)
 }
 
 #[cfg(test)]
