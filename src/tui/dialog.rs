@@ -1,7 +1,10 @@
 //! Dialogs: forms that collect an operation's input, plans that show what a change will
 //! do before it is confirmed, the help overlay, and one-line prompts (search, palette).
 
+use std::net::IpAddr;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ipnet::IpNet;
 
 use super::ops::Op;
 use crate::service::plan::Plan;
@@ -36,6 +39,8 @@ pub struct Form {
     pub focus: usize,
     /// Why the last submit was refused, shown under the fields.
     pub error: Option<String>,
+    /// The subnet and address selected when the form opened: what it acts on.
+    pub target: (Option<IpNet>, Option<IpAddr>),
 }
 
 impl Form {
@@ -58,6 +63,7 @@ impl Form {
                 .collect(),
             focus: 0,
             error: None,
+            target: (None, None),
         }
     }
 

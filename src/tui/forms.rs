@@ -4,6 +4,10 @@
 
 mod operation;
 
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
 use super::app::App;
 use super::dialog::{Dialog, Form, FormKind};
 use super::keymap::Action;
@@ -214,8 +218,20 @@ fn form(
     title: String,
     fields: Vec<(&'static str, String, &'static str)>,
 ) -> Vec<Effect> {
-    app.dialog = Some(Dialog::Form(Form::new(kind, title, fields)));
+    let mut form = Form::new(kind, title, fields);
+    form.target = selection(app);
+    app.dialog = Some(Dialog::Form(form));
     Vec::new()
+}
+
+/// The selected subnet (the pool of a selected address) and address.
+fn selection(app: &App) -> (Option<IpNet>, Option<IpAddr>) {
+    let subnet = app.tree.selected_subnet().map(|s| s.cidr);
+    let address = match app.tree.selected().map(|n| &n.entry) {
+        Some(Entry::Address(a)) => Some(a.address),
+        _ => None,
+    };
+    (subnet, address)
 }
 
 /// A plan known without asking the database; Enter runs `op`.
@@ -268,11 +284,9 @@ fn park_ip(app: &mut App, ip: &IpView) -> Vec<Effect> {
 /// A submitted form: its operation (dry run first where there is a plan), or the form
 /// again with what is wrong.
 pub fn submit(app: &mut App, mut form: Form) -> Vec<Effect> {
-    let subnet = app.tree.selected_subnet().map(|s| s.cidr);
-    let address = match app.tree.selected().map(|n| &n.entry) {
-        Some(Entry::Address(a)) => Some(a.address),
-        _ => None,
-    };
+    // What the form was opened on: a reload meanwhile (a change elsewhere) may have
+    // moved the cursor, never what the form acts on.
+    let (subnet, address) = form.target;
     if form.kind == FormKind::Location {
         let location = form.value("location").map(str::to_owned);
         app.say(match &location {

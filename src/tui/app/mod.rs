@@ -3,6 +3,7 @@
 
 mod done;
 mod input;
+mod palette;
 mod search;
 
 pub use search::hit_key;
@@ -296,48 +297,7 @@ impl App {
                 self.revealed(id, hit, levels, error)
             }
             Msg::Done { id, result, op } => self.done(id, op, result),
-            Msg::Palette { id, ok, output } => {
-                let confirmed = self.palette_confirm.take().filter(|(c, _)| *c == id);
-                if let Some((_, args)) = confirmed
-                    && !ok
-                    && output.contains("changed since the plan")
-                {
-                    let effects = self.palette(args);
-                    let why = output.trim().to_owned();
-                    self.replanned = self.palette_plan.as_ref().map(|(p, _)| (*p, why));
-                    return effects;
-                }
-                let plan = self.palette_plan.take().filter(|(p, _)| *p == id && ok);
-                if let Some((_, args)) = plan {
-                    let (text, fingerprint) = split_fingerprint(&output);
-                    let text = match self.replanned.take() {
-                        Some((p, why)) if p == id => format!("{why}\nthe new plan:\n{text}"),
-                        _ => text,
-                    };
-                    self.palette_fingerprint = fingerprint.map(|fp| (fp, args.clone()));
-                    self.say("plan ready: Enter runs it, Esc cancels");
-                    self.dialog = Some(Dialog::Text {
-                        title: format!("plan of carve {}", args.join(" ")),
-                        text,
-                        scroll: 0,
-                        run: Some(args),
-                    });
-                    return Vec::new();
-                }
-                let title = if ok { "carve" } else { "carve (failed)" };
-                self.dialog = Some(Dialog::Text {
-                    title: title.to_owned(),
-                    text: output,
-                    scroll: 0,
-                    run: None,
-                });
-                self.say(if ok {
-                    "carve finished"
-                } else {
-                    "carve failed (see its output)"
-                });
-                self.reload()
-            }
+            Msg::Palette { id, ok, output } => self.palette_answer(id, ok, output),
             // Superseded answers (an older detail or search) are dropped.
             _ => Vec::new(),
         }
@@ -414,22 +374,6 @@ impl App {
         }
         effects
     }
-}
-
-/// A palette dry run's output without its `carve-plan:` line, and that fingerprint.
-fn split_fingerprint(output: &str) -> (String, Option<String>) {
-    let mut fingerprint = None;
-    let text: Vec<&str> = output
-        .lines()
-        .filter(|l| match l.strip_prefix("carve-plan: ") {
-            Some(fp) => {
-                fingerprint = Some(fp.trim().to_owned());
-                false
-            }
-            None => true,
-        })
-        .collect();
-    (text.join("\n"), fingerprint)
 }
 
 #[cfg(test)]
