@@ -191,75 +191,78 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
         }
     }
     let expected = cli.expect_plan.clone();
-    let (result, seen) = crate::service::plan::held_to(expected, async move {
-        match command {
-            Command::Db { command } => db::run(command, settings, out).await,
-            Command::Subnet { command } => subnet::run(command, settings, out).await,
-            Command::Ip { command } => ip::run(command, settings, out).await,
-            Command::Lookup { query } => lookup::lookup(&query, settings, out).await,
-            Command::Log(args) => lookup::log(args, settings, out).await,
-            Command::Undo(args) => undo::run(args, settings, out).await,
-            Command::Import(args) => import::run(args, settings, out).await,
-            Command::Export(args) => export::run(args, settings, out).await,
-            Command::Location { command } => {
-                catalog::named(
-                    crate::service::catalog::Kind::Location,
-                    command,
-                    settings,
-                    out,
-                )
-                .await
-            }
-            Command::Customer { command } => {
-                catalog::named(
-                    crate::service::catalog::Kind::Customer,
-                    command,
-                    settings,
-                    out,
-                )
-                .await
-            }
-            Command::Vlan { command } => catalog::vlan(command, settings, out).await,
-            Command::Report { command } => report::run(command, settings, out).await,
-            Command::Rdns { command } => rdns::run(command, settings, out).await,
-            Command::Billing { command } => billing::run(command, settings, out).await,
-            Command::Device { command } => product::device(command, settings, out).await,
-            Command::Product { command } => product::product(command, settings, out).await,
-            Command::Service { command } => service::service(command, settings, out).await,
-            Command::Demo => {
-                let db = crate::service::demo::create(settings).await?;
-                if !out.json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                    // The palette must reach the demo database, not the configured one.
-                    let url = vec![
-                        "--database-url".to_owned(),
-                        crate::service::demo::url(settings)?,
-                    ];
-                    // The demo is no profile's tenant: the status bar must not name one.
-                    let demo = Settings {
-                        profile: None,
-                        ..settings.clone()
-                    };
-                    return ui::open(db, &demo, url).await;
-                }
-                let forest = crate::service::lookup::forest(&db).await?;
-                out.emit(&forest, |f| {
-                format!(
-                    "demo database {} created in the local cluster (your data is untouched)\n\n{}",
-                    crate::service::demo::DEMO_DATABASE,
-                    render::tree(f)
-                )
-            });
-                Ok(())
-            }
-        }
-    })
-    .await;
+    let work = dispatch(command, settings, out);
+    let (result, seen) = crate::service::plan::held_to(expected, work).await;
     if cli.print_plan
         && let Some(seen) = seen
     {
         eprintln!("carve-plan: {seen}");
     }
     result
+}
+
+/// Runs one command.
+async fn dispatch(command: Command, settings: &Settings, out: &Output) -> Result<()> {
+    match command {
+        Command::Db { command } => db::run(command, settings, out).await,
+        Command::Subnet { command } => subnet::run(command, settings, out).await,
+        Command::Ip { command } => ip::run(command, settings, out).await,
+        Command::Lookup { query } => lookup::lookup(&query, settings, out).await,
+        Command::Log(args) => lookup::log(args, settings, out).await,
+        Command::Undo(args) => undo::run(args, settings, out).await,
+        Command::Import(args) => import::run(args, settings, out).await,
+        Command::Export(args) => export::run(args, settings, out).await,
+        Command::Location { command } => {
+            catalog::named(
+                crate::service::catalog::Kind::Location,
+                command,
+                settings,
+                out,
+            )
+            .await
+        }
+        Command::Customer { command } => {
+            catalog::named(
+                crate::service::catalog::Kind::Customer,
+                command,
+                settings,
+                out,
+            )
+            .await
+        }
+        Command::Vlan { command } => catalog::vlan(command, settings, out).await,
+        Command::Report { command } => report::run(command, settings, out).await,
+        Command::Rdns { command } => rdns::run(command, settings, out).await,
+        Command::Billing { command } => billing::run(command, settings, out).await,
+        Command::Device { command } => product::device(command, settings, out).await,
+        Command::Product { command } => product::product(command, settings, out).await,
+        Command::Service { command } => service::service(command, settings, out).await,
+        Command::Demo => {
+            let db = crate::service::demo::create(settings).await?;
+            if !out.json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                // The palette must reach the demo database, not the configured one.
+                let url = vec![
+                    "--database-url".to_owned(),
+                    crate::service::demo::url(settings)?,
+                ];
+                // The demo is no profile's tenant: the status bar must not name one.
+                let demo = Settings {
+                    profile: None,
+                    ..settings.clone()
+                };
+                return ui::open(db, &demo, url).await;
+            }
+            let forest = crate::service::lookup::forest(&db).await?;
+            out.emit(&forest, |f| {
+                format!(
+                    "demo database {} created in the local cluster (your data is untouched)\n\n{}",
+                    crate::service::demo::DEMO_DATABASE,
+                    render::tree(f)
+                )
+            });
+            Ok(())
+        }
+    }
 }
 
 /// Commands that only read. Everything else changes data and is refused when carve is
