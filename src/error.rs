@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Conflict,
     /// No free space satisfies the request.
     Exhausted,
+    /// The tree changed between a confirmed plan and its run: nothing was done.
+    Changed,
     /// The database kept reporting serialization failures or deadlocks; retried, gave up.
     Busy,
     /// Anything else: a bug or an unexpected database answer.
@@ -50,6 +52,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
             ErrorKind::Conflict => "conflict",
             ErrorKind::Exhausted => "exhausted",
+            ErrorKind::Changed => "changed",
             ErrorKind::Busy => "busy",
             ErrorKind::Internal => "internal",
         }
@@ -67,6 +70,7 @@ impl ErrorKind {
             | ErrorKind::NotFound
             | ErrorKind::Conflict
             | ErrorKind::Exhausted
+            | ErrorKind::Changed
             | ErrorKind::Busy
             | ErrorKind::Internal
             | ErrorKind::Alert

@@ -12,8 +12,9 @@ use carve::service::subnets;
 use carve::store::local::LocalCluster;
 use carve::store::{Db, migrate};
 use carve::tui::app::App;
-use carve::tui::controller::{self, Controller};
+use carve::tui::controller::Controller;
 use carve::tui::keymap::Keymap;
+use carve::tui::listen;
 use carve::tui::ops::{Effect, Msg, Op};
 use carve::tui::theme::Theme;
 use carve::tui::view;
@@ -66,11 +67,15 @@ async fn a_change_asked_for_during_a_restart_is_applied_once_when_the_database_i
         .unwrap();
 
     let (tx, mut rx) = unbounded_channel();
-    tokio::spawn(controller::listen(db.clone(), tx.clone()));
+    tokio::spawn(listen::listen(db.clone(), tx.clone()));
     let controller = Controller::new(db.clone(), tx, Vec::new());
     cluster.stop().await.unwrap();
     let op = Op::Allocate(SubnetRequest::length(4, 26, Some(root)));
-    controller.run(Effect::Run { id: 1, op });
+    controller.run(Effect::Run {
+        id: 1,
+        op,
+        plan: None,
+    });
     wait_for(&mut rx, Duration::from_secs(30), |m| {
         matches!(m, Msg::Connection { up: false })
     })

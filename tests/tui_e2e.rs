@@ -105,13 +105,17 @@ async fn park_and_unpark_from_the_keyboard() {
     ui.keys("p");
     ui.wait_for("Park 203.0.113.104/29", WAIT);
     ui.text("maintenance").keys("Enter");
+    // The plan first (nothing is held underneath), then Enter parks it.
+    let plan = ui.wait_for("Enter do it", WAIT);
+    assert!(plan.contains("park 203.0.113.104/29"), "{plan}");
+    ui.keys("Enter");
     ui.wait_until(WAIT, |s| {
         s.contains("parked 203.0.113.104/29") && s.contains("203.0.113.104/29 parked")
     });
     let shown = cli_json(home.path(), &t.url, &["subnet", "show", "203.0.113.104/29"]);
     assert_eq!(shown["parked_reason"], "maintenance");
     ui.keys("p");
-    ui.wait_for("Unpark 203.0.113.104/29", WAIT);
+    ui.wait_for("unpark 203.0.113.104/29", WAIT);
     ui.keys("Enter");
     ui.wait_until(WAIT, |s| {
         s.contains("unparked 203.0.113.104/29") && s.contains("203.0.113.104/29 free")
@@ -227,4 +231,48 @@ async fn a_ptr_name_set_with_d_shows_pending_then_in_sync_after_a_sync() {
     ui.wait_until(WAIT, |s| s.contains("in sync") && !s.contains("pending"));
     let file = std::fs::read_to_string(zones.path().join("113.0.203.in-addr.arpa.zone")).unwrap();
     assert!(file.contains("2 IN PTR www.example.net."), "{file}");
+}
+
+#[tokio::test]
+async fn a_palette_change_shows_its_plan_and_a_stale_plan_is_shown_again_not_run() {
+    let (t, home, ui) = open().await;
+    ui.keys(":")
+        .text("subnet release 203.0.113.64/27")
+        .keys("Enter");
+    // The dry run's own words, then the question.
+    ui.wait_until(WAIT, |s| {
+        s.contains("Enter runs it") && s.contains("would have released 203.0.113.64/27")
+    });
+    let held = |who: &str| {
+        let shown = cli_json(home.path(), &t.url, &["subnet", "show", "203.0.113.64/27"]);
+        assert_eq!(shown["customer"], who, "{shown}");
+    };
+    held("cust-7422");
+    // Released and given to another customer before Enter.
+    cli_json(
+        home.path(),
+        &t.url,
+        &["subnet", "release", "203.0.113.64/27"],
+    );
+    cli_json(
+        home.path(),
+        &t.url,
+        &[
+            "subnet",
+            "allocate",
+            "--cidr",
+            "203.0.113.64/27",
+            "--customer",
+            "cust-7421",
+        ],
+    );
+    ui.keys("Enter");
+    ui.wait_until(WAIT, |s| {
+        s.contains("changed since the plan") && s.contains("Enter runs it")
+    });
+    held("cust-7421");
+    ui.keys("Enter");
+    ui.wait_for("carve finished", WAIT);
+    let shown = cli_json(home.path(), &t.url, &["subnet", "show", "203.0.113.64/27"]);
+    assert_eq!(shown["status"], "unallocated", "{shown}");
 }

@@ -5,132 +5,35 @@
 
 mod support;
 
-use std::time::Duration;
-
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use crossterm::event::KeyCode;
 use ratatui::style::Color;
 
-use carve::tui::app::App;
-use carve::tui::controller::Controller;
-use carve::tui::keymap::Keymap;
-use carve::tui::ops::Msg;
-use carve::tui::theme::Theme;
-use carve::tui::view;
-
-/// The app on the demo data, and the controller that answers it.
-struct Screen {
-    app: App,
-    controller: Controller,
-    rx: tokio::sync::mpsc::UnboundedReceiver<Msg>,
-    terminal: Terminal<TestBackend>,
-    theme: Theme,
-    _db: support::TestDb,
-}
-
-impl Screen {
-    async fn open(width: u16, height: u16, theme: &str, no_color: bool) -> Screen {
-        let t = support::test_db().await;
-        carve::service::demo::fill(&t.db()).await.unwrap();
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let controller = Controller::new(t.db(), tx, Vec::new());
-        let app = App::new(Keymap::default(), "carve_demo".into(), (width, height));
-        let mut screen = Screen {
-            app,
-            controller,
-            rx,
-            terminal: Terminal::new(TestBackend::new(width, height)).unwrap(),
-            theme: Theme::load(theme, no_color).unwrap(),
-            _db: t,
-        };
-        let effects = screen.app.start();
-        screen.settle(effects).await;
-        screen
-    }
-
-    /// Runs effects and feeds the answers back until nothing is pending.
-    async fn settle(&mut self, effects: Vec<carve::tui::ops::Effect>) {
-        for effect in effects {
-            self.controller.run(effect);
-        }
-        while self.app.pending > 0 {
-            let msg = tokio::time::timeout(Duration::from_secs(10), self.rx.recv())
-                .await
-                .expect("an answer within 10 s")
-                .expect("the controller is alive");
-            for effect in self.app.update(msg) {
-                self.controller.run(effect);
-            }
-        }
-    }
-
-    async fn keys(&mut self, keys: &[KeyCode]) {
-        for code in keys {
-            let effects = self
-                .app
-                .update(Msg::Key(KeyEvent::new(*code, KeyModifiers::NONE)));
-            self.settle(effects).await;
-        }
-    }
-
-    async fn text(&mut self, text: &str) {
-        let keys: Vec<KeyCode> = text.chars().map(KeyCode::Char).collect();
-        self.keys(&keys).await;
-    }
-
-    /// The screen as text, journal times masked (they change every run).
-    fn draw(&mut self) -> Buffer {
-        let (app, theme) = (&self.app, &self.theme);
-        self.terminal.draw(|f| view::draw(f, app, theme)).unwrap();
-        let mut buffer = self.terminal.backend().buffer().clone();
-        mask_times(&mut buffer);
-        buffer
-    }
-}
-
-/// `11-25 15:49 root  ` -> `MM-DD hh:mm who   `: the time and the actor change from run
-/// to run and machine to machine.
-fn mask_times(buffer: &mut Buffer) {
-    let area = buffer.area;
-    for y in 0..area.height {
-        let row: Vec<char> = (0..area.width)
-            .map(|x| buffer[(x, y)].symbol().chars().next().unwrap_or(' '))
-            .collect();
-        let shape = "00-00 00:00";
-        for start in 0..row.len().saturating_sub(shape.len() - 1) {
-            let fits = shape.chars().enumerate().all(|(i, s)| {
-                let c = row[start + i];
-                if s == '0' { c.is_ascii_digit() } else { c == s }
-            });
-            if fits && start + 18 <= row.len() {
-                // The time, then the six columns of who did it (the test's OS user).
-                for (i, m) in "MM-DD hh:mm who   ".chars().enumerate() {
-                    buffer[(area.x + u16::try_from(start + i).unwrap(), y)].set_char(m);
-                }
-            }
-        }
-    }
-}
-
-fn text_of(buffer: &Buffer) -> String {
-    let area = buffer.area;
-    (0..area.height)
-        .map(|y| {
-            let line: String = (0..area.width)
-                .map(|x| buffer[(x, y)].symbol().to_owned())
-                .collect();
-            line.trim_end().to_owned() + "\n"
-        })
-        .collect()
-}
+use support::screen::{Screen, text_of};
 
 #[tokio::test]
 async fn the_main_screen_at_80x24_and_160x48() {
     let mut s = Screen::open(80, 24, "dark", false).await;
     s.keys(&[KeyCode::Char('l')]).await;
-    insta::assert_snapshot!("main_80x24", text_of(&s.draw()));
+    let screen = text_of(&s.draw());
+    // The customers tell apart, and each history entry is one line of the detail pane.
+    assert!(
+        screen.contains("v102 cust-7421") && screen.contains("v102 cust-7422"),
+        "{screen}"
+    );
+    let detail: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.rsplit_once("││").map(|(_, right)| right))
+        .collect();
+    let history = detail
+        .iter()
+        .position(|l| l.starts_with("history"))
+        .unwrap();
+    let entries = &detail[history + 1..history + 7];
+    assert!(
+        entries.iter().all(|l| l.contains("203.0.113.")),
+        "{entries:#?}"
+    );
+    insta::assert_snapshot!("main_80x24", screen);
     let mut s = Screen::open(160, 48, "dark", false).await;
     s.keys(&[
         KeyCode::Char('l'),

@@ -63,6 +63,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
+    /// With --dry-run: print the plan's fingerprint (`carve-plan: ...`) on stderr.
+    #[arg(long, global = true, hide = true)]
+    pub print_plan: bool,
+
+    /// Run only if the change is still the plan with this fingerprint (the UI's palette
+    /// confirms a plan it showed this way); else refused, nothing done.
+    #[arg(long, global = true, hide = true, value_name = "FINGERPRINT")]
+    pub expect_plan: Option<String>,
+
     /// Without a command, carve opens its terminal UI.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -182,6 +191,19 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
             eprintln!("carve: profile {} ({})", output::clean(profile), target);
         }
     }
+    let expected = cli.expect_plan.clone();
+    let work = dispatch(command, settings, out);
+    let (result, seen) = crate::service::plan::held_to(expected, work).await;
+    if cli.print_plan
+        && let Some(seen) = seen
+    {
+        eprintln!("carve-plan: {seen}");
+    }
+    result
+}
+
+/// Runs one command.
+async fn dispatch(command: Command, settings: &Settings, out: &Output) -> Result<()> {
     match command {
         Command::Db { command } => db::run(command, settings, out).await,
         Command::Subnet { command } => subnet::run(command, settings, out).await,

@@ -18,7 +18,7 @@ use crate::store::journal::LogFilter;
 use crate::store::rdns::{self, PtrState};
 use crate::store::rows::{JournalEntry, Subnet, Vlan};
 use crate::store::tree::{self, ListFilter};
-use crate::store::{Db, addresses, db_error, journal};
+use crate::store::{Db, addresses, db_error, journal, search};
 
 /// The most address records one pool level lists; the detail pane says how many more.
 pub const ADDRESS_PAGE: i64 = 1000;
@@ -147,7 +147,10 @@ pub struct Hit {
 /// The most hits a search returns (a customer with more is shown in part).
 pub const MAX_HITS: usize = 200;
 
-/// Hits for an address, a CIDR, `vlan 102` (or `vlan:102`, `VLAN102`) or a customer name.
+/// Hits for an address, a CIDR, `vlan 102` (or `vlan:102`, `VLAN102`), `@LOC` (the blocks at
+/// a location, own or inherited), a customer name,
+/// else any block or address record whose customer, device, rDNS name or description
+/// contains the text.
 /// Paths follow the view: structural nodes are left out unless `full`.
 pub async fn search(db: &Db, query: &str, full: bool) -> Result<Vec<Hit>> {
     let query = query.trim();
@@ -185,18 +188,17 @@ pub async fn search(db: &Db, query: &str, full: bool) -> Result<Vec<Hit>> {
         }]);
     }
     let mut filter = ListFilter::default();
-    let what = if let Some(vid) = vlan_query(query) {
+    let what = if let Some(location) = query.strip_prefix('@') {
+        filter.location_id = resolve::location(&mut conn, Some(location.trim())).await?;
+        format!("location {}", location.trim())
+    } else if let Some(vid) = vlan_query(query) {
         filter.vlan = Some(vid);
         format!("VLAN {vid}")
-    } else {
-        filter.customer_id = resolve::customer(&mut conn, Some(query))
-            .await
-            .map_err(|_| {
-                Error::not_found(format!(
-                    "nothing matches {query:?} (an address, a CIDR, vlan N or a customer name)"
-                ))
-            })?;
+    } else if let Ok(customer) = resolve::customer(&mut conn, Some(query)).await {
+        filter.customer_id = customer;
         format!("customer {query}")
+    } else {
+        return text_hits(&mut conn, query, full).await;
     };
     let mut hits = Vec::new();
     for subnet in tree::list(&mut conn, &filter)
@@ -222,6 +224,28 @@ pub async fn search(db: &Db, query: &str, full: bool) -> Result<Vec<Hit>> {
     }
     if hits.is_empty() {
         return Err(Error::not_found(format!("{what} holds no space")));
+    }
+    Ok(hits)
+}
+
+/// Hits for a piece of a customer or device name, an rDNS name or a description.
+async fn text_hits(conn: &mut PgConnection, query: &str, full: bool) -> Result<Vec<Hit>> {
+    let limit = i64::try_from(MAX_HITS).unwrap_or(i64::MAX);
+    let mut hits = Vec::new();
+    for (subnet, address) in search::text(&mut *conn, query, limit).await? {
+        if hits.len() >= MAX_HITS {
+            break;
+        }
+        hits.push(Hit {
+            path: path(&mut *conn, &subnet, full).await?,
+            address: address.map(|a| a.addr()),
+        });
+    }
+    if hits.is_empty() {
+        return Err(Error::not_found(format!(
+            "nothing matches {query:?} (an address, a CIDR, vlan N, or part of a customer, \
+             device, rDNS name or description)"
+        )));
     }
     Ok(hits)
 }

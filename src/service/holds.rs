@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 
 use crate::error::Result;
+use crate::store::rows::Subnet;
 use crate::store::{addresses, tree};
 
 /// How many held blocks a report names; the rest are counted.
@@ -63,12 +64,19 @@ impl Holds {
     }
 }
 
-pub(crate) async fn within(conn: &mut PgConnection, net: &IpNet) -> Result<Holds> {
-    let (blocks, blocks_total) = tree::held_within(&mut *conn, net, NAMED).await?;
+/// What `net` holds, and the first `rows` of its held blocks as rows (for a plan that
+/// shows each with its customer, VLAN, service and device).
+pub(crate) async fn within(
+    conn: &mut PgConnection,
+    net: &IpNet,
+    rows: i64,
+) -> Result<(Holds, Vec<Subnet>)> {
+    let (blocks, blocks_total) = tree::held_within(&mut *conn, net, rows.max(NAMED)).await?;
     let addresses = addresses::count_within(conn, net).await?;
-    Ok(Holds {
+    let holds = Holds {
         blocks: blocks
             .iter()
+            .take(NAMED as usize)
             .map(|b| HeldBlock {
                 cidr: b.cidr,
                 status: b.status().as_str(),
@@ -77,5 +85,7 @@ pub(crate) async fn within(conn: &mut PgConnection, net: &IpNet) -> Result<Holds
             .collect(),
         blocks_total,
         addresses,
-    })
+    };
+    let rows = blocks.into_iter().take(rows as usize).collect();
+    Ok((holds, rows))
 }

@@ -15,6 +15,7 @@ pub mod holds;
 pub mod import;
 pub mod lookup;
 mod ownership;
+pub mod plan;
 pub mod products;
 pub mod provision;
 pub mod rdns;

@@ -74,8 +74,10 @@ pub async fn journal_failure(
     }
 }
 
-/// Commits, or rolls back when this was a dry run.
-pub async fn finish(tx: sqlx::Transaction<'_, sqlx::Postgres>, dry_run: bool) -> Result<()> {
+/// Commits, or rolls back when this was a dry run; a command held to a plan it no longer
+/// matches is refused here, before commit (see [`super::plan::held_to`]).
+pub async fn finish(mut tx: sqlx::Transaction<'_, sqlx::Postgres>, dry_run: bool) -> Result<()> {
+    super::plan::check_transaction(&mut tx).await?;
     if dry_run {
         tx.rollback().await.map_err(db_error)
     } else {

@@ -222,3 +222,34 @@ pub async fn undos_of(conn: &mut PgConnection, change: &str) -> Result<Vec<Chang
     .await
     .map_err(db_error)
 }
+
+/// The newest successful row about `net`, a block above it or anything inside it (the
+/// version a plan on `net` saw).
+pub async fn last_touching(conn: &mut PgConnection, net: &IpNet) -> Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT max(id) FROM provisioning_logs
+         WHERE (cidr && $1 OR address <<= $1) AND outcome = 'ok'",
+    )
+    .bind(net)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The journal rows the current transaction wrote, one line each: event, target and the
+/// holder they name (what a plan is made of; the ids a new allocation or service gets
+/// left out, they differ from run to run).
+pub async fn this_transaction(conn: &mut PgConnection) -> Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT concat_ws('|', event, coalesce(address, cidr)::text, detail->>'customer',
+                          detail->>'device', detail->>'was',
+                          CASE WHEN event NOT LIKE 'ipam_allocate%'
+                                AND event NOT LIKE 'ipam_reserve%' AND event <> 'service_provision'
+                               THEN concat_ws(',', detail->>'service', detail->>'allocation_id')
+                          END)
+         FROM provisioning_logs WHERE change = carve_change_key() ORDER BY id",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}

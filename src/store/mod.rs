@@ -21,6 +21,7 @@ mod migrate;
 pub mod rdns;
 pub mod roles;
 pub mod rows;
+pub mod search;
 pub mod services;
 pub mod tree;
 

@@ -7,19 +7,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use ipnet::IpNet;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::ops::{Effect, Msg, Op, Outcome};
 use super::tree::Key;
 use crate::error::{ErrorKind, Result};
-use crate::service::view::event_lines;
+use crate::service::plan::{Plan, Run};
+use crate::service::view::{SubnetView, event_lines};
 use crate::service::{addresses, allocate, browse, subnets};
 use crate::store::Db;
-use crate::store::changes::ChangeListener;
 use crate::store::journal::Event;
 
 /// How often a lost database is tried again.
-const RECONNECT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+pub(super) const RECONNECT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Controller {
@@ -95,21 +96,18 @@ impl Controller {
     /// Runs a change as one command. When the connection drops on the way, it waits for
     /// the database and asks the journal whether the change committed: if it did, it is
     /// reported, not repeated; if not, it runs again under the same command id.
-    async fn change(&self, op: &Op) -> Result<Outcome> {
+    async fn change(&self, op: &Op, plan: Option<&Plan>) -> Result<Outcome> {
         let command = crate::actor::new_command_id();
         loop {
-            let result = crate::actor::with_command(command.clone(), self.operate(op)).await;
+            let result = crate::actor::with_command(command.clone(), self.operate(op, plan)).await;
             match result {
                 Err(e) if e.kind == ErrorKind::Connection && self.reconnected().await => {
                     if self.committed(&command).await? {
-                        return Ok(Outcome {
-                            summary: "done: the database confirmed the change after the \
-                                      connection came back"
+                        return Ok(Outcome::said(
+                            "done: the database confirmed the change after the connection \
+                             came back"
                                 .to_owned(),
-                            events: Vec::new(),
-                            select: None,
-                            confirm: None,
-                        });
+                        ));
                     }
                 }
                 other => return other,
@@ -187,18 +185,23 @@ impl Controller {
                     error,
                 }]
             }
-            Effect::Run { id, op } => {
+            Effect::Run { id, op, plan } => {
                 // Each action is a command of its own in the journal.
-                let result = self.change(&op).await;
+                let result = self.change(&op, plan.as_ref()).await;
                 vec![Msg::Done { id, op, result }]
             }
             Effect::Palette { id, args } => vec![self.palette(id, args).await],
         }
     }
 
-    async fn operate(&self, op: &Op) -> Result<Outcome> {
+    async fn operate(&self, op: &Op, plan: Option<&Plan>) -> Result<Outcome> {
         let db = &self.db;
         let dry = op.is_dry_run();
+        let run = match plan {
+            _ if dry => Run::DryRun,
+            Some(plan) => Run::AsPlanned(plan),
+            None => Run::Real,
+        };
         let verb = |done: &str, plan: &str| {
             if dry {
                 plan.to_owned()
@@ -211,10 +214,22 @@ impl Controller {
             events: event_lines(events),
             select,
             confirm: None,
+            plan: None,
+        };
+        // A block action's plan: the held blocks it touches first, then its steps.
+        let held = |summary: String, done: &subnets::Outcome, select: IpNet| Outcome {
+            summary,
+            events: affected_lines(&done.affected)
+                .into_iter()
+                .chain(event_lines(&done.events))
+                .collect(),
+            select: Some(Key::Subnet(select)),
+            confirm: None,
+            plan: Some(done.plan.clone()),
         };
         Ok(match op {
             Op::Allocate(request) => {
-                let a = allocate::allocate_subnet(db, request).await?;
+                let a = allocate::allocate_as_planned(db, request, plan).await?;
                 let what = if a.status == crate::store::rows::SubnetStatus::Reserved {
                     "reserve"
                 } else {
@@ -226,7 +241,10 @@ impl Controller {
                     a.cidr,
                     a.strategy
                 );
-                outcome(summary, &a.events, Some(Key::Subnet(a.cidr)))
+                Outcome {
+                    plan: Some(Plan::of(&a.events, None)),
+                    ..outcome(summary, &a.events, Some(Key::Subnet(a.cidr)))
+                }
             }
             Op::AllocateIp {
                 pool,
@@ -237,37 +255,33 @@ impl Controller {
                 let done = if *dry_run {
                     addresses::preview(db, &source, holder).await?
                 } else {
-                    addresses::allocate(db, &source, holder).await?
+                    addresses::allocate_as_planned(db, &source, holder, plan).await?
                 };
                 let summary = format!(
                     "{} {} in {pool}",
                     verb("allocated", "allocate"),
                     done.ip.address
                 );
-                outcome(summary, &done.events, Some(Key::Address(done.ip.address)))
+                Outcome {
+                    plan: Some(Plan::of(&done.events, None)),
+                    ..outcome(summary, &done.events, Some(Key::Address(done.ip.address)))
+                }
             }
-            Op::Split { cidr, to, dry_run } => {
-                let done = subnets::split(db, cidr, Some(*to), *dry_run).await?;
-                outcome(
-                    format!("{} {cidr} into /{to}s", verb("split", "split")),
-                    &done.events,
-                    Some(Key::Subnet(*cidr)),
-                )
+            Op::Split { cidr, to, .. } => {
+                let done = subnets::split(db, cidr, Some(*to), run).await?;
+                let summary = format!("{} {cidr} into /{to}s", verb("split", "split"));
+                held(summary, &done, *cidr)
             }
-            Op::Merge { cidr, dry_run } => {
-                let done = subnets::merge(db, cidr, *dry_run).await?;
-                outcome(
-                    format!("{} {cidr}", verb("merged", "merge")),
-                    &done.events,
-                    Some(Key::Subnet(*cidr)),
-                )
+            Op::Merge { cidr, .. } => {
+                let done = subnets::merge(db, cidr, run).await?;
+                held(format!("{} {cidr}", verb("merged", "merge")), &done, *cidr)
             }
-            Op::Release { cidr, dry_run } => {
-                let done = subnets::release(db, cidr, *dry_run).await?;
-                outcome(
+            Op::Release { cidr, .. } => {
+                let done = subnets::release(db, cidr, run).await?;
+                held(
                     format!("{} {cidr}", verb("released", "release")),
-                    &done.events,
-                    Some(Key::Subnet(*cidr)),
+                    &done,
+                    *cidr,
                 )
             }
             Op::ReleaseIp(address) => {
@@ -278,10 +292,17 @@ impl Controller {
                     Some(Key::Subnet(done.ip.subnet)),
                 )
             }
-            Op::Park { cidr, park, reason } => {
-                let done = subnets::park(db, cidr, *park, reason.clone()).await?;
-                let summary = format!("{} {cidr}", if *park { "parked" } else { "unparked" });
-                outcome(summary, &done.events, Some(Key::Subnet(*cidr)))
+            Op::Park {
+                cidr, park, reason, ..
+            } => {
+                let done = subnets::park_as(db, cidr, *park, reason.clone(), run).await?;
+                let what = match (*park, dry) {
+                    (true, true) => "park",
+                    (true, false) => "parked",
+                    (false, true) => "unpark",
+                    (false, false) => "unparked",
+                };
+                held(format!("{what} {cidr}"), &done, *cidr)
             }
             Op::ParkIp {
                 address,
@@ -347,42 +368,19 @@ impl Controller {
     }
 }
 
-/// While the UI is open (and may change data), frees space whose release cooldown has
-/// ended once a minute, so it becomes free on its own; the journal's notification then
-/// refreshes every open screen.
-pub async fn free_ended_cooldowns(db: Db, tx: UnboundedSender<Msg>) {
-    while !tx.is_closed() {
-        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-        crate::service::cooldown::expire(&db).await;
-    }
-}
-
-/// Forwards every change journaled by anyone as a message, until the UI goes away;
-/// listens again after a lost connection, saying so: the status bar shows it, and the
-/// screen reloads once the database is back (changes made meanwhile were not heard).
-pub async fn listen(db: Db, tx: UnboundedSender<Msg>) {
-    let mut lost = false;
-    while !tx.is_closed() {
-        let outcome = async {
-            let mut changes = ChangeListener::start(&db).await?;
-            if std::mem::take(&mut lost) {
-                let _ = tx.send(Msg::Connection { up: true });
-            }
-            loop {
-                changes.next().await?;
-                if tx.send(Msg::External).is_err() {
-                    return Ok(());
-                }
-            }
-        };
-        let result: Result<()> = outcome.await;
-        if let Err(e) = result {
-            tracing::warn!("change listener: {}; listening again shortly", e.message);
-            if e.kind == ErrorKind::Connection && !lost {
-                lost = true;
-                let _ = tx.send(Msg::Connection { up: false });
-            }
-            tokio::time::sleep(RECONNECT_EVERY).await;
-        }
-    }
+/// One line per held block a change touches: what holds it, so nobody releases or parks
+/// a customer's space without seeing whose it is.
+fn affected_lines(blocks: &[SubnetView]) -> Vec<(&'static str, String)> {
+    blocks
+        .iter()
+        .map(|b| {
+            let mut what = vec![format!("{} {}", b.cidr, b.status)];
+            what.extend(b.customer.as_ref().map(|c| format!("customer {c}")));
+            what.extend(b.vlan.map(|v| format!("VLAN {v}")));
+            what.extend(b.service.map(|s| format!("service {s}")));
+            what.extend(b.device.as_ref().map(|d| format!("device {d}")));
+            what.extend(b.description.as_ref().map(|d| format!("\"{d}\"")));
+            ("holds", what.join(", "))
+        })
+        .collect()
 }

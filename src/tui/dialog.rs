@@ -1,9 +1,13 @@
 //! Dialogs: forms that collect an operation's input, plans that show what a change will
 //! do before it is confirmed, the help overlay, and one-line prompts (search, palette).
 
+use std::net::IpAddr;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ipnet::IpNet;
 
 use super::ops::Op;
+use crate::service::plan::Plan;
 
 /// What a form is for; decides how its fields become an operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +26,9 @@ pub struct Field {
     pub label: &'static str,
     pub value: String,
     pub hint: &'static str,
+    /// Not edited since the field got the focus: typing replaces the pre-filled value
+    /// (as in a form field selected on entry), Backspace edits it.
+    pub fresh: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +39,8 @@ pub struct Form {
     pub focus: usize,
     /// Why the last submit was refused, shown under the fields.
     pub error: Option<String>,
+    /// The subnet and address selected when the form opened: what it acts on.
+    pub target: (Option<IpNet>, Option<IpAddr>),
 }
 
 impl Form {
@@ -45,10 +54,16 @@ impl Form {
             title,
             fields: fields
                 .into_iter()
-                .map(|(label, value, hint)| Field { label, value, hint })
+                .map(|(label, value, hint)| Field {
+                    label,
+                    value,
+                    hint,
+                    fresh: true,
+                })
                 .collect(),
             focus: 0,
             error: None,
+            target: (None, None),
         }
     }
 
@@ -97,13 +112,23 @@ impl Form {
         match key.code {
             KeyCode::Tab | KeyCode::Down => {
                 self.focus = (self.focus + 1) % n;
+                self.fields[self.focus].fresh = true;
                 Edited::Changed
             }
             KeyCode::BackTab | KeyCode::Up => {
                 self.focus = (self.focus + n - 1) % n;
+                self.fields[self.focus].fresh = true;
                 Edited::Changed
             }
-            _ => edit_line(&mut self.fields[self.focus].value, key).unwrap_or(Edited::Changed),
+            _ => {
+                let field = &mut self.fields[self.focus];
+                let typed = matches!(key.code, KeyCode::Char(_))
+                    && !key.modifiers.contains(KeyModifiers::CONTROL);
+                if std::mem::take(&mut field.fresh) && typed {
+                    field.value.clear();
+                }
+                edit_line(&mut field.value, key).unwrap_or(Edited::Changed)
+            }
         }
     }
 }
@@ -137,17 +162,21 @@ impl Prompt {
 #[derive(Debug, Clone)]
 pub enum Dialog {
     Form(Form),
-    /// What an operation will do; Enter runs `confirm`.
+    /// What an operation will do; Enter runs `confirm`, held to `plan` when the dry run
+    /// gave one (the service refuses if the tree changed since).
     Plan {
         title: String,
         lines: Vec<(String, String)>,
         confirm: Op,
+        plan: Option<Plan>,
     },
-    /// Text to read (palette output): j/k and PageUp/PageDown scroll, other keys close.
+    /// Text to read (palette output): j/k and PageUp/PageDown scroll, other keys close;
+    /// with `run` (a palette command's plan, or a change asked about) Enter runs it.
     Text {
         title: String,
         text: String,
         scroll: u16,
+        run: Option<Vec<String>>,
     },
     Help,
 }

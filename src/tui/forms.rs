@@ -2,6 +2,8 @@
 //! form becomes an operation. Operations with a plan run as a dry run first; the plan is
 //! shown and Enter confirms it (DESIGN.md section 6).
 
+mod operation;
+
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -11,11 +13,9 @@ use super::dialog::{Dialog, Form, FormKind};
 use super::keymap::Action;
 use super::ops::{Effect, Op};
 use super::tree::Entry;
-use crate::engine::{Family, Strategy, parse_cidr};
+use crate::engine::Family;
 use crate::error::{Error, Result};
-use crate::service::addresses::Holder;
-use crate::service::allocate::{SubnetRequest, Target};
-use crate::service::subnets::Changes;
+use crate::service::allocate::SubnetRequest;
 use crate::service::view::{IpView, SubnetView};
 
 /// Opens the dialog (or starts the dry run) of a mutating action on the selection.
@@ -100,8 +100,14 @@ fn subnet_action(app: &mut App, action: Action, s: &SubnetView) -> Result<Vec<Ef
     Ok(match action {
         Action::Allocate => {
             let family = Family::of(&cidr).number().to_string();
+            // On a free leaf the likeliest wish is that very block.
+            let (len, hint) = if s.status == "unallocated" && !s.pool {
+                (cidr.prefix_len(), "this block's own: take it")
+            } else {
+                (next, "prefix length, e.g. 29")
+            };
             let fields = vec![
-                ("length", next.to_string(), "prefix length, e.g. 29"),
+                ("length", len.to_string(), hint),
                 ("family", family, "4 or 6"),
                 (
                     "pool",
@@ -111,6 +117,8 @@ fn subnet_action(app: &mut App, action: Action, s: &SubnetView) -> Result<Vec<Ef
                 ("customer", String::new(), "optional"),
                 ("vlan", String::new(), "optional VLAN id"),
                 ("strategy", "split".into(), "exact, merge or split"),
+                ("description", String::new(), "optional"),
+                ("purpose", String::new(), "optional, e.g. transit"),
             ];
             form(app, FormKind::Allocate, "Allocate a subnet".into(), fields)
         }
@@ -156,13 +164,13 @@ fn subnet_action(app: &mut App, action: Action, s: &SubnetView) -> Result<Vec<Ef
             request.dry_run = true;
             run(app, Op::Allocate(request))
         }
-        Action::Park if s.parked => plan(
+        Action::Park if s.parked => run(
             app,
-            format!("Unpark {cidr} and its subtree?"),
             Op::Park {
                 cidr,
                 park: false,
                 reason: None,
+                dry_run: true,
             },
         ),
         Action::Park if s.parked_above => {
@@ -210,8 +218,20 @@ fn form(
     title: String,
     fields: Vec<(&'static str, String, &'static str)>,
 ) -> Vec<Effect> {
-    app.dialog = Some(Dialog::Form(Form::new(kind, title, fields)));
+    let mut form = Form::new(kind, title, fields);
+    form.target = selection(app);
+    app.dialog = Some(Dialog::Form(form));
     Vec::new()
+}
+
+/// The selected subnet (the pool of a selected address) and address.
+fn selection(app: &App) -> (Option<IpNet>, Option<IpAddr>) {
+    let subnet = app.tree.selected_subnet().map(|s| s.cidr);
+    let address = match app.tree.selected().map(|n| &n.entry) {
+        Some(Entry::Address(a)) => Some(a.address),
+        _ => None,
+    };
+    (subnet, address)
 }
 
 /// A plan known without asking the database; Enter runs `op`.
@@ -220,11 +240,13 @@ fn plan(app: &mut App, title: String, op: Op) -> Vec<Effect> {
         title,
         lines: Vec::new(),
         confirm: op,
+        plan: None,
     });
     Vec::new()
 }
 
-fn run(app: &mut App, op: Op) -> Vec<Effect> {
+/// Runs `op`: a dry run's answer is the plan to show.
+pub fn run(app: &mut App, op: Op) -> Vec<Effect> {
     let id = app.id();
     if op.is_dry_run() {
         app.expect_plan(id);
@@ -233,7 +255,7 @@ fn run(app: &mut App, op: Op) -> Vec<Effect> {
         app.say("working...");
     }
     app.pending += 1;
-    vec![Effect::Run { id, op }]
+    vec![Effect::Run { id, op, plan: None }]
 }
 
 fn plan_release_ip(app: &mut App, ip: &IpView) -> Vec<Effect> {
@@ -262,21 +284,24 @@ fn park_ip(app: &mut App, ip: &IpView) -> Vec<Effect> {
 /// A submitted form: its operation (dry run first where there is a plan), or the form
 /// again with what is wrong.
 pub fn submit(app: &mut App, mut form: Form) -> Vec<Effect> {
-    let subnet = app.tree.selected_subnet().map(|s| s.cidr);
-    let address = match app.tree.selected().map(|n| &n.entry) {
-        Some(Entry::Address(a)) => Some(a.address),
-        _ => None,
-    };
+    // What the form was opened on: a reload meanwhile (a change elsewhere) may have
+    // moved the cursor, never what the form acts on.
+    let (subnet, address) = form.target;
     if form.kind == FormKind::Location {
         let location = form.value("location").map(str::to_owned);
         app.say(match &location {
             Some(l) => format!("showing {l} only"),
             None => "showing every location".to_owned(),
         });
-        app.tree.set_location(location);
-        return app.selection_changed();
+        app.tree.set_location(location.clone());
+        let mut effects = app.selection_changed();
+        if let Some(l) = location {
+            // The blocks at it may lie under a root elsewhere: find them and their way.
+            effects.extend(app.search(format!("@{l}")));
+        }
+        return effects;
     }
-    match operation(&form, subnet, address) {
+    match operation::operation(&form, subnet, address) {
         Ok(op) => {
             app.dialog = Some(Dialog::Form(form));
             run(app, op)
@@ -287,115 +312,4 @@ pub fn submit(app: &mut App, mut form: Form) -> Vec<Effect> {
             Vec::new()
         }
     }
-}
-
-fn operation(form: &Form, subnet: Option<IpNet>, address: Option<IpAddr>) -> Result<Op> {
-    let cidr = subnet.ok_or_else(|| Error::validation("the selection went away"))?;
-    let text = |label: &str| form.value(label).map(str::to_owned);
-    Ok(match form.kind {
-        FormKind::Allocate => {
-            let len = number::<u8>(form, "length")?
-                .ok_or_else(|| Error::validation("length: give a prefix length"))?;
-            let family = number::<u8>(form, "family")?.unwrap_or(4);
-            let pool = form
-                .value("pool")
-                .map(|p| parse_cidr(p).map_err(|e| Error::validation(format!("pool: {e}"))))
-                .transpose()?;
-            let strategy = form
-                .value("strategy")
-                .unwrap_or("split")
-                .parse::<Strategy>()
-                .map_err(Error::validation)?;
-            let mut request = SubnetRequest::new(Target::Length {
-                family,
-                len,
-                pool,
-                location: None,
-            });
-            request.strategy = strategy;
-            request.customer = text("customer");
-            request.vlan = number(form, "vlan")?;
-            request.dry_run = true;
-            Op::Allocate(request)
-        }
-        FormKind::AllocateIp => {
-            let holder = Holder {
-                customer: text("customer"),
-                purpose: text("purpose"),
-                rdns: text("rdns"),
-                ..Holder::default()
-            };
-            Op::AllocateIp {
-                pool: cidr,
-                holder,
-                dry_run: true,
-            }
-        }
-        FormKind::Split => {
-            let to = number::<u8>(form, "to")?
-                .ok_or_else(|| Error::validation("to: give a prefix length"))?;
-            Op::Split {
-                cidr,
-                to,
-                dry_run: true,
-            }
-        }
-        FormKind::Park => match address {
-            Some(address) => Op::ParkIp {
-                address,
-                park: true,
-                reason: text("reason"),
-            },
-            None => Op::Park {
-                cidr,
-                park: true,
-                reason: text("reason"),
-            },
-        },
-        FormKind::Edit => {
-            let pool = match form
-                .value("pool")
-                .unwrap_or("no")
-                .to_ascii_lowercase()
-                .as_str()
-            {
-                "yes" | "y" | "true" => true,
-                "no" | "n" | "false" => false,
-                other => {
-                    return Err(Error::validation(format!(
-                        "pool: {other:?} is not yes or no"
-                    )));
-                }
-            };
-            let changes = Changes {
-                location: Some(text("location")),
-                vlan: Some(number(form, "vlan")?),
-                description: Some(text("description")),
-                pool: Some(pool),
-                pool_reserved_first: None,
-            };
-            Op::Edit { cidr, changes }
-        }
-        FormKind::Rdns => {
-            let address = address.ok_or_else(|| Error::validation("the selection went away"))?;
-            // Empty removes the PTR; `carve rdns sync` deletes it from DNS.
-            let holder = Holder {
-                rdns: Some(text("rdns").unwrap_or_default()),
-                ..Holder::default()
-            };
-            Op::SetIp { address, holder }
-        }
-        FormKind::Location => return Err(Error::internal("a location filter is not an operation")),
-    })
-}
-
-/// A whole number from a field, None when empty; an error naming the field otherwise.
-fn number<T: std::str::FromStr>(form: &Form, label: &str) -> Result<Option<T>> {
-    form.value(label)
-        .map(|v| {
-            v.trim_start_matches('/')
-                .parse::<T>()
-                .map_err(|_| Error::validation(format!("{label}: {v:?} is not a number")))
-        })
-        .transpose()
 }

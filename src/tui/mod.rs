@@ -8,7 +8,9 @@ pub mod controller;
 pub mod dialog;
 mod forms;
 pub mod keymap;
+pub mod listen;
 pub mod ops;
+mod palette;
 pub mod theme;
 pub mod tree;
 pub mod view;
@@ -107,9 +109,9 @@ async fn event_loop(terminal: &mut Screen, db: Db, options: Options) -> Result<(
     let fail = |e: std::io::Error| Error::internal(format!("cannot draw: {e}"));
     let (tx, mut rx) = unbounded_channel();
     read_input(tx.clone());
-    tokio::spawn(controller::listen(db.clone(), tx.clone()));
+    tokio::spawn(listen::listen(db.clone(), tx.clone()));
     if options.read_only.is_none() {
-        tokio::spawn(controller::free_ended_cooldowns(db.clone(), tx.clone()));
+        tokio::spawn(listen::free_ended_cooldowns(db.clone(), tx.clone()));
     }
     let controller = Controller::new(db, tx, options.global_args);
     let size = terminal.size().map_err(fail)?;

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::service::addresses::Holder;
 use crate::service::allocate::SubnetRequest;
 use crate::service::browse::{Detail, Hit, Level};
+use crate::service::plan::Plan;
 use crate::service::subnets::Changes;
 use crate::service::undo::{Target as UndoTarget, UndoOutcome, describe, headline};
 use crate::store::rows::JournalEntry;
@@ -45,6 +46,7 @@ pub enum Op {
         cidr: IpNet,
         park: bool,
         reason: Option<String>,
+        dry_run: bool,
     },
     ParkIp {
         address: IpAddr,
@@ -73,20 +75,31 @@ impl Op {
             | Op::Split { dry_run, .. }
             | Op::Merge { dry_run, .. }
             | Op::Release { dry_run, .. }
+            | Op::Park { dry_run, .. }
             | Op::Undo { dry_run, .. } => *dry_run,
             _ => false,
         }
     }
 
     /// The same operation for real.
-    pub fn confirmed(mut self) -> Op {
+    pub fn confirmed(self) -> Op {
+        self.with_dry_run(false)
+    }
+
+    /// The same operation as a dry run: its plan (again).
+    pub fn planned(self) -> Op {
+        self.with_dry_run(true)
+    }
+
+    fn with_dry_run(mut self, dry: bool) -> Op {
         match &mut self {
-            Op::Allocate(r) => r.dry_run = false,
+            Op::Allocate(r) => r.dry_run = dry,
             Op::AllocateIp { dry_run, .. }
             | Op::Split { dry_run, .. }
             | Op::Merge { dry_run, .. }
             | Op::Release { dry_run, .. }
-            | Op::Undo { dry_run, .. } => *dry_run = false,
+            | Op::Park { dry_run, .. }
+            | Op::Undo { dry_run, .. } => *dry_run = dry,
             _ => {}
         }
         self
@@ -105,6 +118,21 @@ pub struct Outcome {
     /// What Enter confirms after a dry run, when not simply the same operation for real
     /// (an undo of "my last change" is pinned to the change the plan showed).
     pub confirm: Option<Box<Op>>,
+    /// What the dry run saw and will do: the confirmed run is held to it.
+    pub plan: Option<Plan>,
+}
+
+impl Outcome {
+    /// A report with no plan to hold to.
+    pub fn said(summary: String) -> Outcome {
+        Outcome {
+            summary,
+            events: Vec::new(),
+            select: None,
+            confirm: None,
+            plan: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -134,9 +162,12 @@ pub enum Effect {
         missing: Vec<Option<IpNet>>,
         full: bool,
     },
+    /// `plan`: the dry run's plan Enter confirmed; the service refuses when the tree
+    /// changed since (then the app plans again).
     Run {
         id: u64,
         op: Op,
+        plan: Option<Plan>,
     },
     /// A CLI verb line from the palette, run as `carve --json ...`.
     Palette {
@@ -244,6 +275,7 @@ impl Outcome {
             events,
             select,
             confirm,
+            plan: None,
         }
     }
 }

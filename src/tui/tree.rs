@@ -67,8 +67,10 @@ pub struct Tree {
     roots: Vec<usize>,
     index: HashMap<Key, usize>,
     visible: Vec<usize>,
-    /// Only subnets at this effective location (and their contents) are shown.
+    /// Only subnets at this effective location (and their contents) are shown, and the
+    /// blocks above one that has it of its own (`located`).
     location: Option<String>,
+    located: HashSet<IpNet>,
     /// Subnets whose usage was asked for and has not arrived yet.
     usage_asked: HashSet<IpNet>,
     pub cursor: usize,
@@ -244,6 +246,14 @@ impl Tree {
 
     pub fn set_location(&mut self, location: Option<String>) {
         self.location = location;
+        self.located.clear();
+        self.rebuild();
+    }
+
+    /// Keeps the blocks on these paths in view under the location filter: the way down
+    /// to a block at the location beneath a root elsewhere.
+    pub fn keep_located(&mut self, paths: impl IntoIterator<Item = IpNet>) {
+        self.located.extend(paths);
         self.rebuild();
     }
 
@@ -262,6 +272,27 @@ impl Tree {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Puts the cursor on `target`, else on the first visible block inside it (its
+    /// pieces after a split), else on `holder` (the block it was merged into).
+    pub fn select_nearest(&mut self, target: &IpNet, holder: &IpNet) {
+        if self.select(&Key::Subnet(*target)) {
+            return;
+        }
+        let inside = self
+            .visible
+            .iter()
+            .position(|i| match &self.nodes[*i].entry {
+                Entry::Subnet(s) => target.contains(&s.cidr),
+                Entry::Address(_) => false,
+            });
+        match inside {
+            Some(row) => self.cursor = row,
+            None => {
+                self.select(&Key::Subnet(*holder));
+            }
         }
     }
 
@@ -289,10 +320,12 @@ impl Tree {
 
     fn shown(&self, i: usize) -> bool {
         match (&self.location, &self.nodes[i].entry) {
-            (Some(wanted), Entry::Subnet(s)) => s
-                .effective_location
-                .as_deref()
-                .is_none_or(|l| l.eq_ignore_ascii_case(wanted)),
+            (Some(wanted), Entry::Subnet(s)) => {
+                self.located.contains(&s.cidr)
+                    || s.effective_location
+                        .as_deref()
+                        .is_none_or(|l| l.eq_ignore_ascii_case(wanted))
+            }
             _ => true,
         }
     }

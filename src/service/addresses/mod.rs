@@ -16,6 +16,7 @@ pub use record::{park, release, set};
 
 use super::cooldown;
 use super::ownership::refuse_foreign;
+use super::plan::Plan;
 use super::resolve;
 use super::tx::{journal_if_failed, retrying};
 use super::view::IpView;
@@ -65,7 +66,18 @@ pub struct IpOutcome {
 }
 
 pub async fn allocate(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
-    let result = retrying!(allocate_once(db, source, holder));
+    allocate_as_planned(db, source, holder, None).await
+}
+
+/// As [`allocate`]; given the `plan` of its [`preview`], only while it still takes that
+/// address (compared before commit), else refused as changed and nothing done.
+pub async fn allocate_as_planned(
+    db: &Db,
+    source: &Source,
+    holder: &Holder,
+    plan: Option<&Plan>,
+) -> Result<IpOutcome> {
+    let result = retrying!(allocate_once(db, source, holder, plan));
     let request = json!({"source": source, "holder": holder});
     journal_if_failed(db, "ipam_allocate_ip", request, false, result).await
 }
@@ -78,10 +90,18 @@ pub async fn preview(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutc
     Ok(outcome)
 }
 
-async fn allocate_once(db: &Db, source: &Source, holder: &Holder) -> Result<IpOutcome> {
+async fn allocate_once(
+    db: &Db,
+    source: &Source,
+    holder: &Holder,
+    plan: Option<&Plan>,
+) -> Result<IpOutcome> {
     cooldown::expire(db).await;
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let outcome = allocate_in(&mut tx, source, holder).await?;
+    if let Some(plan) = plan {
+        plan.check(&Plan::of(&outcome.events, None), "the address allocation")?;
+    }
     tx.commit().await.map_err(db_error)?;
     Ok(outcome)
 }

@@ -12,6 +12,7 @@ use choice::{check_length, choose, exact_choice, exact_scope, family_of, length_
 
 use super::cooldown;
 use super::ownership::refuse_foreign;
+use super::plan::Plan;
 use super::resolve;
 use super::tx::{finish, journal_failure, retrying};
 use crate::engine::Strategy;
@@ -118,7 +119,18 @@ impl SubnetRequest {
 }
 
 pub async fn allocate_subnet(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
-    let result = retrying!(attempt(db, request));
+    allocate_as_planned(db, request, None).await
+}
+
+/// Allocates as [`allocate_subnet`]; given the `plan` of this request's dry run, only
+/// when it still takes that block by those steps (compared before commit), else refused
+/// with [`crate::error::ErrorKind::Changed`] and nothing done.
+pub async fn allocate_as_planned(
+    db: &Db,
+    request: &SubnetRequest,
+    plan: Option<&Plan>,
+) -> Result<Allocation> {
+    let result = retrying!(attempt(db, request, plan));
     if let Err(error) = &result
         && !request.dry_run
     {
@@ -127,12 +139,15 @@ pub async fn allocate_subnet(db: &Db, request: &SubnetRequest) -> Result<Allocat
     result
 }
 
-async fn attempt(db: &Db, request: &SubnetRequest) -> Result<Allocation> {
+async fn attempt(db: &Db, request: &SubnetRequest, plan: Option<&Plan>) -> Result<Allocation> {
     if !request.dry_run {
         cooldown::expire(db).await;
     }
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let allocation = allocate_in(&mut tx, request).await?;
+    if let Some(plan) = plan {
+        plan.check(&Plan::of(&allocation.events, None), "the allocation")?;
+    }
     finish(tx, request.dry_run).await?;
     Ok(allocation)
 }

@@ -6,15 +6,14 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{Postgres, Transaction};
 
-mod release;
-
-pub(crate) use release::release_in;
-pub use release::{park, release};
-
 use super::holds::Holds;
+use super::plan::{Plan, Run};
 use super::resolve;
 use super::tx::{finish, journal_if_failed, retrying};
 use super::view::SubnetView;
+
+mod hold;
+
 use crate::engine::prefix::halves;
 use crate::engine::{Family, SplitStep};
 use crate::error::{Error, Result};
@@ -23,6 +22,8 @@ use crate::store::carving;
 use crate::store::journal::{self, Event};
 use crate::store::rows::{Subnet, SubnetStatus};
 use crate::store::{Db, addresses, db_error, tree};
+pub(crate) use hold::release_in;
+pub use hold::{park, park_as, release};
 
 /// What a subnet operation reports: the subnet afterwards and the events it journaled.
 #[derive(Debug, Clone, Serialize)]
@@ -33,38 +34,83 @@ pub struct Outcome {
     /// What a parked or released block holds beneath it (park and release only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holds: Option<Holds>,
+    /// What this run saw and did: a dry run's plan, to confirm with [`Run::AsPlanned`].
+    #[serde(skip)]
+    pub plan: Plan,
+    /// The held blocks the change touches, as they were: a released block with its
+    /// holder, the allocated and reserved blocks under a park (the first
+    /// [`AFFECTED_SHOWN`]).
+    #[serde(skip)]
+    pub affected: Vec<SubnetView>,
 }
+
+/// Most held blocks a plan lists.
+pub const AFFECTED_SHOWN: i64 = 20;
 
 /// Most pieces one `subnet split` may create.
 const MAX_SPLIT_PIECES: u32 = 4096;
 
-/// Begins a transaction holding `cidr`'s scope lock; returns the subnet as locked.
-async fn begin_on(db: &Db, cidr: &IpNet) -> Result<(Transaction<'static, Postgres>, Subnet)> {
+/// A transaction holding a subnet's scope lock, and what a plan on it sees.
+pub(super) struct On {
+    pub(super) tx: Transaction<'static, Postgres>,
+    pub(super) subnet: Subnet,
+    seen: Option<i64>,
+    pub(super) affected: Vec<SubnetView>,
+    pub(super) holds: Option<Holds>,
+}
+
+/// Begins a transaction holding `cidr`'s scope lock. A run as planned is refused here
+/// when anything about the block was journaled since its plan was made.
+pub(super) async fn begin_on(db: &Db, cidr: &IpNet, run: Run<'_>) -> Result<On> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let subnet = carving::try_lock_scope(&mut tx, cidr)
         .await?
         .ok_or_else(|| unknown(cidr))?;
-    Ok((tx, subnet))
+    let seen = journal::last_touching(&mut tx, cidr).await?;
+    if let Some(plan) = run.expected() {
+        let now = Plan {
+            steps: plan.steps.clone(),
+            seen,
+        };
+        plan.check(&now, &cidr.to_string())?;
+    }
+    Ok(On {
+        tx,
+        subnet,
+        seen,
+        affected: Vec::new(),
+        holds: None,
+    })
 }
 
-/// Journals `events`, reports the subnet as it now is, and commits (a dry run rolls back).
-async fn end_on(
-    mut tx: Transaction<'static, Postgres>,
-    subnet: Subnet,
-    events: Vec<Event>,
-    dry_run: bool,
-) -> Result<Outcome> {
+/// Journals `events`, reports the subnet as it now is, and commits (a dry run rolls
+/// back; a run as planned that would do other steps than its plan is refused).
+pub(super) async fn end_on(on: On, events: Vec<Event>, run: Run<'_>) -> Result<Outcome> {
+    let On {
+        mut tx,
+        subnet,
+        seen,
+        affected,
+        holds,
+    } = on;
+    let plan = Plan::of(&events, seen);
+    if let Some(expected) = run.expected() {
+        expected.check(&plan, &subnet.cidr.to_string())?;
+    }
     for e in &events {
         journal::record(&mut tx, e).await?;
     }
     let after = tree::by_id(&mut tx, subnet.id).await?.unwrap_or(subnet);
     let view = SubnetView::of(&mut tx, after).await?;
+    let dry_run = run.is_dry();
     finish(tx, dry_run).await?;
     Ok(Outcome {
         subnet: view,
         dry_run,
         events,
-        holds: None,
+        plan,
+        affected,
+        holds,
     })
 }
 
@@ -104,6 +150,8 @@ pub async fn add_root(
             subnet: view,
             dry_run: false,
             events: vec![event],
+            plan: Plan::default(),
+            affected: Vec::new(),
             holds: None,
         })
     }
@@ -112,21 +160,28 @@ pub async fn add_root(
 }
 
 /// Splits a free leaf into equal pieces of length `to` (default: its two halves).
-pub async fn split(db: &Db, cidr: &IpNet, to: Option<u8>, dry_run: bool) -> Result<Outcome> {
+pub async fn split<'a>(
+    db: &Db,
+    cidr: &IpNet,
+    to: Option<u8>,
+    run: impl Into<Run<'a>>,
+) -> Result<Outcome> {
+    let run = run.into();
     let to = to.unwrap_or(cidr.prefix_len().saturating_add(1));
-    let result = retrying!(split_once(db, cidr, to, dry_run));
+    let result = retrying!(split_once(db, cidr, to, run));
     journal_if_failed(
         db,
         "ipam_subnet_split",
         json!({"cidr": cidr, "to": to}),
-        dry_run,
+        run.is_dry(),
         result,
     )
     .await
 }
 
-async fn split_once(db: &Db, cidr: &IpNet, to: u8, dry_run: bool) -> Result<Outcome> {
-    let (mut tx, leaf) = begin_on(db, cidr).await?;
+async fn split_once(db: &Db, cidr: &IpNet, to: u8, run: Run<'_>) -> Result<Outcome> {
+    let mut on = begin_on(db, cidr, run).await?;
+    let leaf = on.subnet.clone();
     check_free_leaf(&leaf, "split")?;
     let range = Family::of(cidr).prefix_range();
     if to <= cidr.prefix_len() || !range.contains(&to) {
@@ -152,7 +207,7 @@ async fn split_once(db: &Db, cidr: &IpNet, to: u8, dry_run: bool) -> Result<Outc
                 lower,
                 upper,
             };
-            let (lower_id, upper_id) = carving::split_once(&mut tx, id, &step).await?;
+            let (lower_id, upper_id) = carving::split_once(&mut on.tx, id, &step).await?;
             events.push(
                 Event::new(
                     "ipam_subnet_split",
@@ -164,31 +219,33 @@ async fn split_once(db: &Db, cidr: &IpNet, to: u8, dry_run: bool) -> Result<Outc
         }
         level = next;
     }
-    end_on(tx, leaf, events, dry_run).await
+    end_on(on, events, run).await
 }
 
 /// Collapses a subdivided subnet whose whole subtree is free into one free leaf.
-pub async fn merge(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
-    let result = retrying!(merge_once(db, cidr, dry_run));
+pub async fn merge<'a>(db: &Db, cidr: &IpNet, run: impl Into<Run<'a>>) -> Result<Outcome> {
+    let run = run.into();
+    let result = retrying!(merge_once(db, cidr, run));
     journal_if_failed(
         db,
         "ipam_subnet_merge",
         json!({"cidr": cidr}),
-        dry_run,
+        run.is_dry(),
         result,
     )
     .await
 }
 
-async fn merge_once(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
-    let (mut tx, node) = begin_on(db, cidr).await?;
+async fn merge_once(db: &Db, cidr: &IpNet, run: Run<'_>) -> Result<Outcome> {
+    let mut on = begin_on(db, cidr, run).await?;
+    let (tx, node) = (&mut on.tx, on.subnet.clone());
     if node.status() != SubnetStatus::Subdivided {
         return Err(Error::conflict(format!(
             "{cidr} is {}, not subdivided: nothing to merge",
             node.status().as_str()
         )));
     }
-    if let Some(blocker) = tree::merge_blocker(&mut tx, cidr).await? {
+    if let Some(blocker) = tree::merge_blocker(&mut *tx, cidr).await? {
         let what = if blocker.is_unavailable {
             "parked".to_owned()
         } else {
@@ -210,15 +267,15 @@ async fn merge_once(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
             blocker.cidr
         )));
     }
-    let held = addresses::count_within(&mut tx, cidr).await?;
+    let held = addresses::count_within(&mut *tx, cidr).await?;
     if held > 0 {
         return Err(Error::conflict(format!(
             "cannot merge {cidr}: it holds {held} address record(s)"
         )));
     }
-    carving::merge(&mut tx, node.id, cidr).await?;
+    carving::merge(&mut *tx, node.id, cidr).await?;
     let events = vec![Event::new("ipam_subnet_merge", json!({"cidr": cidr})).cidr(*cidr)];
-    end_on(tx, node, events, dry_run).await
+    end_on(on, events, run).await
 }
 
 /// Changes to a subnet's own attributes; None leaves one as it is.
@@ -239,7 +296,8 @@ pub async fn set(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
 }
 
 async fn set_once(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
-    let (mut tx, node) = begin_on(db, cidr).await?;
+    let mut on = begin_on(db, cidr, Run::Real).await?;
+    let (tx, node) = (&mut on.tx, on.subnet.clone());
     if changes.pool_reserved_first.is_some_and(|n| n < 0) {
         return Err(Error::validation("--reserve-first must be 0 or more"));
     }
@@ -250,16 +308,16 @@ async fn set_once(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
         )));
     }
     if let Some(location) = &changes.location {
-        let location_id = resolve::location(&mut tx, location.as_deref()).await?;
-        attributes::set_location(&mut tx, &node, location_id).await?;
+        let location_id = resolve::location(&mut *tx, location.as_deref()).await?;
+        attributes::set_location(&mut *tx, &node, location_id).await?;
     }
-    let node = tree::by_id(&mut tx, node.id)
+    let node = tree::by_id(&mut *tx, node.id)
         .await?
         .ok_or_else(|| unknown(cidr))?;
     let vlan_id = match changes.vlan {
         Some(Some(vid)) => {
             let vlan = resolve::vlan(
-                &mut tx,
+                &mut *tx,
                 Some(vid),
                 node.effective_location_id,
                 &cidr.to_string(),
@@ -271,7 +329,7 @@ async fn set_once(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
         None => None,
     };
     if changes.pool == Some(false) && node.is_pool {
-        let held = addresses::count_within(&mut tx, cidr).await?;
+        let held = addresses::count_within(&mut *tx, cidr).await?;
         if held > 0 {
             return Err(Error::conflict(format!(
                 "{cidr} holds {held} address record(s), and address records lie only in \
@@ -286,10 +344,17 @@ async fn set_once(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
             n.unwrap_or(node.pool_reserved_first),
         )),
     };
-    attributes::set_fields(&mut tx, node.id, vlan_id, changes.description.clone(), pool).await?;
+    attributes::set_fields(
+        &mut *tx,
+        node.id,
+        vlan_id,
+        changes.description.clone(),
+        pool,
+    )
+    .await?;
     if vlan_id.is_some() {
         attributes::cascade(
-            &mut tx,
+            &mut *tx,
             node.id,
             node.parent_id,
             attributes::Inherited::Vlan,
@@ -303,7 +368,7 @@ async fn set_once(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
         )
         .cidr(*cidr),
     ];
-    end_on(tx, node, events, false).await
+    end_on(on, events, Run::Real).await
 }
 
 fn check_free_leaf(subnet: &Subnet, verb: &str) -> Result<()> {

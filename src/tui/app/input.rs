@@ -5,14 +5,23 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::{App, Pane};
 use crate::error::Error;
 use crate::tui::dialog::{Dialog, Edited, Prompt, PromptKind, split_args};
-use crate::tui::forms;
 use crate::tui::keymap::Action;
 use crate::tui::ops::Effect;
+use crate::tui::{forms, palette};
 
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
+            return Vec::new();
+        }
+        if self
+            .prompt
+            .as_ref()
+            .is_some_and(|p| p.kind == PromptKind::Palette)
+            && matches!(key.code, KeyCode::Up | KeyCode::Down | KeyCode::Tab)
+        {
+            self.palette_key(key.code);
             return Vec::new();
         }
         if let Some(prompt) = &mut self.prompt {
@@ -44,21 +53,19 @@ impl App {
 
     fn submit_prompt(&mut self, prompt: Prompt) -> Vec<Effect> {
         match prompt.kind {
-            PromptKind::Search => {
-                self.search_id = self.id();
-                let id = self.search_id;
-                self.effect(Effect::Search {
-                    id,
-                    query: prompt.line,
-                    full: self.full,
-                })
-            }
+            PromptKind::Search => self.search(prompt.line),
             PromptKind::Palette => match split_args(&prompt.line) {
                 Ok(args) if args.is_empty() => Vec::new(),
                 Ok(args) => {
-                    let id = self.id();
-                    self.say(format!("running carve {}", prompt.line.trim()));
-                    self.effect(Effect::Palette { id, args })
+                    self.history_at = None;
+                    if self.palette_history.last() != Some(&prompt.line) {
+                        self.palette_history.push(prompt.line.clone());
+                    }
+                    if let Some(why) = palette::refused(&args) {
+                        self.fail(&Error::validation(why));
+                        return Vec::new();
+                    }
+                    self.palette(args)
                 }
                 Err(e) => {
                     self.fail(&Error::validation(format!(":{}: {e}", prompt.line)));
@@ -66,6 +73,17 @@ impl App {
                 }
             },
         }
+    }
+
+    /// A `/` search; its hits are revealed as they come.
+    pub(crate) fn search(&mut self, query: String) -> Vec<Effect> {
+        self.search_id = self.id();
+        let id = self.search_id;
+        self.effect(Effect::Search {
+            id,
+            query,
+            full: self.full,
+        })
     }
 
     fn dialog_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -89,11 +107,16 @@ impl App {
                 title,
                 lines,
                 confirm,
+                plan,
             } => match key.code {
                 KeyCode::Enter | KeyCode::Char('y') => {
                     let id = self.id();
                     self.say("working...");
-                    self.effect(Effect::Run { id, op: confirm })
+                    self.effect(Effect::Run {
+                        id,
+                        op: confirm,
+                        plan,
+                    })
                 }
                 KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
                     self.say("cancelled: nothing was changed");
@@ -106,14 +129,35 @@ impl App {
                         title,
                         lines,
                         confirm,
+                        plan,
                     });
                     Vec::new()
                 }
             },
             Dialog::Text {
+                run: Some(args), ..
+            } if key.code == KeyCode::Enter => {
+                let id = self.id();
+                self.say(format!("running carve {}", args.join(" ")));
+                // Held to the plan shown: its fingerprint goes along, and a refusal
+                // because the tree changed brings the new plan.
+                let (shown, fingerprint) = match &self.palette_fingerprint {
+                    Some((fp, shown)) if *shown == args => (shown.clone(), Some(fp.clone())),
+                    _ => (args.clone(), None),
+                };
+                self.palette_fingerprint = None;
+                let mut run = shown.clone();
+                if let Some(fp) = fingerprint {
+                    run.extend(["--expect-plan".to_owned(), fp]);
+                    self.palette_confirm = Some((id, shown));
+                }
+                self.effect(Effect::Palette { id, args: run })
+            }
+            Dialog::Text {
                 title,
                 text,
                 scroll,
+                run,
             } => {
                 let scroll = match key.code {
                     KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
@@ -126,6 +170,7 @@ impl App {
                     title,
                     text,
                     scroll,
+                    run,
                 });
                 Vec::new()
             }

@@ -1,7 +1,9 @@
 //! The UI state and its pure `update`: a message in, state changed, effects out. Nothing
 //! here touches the database or the terminal, so every flow is testable as plain data.
 
+mod done;
 mod input;
+mod palette;
 mod search;
 
 pub use search::hit_key;
@@ -13,7 +15,7 @@ use ipnet::IpNet;
 
 use super::dialog::{Dialog, Prompt};
 use super::keymap::Keymap;
-use super::ops::{Effect, Msg, Op, Outcome};
+use super::ops::{Effect, Msg};
 use super::tree::{Entry, Key, Kids, Tree};
 use crate::error::Error;
 use crate::service::browse::{Detail, Hit, Level};
@@ -68,6 +70,9 @@ pub struct App {
     /// The dry run whose plan the user waits for; a plan that arrives after they moved
     /// on (cancelled, or asked for another) is dropped, never shown.
     plan_id: Option<u64>,
+    /// Why the plan on its way replaces one that was confirmed: the tree changed under
+    /// it, so the service refused, and the new plan is shown with this reason.
+    replanned: Option<(u64, String)>,
     /// A change elsewhere arrived while requests were in flight: reload once they end.
     stale: bool,
     /// A search hit waiting for the roots of a reload before it can be revealed.
@@ -75,9 +80,20 @@ pub struct App {
     /// After a change: the key to find (its path unfolded) once the roots are back.
     locate: Option<Key>,
     locate_id: u64,
+    /// What the newest locate looks for.
+    locate_target: Option<Key>,
     /// Keys to unfold again as a reload brings them back, and what to select then.
     reopen: HashSet<Key>,
     reselect: Option<Key>,
+    /// Palette lines run before, oldest first, and where Up has got to in them.
+    pub(super) palette_history: Vec<String>,
+    pub(super) history_at: Option<usize>,
+    /// The palette dry run whose output is the plan to ask about: (id, the command).
+    pub(super) palette_plan: Option<(u64, Vec<String>)>,
+    /// The fingerprint of the palette plan on screen, and its command.
+    pub(super) palette_fingerprint: Option<(String, Vec<String>)>,
+    /// A confirmed palette command held to its plan: (id, the command).
+    pub(super) palette_confirm: Option<(u64, Vec<String>)>,
 }
 
 impl App {
@@ -107,12 +123,19 @@ impl App {
             search_id: 0,
             generation: 0,
             plan_id: None,
+            replanned: None,
             stale: false,
             deferred_reveal: None,
             locate: None,
             locate_id: 0,
+            locate_target: None,
             reopen: HashSet::new(),
             reselect: None,
+            palette_history: Vec::new(),
+            history_at: None,
+            palette_plan: None,
+            palette_fingerprint: None,
+            palette_confirm: None,
         }
     }
 
@@ -162,6 +185,9 @@ impl App {
     /// Reloads from the roots, keeping what was unfolded and selected.
     pub fn reload(&mut self) -> Vec<Effect> {
         self.reselect = self.reselect.or(self.tree.selected_key());
+        // The selection may be gone (split, merged, folded into the compact view) or lie
+        // under nodes never unfolded (the full view): find it, or what holds its space.
+        self.locate = self.locate.or(self.reselect);
         // What changed may be the selection's own detail (an rDNS state, a holder): read
         // it again once the tree is back.
         self.detail_for = None;
@@ -267,22 +293,11 @@ impl App {
                 hit,
                 levels,
                 error,
-            } if id == self.search_id || id == self.locate_id => self.revealed(hit, levels, error),
-            Msg::Done { id, result, op } => self.done(id, op, result),
-            Msg::Palette { ok, output, .. } => {
-                let title = if ok { "carve" } else { "carve (failed)" };
-                self.dialog = Some(Dialog::Text {
-                    title: title.to_owned(),
-                    text: output,
-                    scroll: 0,
-                });
-                self.say(if ok {
-                    "carve finished"
-                } else {
-                    "carve failed (see its output)"
-                });
-                self.reload()
+            } if id == self.search_id || id == self.locate_id => {
+                self.revealed(id, hit, levels, error)
             }
+            Msg::Done { id, result, op } => self.done(id, op, result),
+            Msg::Palette { id, ok, output } => self.palette_answer(id, ok, output),
             // Superseded answers (an older detail or search) are dropped.
             _ => Vec::new(),
         }
@@ -322,6 +337,7 @@ impl App {
             && let Some(key) = self.locate.take()
         {
             self.locate_id = self.id();
+            self.locate_target = Some(key);
             let query = match key {
                 Key::Subnet(c) => c.to_string(),
                 Key::Address(a) => a.to_string(),
@@ -358,49 +374,12 @@ impl App {
         }
         effects
     }
-
-    fn done(&mut self, id: u64, op: Op, result: Result<Outcome, Error>) -> Vec<Effect> {
-        if op.is_dry_run() && self.plan_id != Some(id) {
-            // The user moved on before this plan arrived.
-            return Vec::new();
-        }
-        self.plan_id = None;
-        match result {
-            Ok(outcome) if op.is_dry_run() => {
-                self.say("plan ready: Enter does it, Esc cancels");
-                let lines = outcome
-                    .events
-                    .into_iter()
-                    .map(|(event, what)| (event.to_owned(), what))
-                    .collect();
-                let confirm = outcome.confirm.map_or(op, |c| *c).confirmed();
-                self.dialog = Some(Dialog::Plan {
-                    title: outcome.summary,
-                    lines,
-                    confirm,
-                });
-                Vec::new()
-            }
-            Ok(outcome) => {
-                self.dialog = None;
-                self.say(outcome.summary);
-                self.reselect = outcome.select;
-                self.locate = outcome.select;
-                self.detail = None;
-                self.reload()
-            }
-            Err(e) => {
-                match &mut self.dialog {
-                    Some(Dialog::Form(form)) => form.error = Some(e.message.clone()),
-                    _ => self.dialog = None,
-                }
-                self.fail(&e);
-                Vec::new()
-            }
-        }
-    }
 }
 
+#[cfg(test)]
+mod form_tests;
+#[cfg(test)]
+mod plan_tests;
 #[cfg(test)]
 mod reload_tests;
 #[cfg(test)]

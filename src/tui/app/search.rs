@@ -38,6 +38,10 @@ impl App {
         }
         match result {
             Ok(hits) => {
+                if self.tree.location().is_some() {
+                    self.tree
+                        .keep_located(hits.iter().flat_map(|h| h.path.iter().copied()));
+                }
                 let plural = if hits.len() == 1 { "" } else { "es" };
                 self.say(format!("{} match{plural}", hits.len()));
                 self.hits = hits;
@@ -51,8 +55,24 @@ impl App {
         }
     }
 
+    /// What to unfold for `hit`: when finding where the selection went (`id` is the
+    /// locate's) and the block itself is not in the view (split into lifted pieces,
+    /// merged away, folded into the compact view), the block holding it is unfolded too.
+    fn unfold_for(&self, hit: &Hit, id: u64) -> Vec<IpNet> {
+        let mut cidrs = to_unfold(hit).to_vec();
+        if id == self.locate_id
+            && hit.address.is_none()
+            && let Some(last) = hit.path.last()
+            && self.locate_target != Some(Key::Subnet(*last))
+        {
+            cidrs.push(*last);
+        }
+        cidrs
+    }
+
     pub(super) fn revealed(
         &mut self,
+        id: u64,
         hit: Hit,
         levels: Vec<(Option<Key>, Level)>,
         error: Option<Error>,
@@ -67,14 +87,22 @@ impl App {
                 self.tree.insert(parent.as_ref(), level);
             }
         }
-        for cidr in to_unfold(&hit) {
-            self.tree.expand(&Key::Subnet(*cidr));
+        for cidr in self.unfold_for(&hit, id) {
+            self.tree.expand(&Key::Subnet(cidr));
         }
         if let Some(e) = error {
             self.fail(&e);
         }
-        if let Some(target) = hit_key(&hit) {
-            self.tree.select(&target);
+        match (id == self.locate_id, self.locate_target, hit_key(&hit)) {
+            // The block that now holds the space the selection was on.
+            (true, Some(Key::Subnet(target)), Some(Key::Subnet(deepest))) => {
+                self.tree.select_nearest(&target, &deepest);
+                self.reselect = None;
+            }
+            (_, _, Some(target)) => {
+                self.tree.select(&target);
+            }
+            _ => {}
         }
         self.selection_changed()
     }
@@ -99,7 +127,7 @@ impl App {
         let loaded =
             |key: &Key| matches!(self.tree.node(key).map(|n| &n.kids), Some(Kids::Loaded(_)));
         missing.extend(
-            to_unfold(&hit)
+            self.unfold_for(&hit, id)
                 .iter()
                 .filter(|c| !loaded(&Key::Subnet(**c)))
                 .map(|c| Some(*c)),

@@ -208,7 +208,7 @@ fn allocating_shows_the_plan_and_runs_only_when_confirmed() {
     )));
     typed(&mut app, "29");
     let effects = app.update(key(KeyCode::Enter));
-    let Some(Effect::Run { id, op }) = effects.first().cloned() else {
+    let Some(Effect::Run { id, op, .. }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };
     assert!(op.is_dry_run());
@@ -221,6 +221,7 @@ fn allocating_shows_the_plan_and_runs_only_when_confirmed() {
         events: vec![("ipam_subnet_split", "203.0.113.0/24 down to /29".into())],
         select: Some(Key::Subnet(net("203.0.113.0/29"))),
         confirm: None,
+        plan: None,
     };
     app.update(Msg::Done {
         id,
@@ -242,7 +243,7 @@ fn allocating_shows_the_plan_and_runs_only_when_confirmed() {
     assert!(app.dialog.is_none(), "a cancelled plan stays cancelled");
     app.update(key(KeyCode::Char('a')));
     let effects = app.update(key(KeyCode::Enter));
-    let Some(Effect::Run { id, op }) = effects.first().cloned() else {
+    let Some(Effect::Run { id, op, .. }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };
     app.update(Msg::Done {
@@ -251,7 +252,10 @@ fn allocating_shows_the_plan_and_runs_only_when_confirmed() {
         result: Ok(plan.clone()),
     });
     let effects = app.update(key(KeyCode::Enter));
-    let Some(Effect::Run { id, op: confirmed }) = effects.first().cloned() else {
+    let Some(Effect::Run {
+        id, op: confirmed, ..
+    }) = effects.first().cloned()
+    else {
         panic!("{effects:?}")
     };
     assert!(!confirmed.is_dry_run());
@@ -293,7 +297,7 @@ fn errors_reach_the_status_bar_and_the_form_that_caused_them() {
     )));
     typed(&mut app, "26");
     let effects = app.update(key(KeyCode::Enter));
-    let Some(Effect::Run { id, op }) = effects.first().cloned() else {
+    let Some(Effect::Run { id, op, .. }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };
     let refused = Error::conflict("203.0.113.0/24 is subdivided");

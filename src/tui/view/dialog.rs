@@ -20,9 +20,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             title,
             text,
             scroll,
+            run,
         } => {
             let mut lines: Vec<Line> = text.lines().map(|l| Line::raw(clean(l))).collect();
-            let hint = "j/k PageUp/PageDown scroll, any other key closes";
+            let hint = match run {
+                Some(_) => "Enter runs it   Esc cancels: nothing is changed   j/k scroll",
+                None => "j/k PageUp/PageDown scroll, any other key closes",
+            };
             lines.push(Line::styled(hint, theme.style(Slot::Muted)));
             (title.clone(), lines, *scroll)
         }
@@ -70,9 +74,16 @@ fn form_lines(form: &Form, theme: &Theme) -> Vec<Line<'static>> {
             } else {
                 theme.style(Slot::Muted)
             };
+            // A value typing would replace is shown selected, as in any form.
+            let value_style = if focused && f.fresh && !f.value.is_empty() {
+                theme.style(Slot::Highlight)
+            } else {
+                Default::default()
+            };
             Line::from(vec![
                 Span::styled(format!("{:<12}", f.label), label_style),
-                Span::raw(format!("{value:<24} ")),
+                Span::styled(format!("{value:<24}"), value_style),
+                Span::raw(" "),
                 Span::styled(f.hint, theme.style(Slot::Muted)),
             ])
         })
@@ -85,7 +96,9 @@ fn form_lines(form: &Form, theme: &Theme) -> Vec<Line<'static>> {
         Span::raw(" next field  "),
         Span::styled("Enter", theme.style(Slot::Key)),
         Span::raw(match form.kind {
-            FormKind::Allocate | FormKind::AllocateIp | FormKind::Split => " show the plan  ",
+            FormKind::Allocate | FormKind::AllocateIp | FormKind::Split | FormKind::Park => {
+                " show the plan  "
+            }
             _ => " apply  ",
         }),
         Span::styled("Esc", theme.style(Slot::Key)),

@@ -33,7 +33,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     let [main, bar] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
     // The tree gets most of a narrow screen: its lines carry the most.
-    let tree_share = if area.width >= 140 { 55 } else { 60 };
+    // At 80 columns the tree needs 47 inside its border for `v102 cust-7421` after a
+    // /29 at depth one; the detail pane keeps 28, one history entry a line.
+    let tree_share = if area.width >= 140 { 55 } else { 62 };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(tree_share), Constraint::Fill(1)]).areas(main);
     tree::draw(frame, left, app, theme);

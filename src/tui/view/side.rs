@@ -65,7 +65,7 @@ fn pane(
         None if app.pending > 0 => vec![Line::styled("loading...", theme.style(Slot::Muted))],
         None => vec![Line::styled("nothing selected", theme.style(Slot::Muted))],
         Some(d) => match which {
-            Pane::Detail => detail_lines(d, theme),
+            Pane::Detail => detail_lines(d, theme, usize::from(area.width.saturating_sub(2))),
             Pane::Vlans => vlan_lines(d, theme),
             Pane::Rdns => rdns_lines(d, theme),
         },
@@ -78,7 +78,7 @@ fn pane(
     );
 }
 
-fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
+fn detail_lines(d: &Detail, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if let Some(ip) = &d.address {
         address_lines(ip, theme, &mut lines);
@@ -92,15 +92,22 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
     if let Some(e) = &d.last_change {
         // Laid out like a history line (who in six columns); `carve log` has the machine.
         let who = e.person();
-        let event = e.event.strip_prefix("ipam_").unwrap_or(&e.event);
-        let text = format!("{} {:<6.6} {}", when(&e.at), clean(who), clean(event));
-        lines.push(field("changed", text, theme));
+        let event = clean(&short_event(&e.event));
+        // After the 10-column label; who goes first when it does not fit.
+        let [at, who] = history_columns(
+            &when(&e.at),
+            &clean(who),
+            &event,
+            &None,
+            width.saturating_sub(10),
+        );
+        lines.push(field("changed", format!("{at}{who}{event}"), theme));
     }
     if !d.journal.is_empty() {
         lines.push(Line::styled("history", theme.style(Slot::Title)));
         for e in &d.journal {
             let when = when(&e.at);
-            let event = e.event.strip_prefix("ipam_").unwrap_or(&e.event);
+            let event = short_event(&e.event);
             let target = e
                 .address
                 .map(|a| a.addr().to_string())
@@ -111,16 +118,48 @@ fn detail_lines(d: &Detail, theme: &Theme) -> Vec<Line<'static>> {
                 theme.style(Slot::Muted)
             };
             let who = e.person();
+            let [when, who] = history_columns(&when, &clean(who), &clean(&event), &target, width);
             lines.push(Line::from(vec![
-                Span::styled(format!("{when} "), theme.style(Slot::Muted)),
-                // A fixed width, so the line wraps the same whoever it was.
-                Span::raw(format!("{:<6.6} ", clean(who))),
-                Span::styled(clean(event), style),
+                Span::styled(when, theme.style(Slot::Muted)),
+                Span::raw(who),
+                Span::styled(clean(&event), style),
                 Span::raw(format!(" {}", target.unwrap_or_default())),
             ]));
         }
     }
     lines
+}
+
+/// The time and actor columns of a history line, dropped (actor first, then the date,
+/// then the time) until the event and its target fit on one line of `width`.
+fn history_columns(
+    when: &str,
+    who: &str,
+    event: &str,
+    target: &Option<String>,
+    width: usize,
+) -> [String; 2] {
+    let rest = event.chars().count() + target.as_ref().map_or(0, |t| t.chars().count() + 1);
+    let who = format!("{who:<6.6} ");
+    let time = when.get(6..).unwrap_or(when);
+    let choices = [
+        [format!("{when} "), who],
+        [format!("{when} "), String::new()],
+        [format!("{time} "), String::new()],
+    ];
+    choices
+        .into_iter()
+        .find(|[a, b]| a.chars().count() + b.chars().count() + rest <= width)
+        .unwrap_or_default()
+}
+
+/// `ipam_allocate_subnet` -> `alloc`, `ipam_subnet_split` -> `split`, `ipam_allocate_ip`
+/// -> `alloc_ip`: the words of the tree, short enough for one line at 80x24.
+fn short_event(event: &str) -> String {
+    let event = event.strip_prefix("ipam_").unwrap_or(event);
+    let event = event.strip_prefix("subnet_").unwrap_or(event);
+    let event = event.strip_suffix("_subnet").unwrap_or(event);
+    event.replace("allocate", "alloc")
 }
 
 /// 2026-11-25T15:29:10.386Z -> 11-25 15:29

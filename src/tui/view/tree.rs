@@ -156,7 +156,7 @@ fn usage_text(s: &SubnetView) -> String {
     s.utilization.percent_text()
 }
 
-/// State and usage as spans; returns VLAN, customer and location to follow. The VLAN
+/// State and usage as spans; returns VLAN, customer and own location to follow. The VLAN
 /// comes first: it is short, and cut short it would be a wrong number.
 fn subnet_columns<'a>(s: &SubnetView, theme: &Theme, spans: &mut Vec<Span<'a>>) -> Vec<String> {
     let word = state_word(s);
@@ -172,7 +172,9 @@ fn subnet_columns<'a>(s: &SubnetView, theme: &Theme, spans: &mut Vec<Span<'a>>) 
     if let Some(c) = &s.customer {
         rest.push(clean(c));
     }
-    if let Some(l) = &s.effective_location {
+    // Only a location of its own: the inherited one repeats the root's on every row and
+    // pushes the customer out of an 80-column screen (the detail pane names it).
+    if let Some(l) = &s.location {
         rest.push(format!("@{}", clean(l)));
     }
     rest

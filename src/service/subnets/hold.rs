@@ -1,33 +1,36 @@
-//! Letting go of a block and keeping it out of use: release (a leaf back to free space,
-//! a held subdivided block back to nobody's) and park. Both say what the block holds.
+//! Giving space back and keeping it out of use: release, park and unpark, each with a
+//! plan that names the held blocks it touches.
 
 use ipnet::IpNet;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::{Outcome, begin_on, end_on};
+use super::{AFFECTED_SHOWN, Outcome, begin_on, end_on};
 use crate::config::ReleaseCooldown;
 use crate::error::{Error, Result};
 use crate::service::cooldown;
 use crate::service::holds;
+use crate::service::plan::Run;
 use crate::service::tx::{journal_if_failed, retrying};
+use crate::service::view::SubnetView;
 use crate::store::journal::Event;
 use crate::store::rows::{Subnet, SubnetStatus};
 use crate::store::{Db, addresses, carving};
 
 /// Returns an allocated or reserved leaf to free space.
-pub async fn release(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
-    let result = retrying!(release_once(db, cidr, dry_run));
-    journal_if_failed(db, "release", json!({"cidr": cidr}), dry_run, result).await
+pub async fn release<'a>(db: &Db, cidr: &IpNet, run: impl Into<Run<'a>>) -> Result<Outcome> {
+    let run = run.into();
+    let result = retrying!(release_once(db, cidr, run));
+    journal_if_failed(db, "release", json!({"cidr": cidr}), run.is_dry(), result).await
 }
 
-async fn release_once(db: &Db, cidr: &IpNet, dry_run: bool) -> Result<Outcome> {
-    let (mut tx, leaf) = begin_on(db, cidr).await?;
-    let holds = holds::within(&mut tx, cidr).await?;
-    let event = release_in(&mut tx, &leaf, &db.release_cooldown).await?;
-    let mut outcome = end_on(tx, leaf, vec![event], dry_run).await?;
-    outcome.holds = Some(holds);
-    Ok(outcome)
+async fn release_once(db: &Db, cidr: &IpNet, run: Run<'_>) -> Result<Outcome> {
+    let mut on = begin_on(db, cidr, run).await?;
+    on.affected = SubnetView::all(&mut on.tx, vec![on.subnet.clone()], false).await?;
+    let (holds, _) = holds::within(&mut on.tx, cidr, 0).await?;
+    on.holds = Some(holds);
+    let event = release_in(&mut on.tx, &on.subnet, &db.release_cooldown).await?;
+    end_on(on, vec![event], run).await
 }
 
 /// Releases a locked block inside the caller's transaction: an allocated or reserved
@@ -72,32 +75,50 @@ pub(crate) async fn release_in(
 
 /// Parks (`reason` given) or unparks a subnet and, through the database, its subtree.
 pub async fn park(db: &Db, cidr: &IpNet, park: bool, reason: Option<String>) -> Result<Outcome> {
+    park_as(db, cidr, park, reason, Run::Real).await
+}
+
+/// [`park`] as a dry run (its plan lists the held blocks underneath) or as planned.
+pub async fn park_as(
+    db: &Db,
+    cidr: &IpNet,
+    park: bool,
+    reason: Option<String>,
+    run: Run<'_>,
+) -> Result<Outcome> {
     let name = if park { "park" } else { "unpark" };
-    let result = retrying!(park_once(db, cidr, park, reason.as_deref()));
+    let result = retrying!(park_once(db, cidr, park, reason.as_deref(), run));
     journal_if_failed(
         db,
         name,
         json!({"cidr": cidr, "reason": reason}),
-        false,
+        run.is_dry(),
         result,
     )
     .await
 }
 
-async fn park_once(db: &Db, cidr: &IpNet, park: bool, reason: Option<&str>) -> Result<Outcome> {
-    let (mut tx, node) = begin_on(db, cidr).await?;
+async fn park_once(
+    db: &Db,
+    cidr: &IpNet,
+    park: bool,
+    reason: Option<&str>,
+    run: Run<'_>,
+) -> Result<Outcome> {
+    let mut on = begin_on(db, cidr, run).await?;
+    let node = on.subnet.clone();
     // Parking a block that waits out a release cooldown makes the park lasting.
     let cooling = node.cooldown_secs.is_some();
     if node.is_unavailable == park && !(park && cooling) {
         let state = if park { "parked" } else { "not parked" };
         return Err(Error::conflict(format!("{cidr} is already {state}")));
     }
-    let holds = holds::within(&mut tx, cidr).await?;
-    carving::set_parked(&mut tx, node.id, park, reason).await?;
+    let (holds, held) = holds::within(&mut on.tx, cidr, AFFECTED_SHOWN).await?;
+    on.affected = SubnetView::all(&mut on.tx, held, false).await?;
+    carving::set_parked(&mut on.tx, node.id, park, reason).await?;
     let name = if park { "park" } else { "unpark" };
     let detail = json!({"cidr": cidr, "reason": reason, "holds": holds});
+    on.holds = Some(holds);
     let events = vec![Event::new(name, detail).cidr(*cidr)];
-    let mut outcome = end_on(tx, node, events, false).await?;
-    outcome.holds = Some(holds);
-    Ok(outcome)
+    end_on(on, events, run).await
 }

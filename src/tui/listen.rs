@@ -1,0 +1,50 @@
+//! Background tasks of an open UI: changes made elsewhere, heard through PostgreSQL
+//! LISTEN/NOTIFY, and release cooldowns that ended.
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::controller::RECONNECT_EVERY;
+use super::ops::Msg;
+use crate::error::{ErrorKind, Result};
+use crate::store::Db;
+use crate::store::changes::ChangeListener;
+
+/// While the UI is open (and may change data), frees space whose release cooldown has
+/// ended once a minute, so it becomes free on its own; the journal's notification then
+/// refreshes every open screen.
+pub async fn free_ended_cooldowns(db: Db, tx: UnboundedSender<Msg>) {
+    while !tx.is_closed() {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        crate::service::cooldown::expire(&db).await;
+    }
+}
+
+/// Forwards every change journaled by anyone as a message, until the UI goes away;
+/// listens again after a lost connection, saying so: the status bar shows it, and the
+/// screen reloads once the database is back (changes made meanwhile were not heard).
+pub async fn listen(db: Db, tx: UnboundedSender<Msg>) {
+    let mut lost = false;
+    while !tx.is_closed() {
+        let outcome = async {
+            let mut changes = ChangeListener::start(&db).await?;
+            if std::mem::take(&mut lost) {
+                let _ = tx.send(Msg::Connection { up: true });
+            }
+            loop {
+                changes.next().await?;
+                if tx.send(Msg::External).is_err() {
+                    return Ok(());
+                }
+            }
+        };
+        let result: Result<()> = outcome.await;
+        if let Err(e) = result {
+            tracing::warn!("change listener: {}; listening again shortly", e.message);
+            if e.kind == ErrorKind::Connection && !lost {
+                lost = true;
+                let _ = tx.send(Msg::Connection { up: false });
+            }
+            tokio::time::sleep(RECONNECT_EVERY).await;
+        }
+    }
+}
