@@ -191,9 +191,12 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
             eprintln!("carve: profile {} ({})", output::clean(profile), target);
         }
     }
-    let expected = cli.expect_plan.clone();
     let work = dispatch(command, settings, out);
-    let (result, seen) = crate::service::plan::held_to(expected, work).await;
+    // Only the palette's runs (a plan printed, or one to hold to) pay for the fingerprint.
+    if !cli.print_plan && cli.expect_plan.is_none() {
+        return work.await;
+    }
+    let (result, seen) = crate::service::plan::held_to(cli.expect_plan.clone(), work).await;
     if cli.print_plan
         && let Some(seen) = seen
     {

@@ -146,13 +146,9 @@ pub(crate) async fn check_transaction(conn: &mut PgConnection) -> Result<()> {
     }
 }
 
-/// A short, stable digest (FNV-1a) of a plan's lines.
+/// A short, stable digest of a plan's lines.
 fn fingerprint(lines: &[String]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in lines.join("\n").bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    format!("{:016x}", crate::os::fnv1a(lines.join("\n").as_bytes()))
 }
 
 #[cfg(test)]
