@@ -6,7 +6,7 @@
 
 ALTER TABLE locations
     ADD CONSTRAINT locations_name_length CHECK (char_length(name) <= 100) NOT VALID,
-    ADD CONSTRAINT locations_description_length CHECK (char_length(description) <= 1000) NOT VALID;
+    ADD CONSTRAINT locations_description_length CHECK (char_length(description) <= 4096) NOT VALID;
 
 ALTER TABLE customers
     ADD CONSTRAINT customers_name_length CHECK (char_length(name) <= 100) NOT VALID;
@@ -25,13 +25,13 @@ ALTER TABLE billing_plans
     ADD CONSTRAINT billing_plans_name_length CHECK (char_length(name) <= 100) NOT VALID;
 
 ALTER TABLE subnets
-    ADD CONSTRAINT subnets_description_length CHECK (char_length(description) <= 1000) NOT VALID,
-    ADD CONSTRAINT subnets_purpose_length CHECK (char_length(purpose) <= 1000) NOT VALID,
-    ADD CONSTRAINT subnets_unavailable_reason_length CHECK (char_length(unavailable_reason) <= 1000) NOT VALID,
-    ADD CONSTRAINT subnets_reserve_reason_length CHECK (char_length(reserve_reason) <= 1000) NOT VALID;
+    ADD CONSTRAINT subnets_description_length CHECK (char_length(description) <= 4096) NOT VALID,
+    ADD CONSTRAINT subnets_purpose_length CHECK (char_length(purpose) <= 4096) NOT VALID,
+    ADD CONSTRAINT subnets_unavailable_reason_length CHECK (char_length(unavailable_reason) <= 4096) NOT VALID,
+    ADD CONSTRAINT subnets_reserve_reason_length CHECK (char_length(reserve_reason) <= 4096) NOT VALID;
 
 ALTER TABLE ip_addresses
-    ADD CONSTRAINT ip_addresses_description_length CHECK (char_length(description) <= 1000) NOT VALID,
-    ADD CONSTRAINT ip_addresses_purpose_length CHECK (char_length(purpose) <= 1000) NOT VALID,
-    ADD CONSTRAINT ip_addresses_unavailable_reason_length CHECK (char_length(unavailable_reason) <= 1000) NOT VALID,
+    ADD CONSTRAINT ip_addresses_description_length CHECK (char_length(description) <= 4096) NOT VALID,
+    ADD CONSTRAINT ip_addresses_purpose_length CHECK (char_length(purpose) <= 4096) NOT VALID,
+    ADD CONSTRAINT ip_addresses_unavailable_reason_length CHECK (char_length(unavailable_reason) <= 4096) NOT VALID,
     ADD CONSTRAINT ip_addresses_rdns_length CHECK (char_length(rdns) <= 253) NOT VALID;

@@ -85,13 +85,16 @@ fn not_utf8(args: &[OsString]) -> String {
     else {
         return "an argument is not valid UTF-8".to_owned();
     };
-    let shown: String = arg.as_bytes().utf8_chunks().fold(String::new(), |mut s, chunk| {
-        s.push_str(chunk.valid());
-        for byte in chunk.invalid() {
-            s.push_str(&format!("\\x{byte:02X}"));
-        }
-        s
-    });
+    let shown: String = arg
+        .as_bytes()
+        .utf8_chunks()
+        .fold(String::new(), |mut s, chunk| {
+            s.push_str(chunk.valid());
+            for byte in chunk.invalid() {
+                s.push_str(&format!("\\x{byte:02X}"));
+            }
+            s
+        });
     let after = match args.get(n - 1).and_then(|a| a.to_str()) {
         Some(option) if n > 1 && option.starts_with('-') => format!(" (the value of {option})"),
         _ => String::new(),

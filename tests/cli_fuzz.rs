@@ -76,12 +76,19 @@ const TEMPLATES: &[&[&str]] = &[
 async fn state(t: &support::TestDb) -> (String, i64, i64, i64) {
     let count = |sql: &'static str| {
         let pool = t.pool.clone();
-        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
     };
     (
         t.snapshot().await,
-        count("SELECT (SELECT count(*) FROM locations) + (SELECT count(*) FROM customers)
-                    + (SELECT count(*) FROM devices) + (SELECT count(*) FROM products)")
+        count(
+            "SELECT (SELECT count(*) FROM locations) + (SELECT count(*) FROM customers)
+                    + (SELECT count(*) FROM devices) + (SELECT count(*) FROM products)",
+        )
         .await,
         count("SELECT count(*) FROM provisioning_logs WHERE outcome = 'ok'").await,
         count("SELECT count(*) FROM provisioning_logs WHERE outcome = 'failed'").await,
@@ -98,7 +105,10 @@ async fn hostile_arguments_are_refused_cleanly() {
         &["subnet", "add", "203.0.113.0/24", "--location", "FRA1"],
     ] {
         let (code, _, stderr) = support::run(
-            support::carve(home.path()).arg("--database-url").arg(&t.url).args(args),
+            support::carve(home.path())
+                .arg("--database-url")
+                .arg(&t.url)
+                .args(args),
         );
         assert_eq!(code, 0, "{args:?}: {stderr}");
     }
@@ -129,13 +139,21 @@ async fn hostile_arguments_are_refused_cleanly() {
             let after = tokio::task::block_in_place(|| handle.block_on(state(&t)));
             let stderr = String::from_utf8_lossy(&output.stderr);
             let code = output.status.code();
-            prop_assert!(matches!(code, Some(1 | 2)), "{args:?}: exit {code:?}: {stderr}");
+            prop_assert!(
+                matches!(code, Some(1 | 2)),
+                "{args:?}: exit {code:?}: {stderr}"
+            );
             prop_assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
             prop_assert_eq!(stderr.lines().count(), 1, "{:?}: {}", args, stderr);
             prop_assert_eq!(&after.0, &before.0, "{:?} changed the tree", args);
             prop_assert_eq!(after.1, before.1, "{:?} changed the catalog", args);
             prop_assert_eq!(after.2, before.2, "{:?} journaled a change", args);
-            prop_assert!(after.3 - before.3 <= 1, "{:?}: {} failures", args, after.3 - before.3);
+            prop_assert!(
+                after.3 - before.3 <= 1,
+                "{:?}: {} failures",
+                args,
+                after.3 - before.3
+            );
             Ok(())
         })
         .unwrap();

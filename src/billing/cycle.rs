@@ -202,7 +202,10 @@ mod tests {
         assert_eq!(dec.end(), Cycle::parse("2027-01").unwrap().start());
         assert_eq!(nov.to_string(), "2026-11");
         assert_eq!(Cycle::of(nov.start() + 86_400 * 3), Some(nov));
-        for bad in ["2026-13", "2026", "26-1x", "2026-00", "", "26-01", "0000-01", "2026-1", "+2026-01", "1969-12"] {
+        for bad in [
+            "2026-13", "2026", "26-1x", "2026-00", "", "26-01", "0000-01", "2026-1", "+2026-01",
+            "1969-12",
+        ] {
             assert!(Cycle::parse(bad).is_err(), "{bad}");
         }
     }

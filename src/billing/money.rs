@@ -73,7 +73,9 @@ pub fn decimal(text: &str) -> Result<Decimal, String> {
             fraction.len()
         ));
     }
-    plain.parse().map_err(|e| format!("{}: {e}", crate::engine::text::quote(text)))
+    plain
+        .parse()
+        .map_err(|e| format!("{}: {e}", crate::engine::text::quote(text)))
 }
 
 /// A currency code as stored (upper case), if it is an ISO 4217 one: a typo such as

@@ -89,7 +89,10 @@ impl Tier {
     /// `100:0.05` or, for the last tier, `rest:0.03` (also `*` or `inf`).
     pub fn parse(text: &str) -> Result<Tier, String> {
         let (bound, price) = text.split_once(':').ok_or_else(|| {
-            format!("tier {} is not UP_TO:PRICE (e.g. 100:0.05 or rest:0.03)", quote(text))
+            format!(
+                "tier {} is not UP_TO:PRICE (e.g. 100:0.05 or rest:0.03)",
+                quote(text)
+            )
         })?;
         let up_to = match bound.trim() {
             "rest" | "*" | "inf" => None,

@@ -171,7 +171,10 @@ mod tests {
             (vec!["42", "1"], "2 fields"),
             (vec!["42", "1969-12-31T23:55:00Z", "1", "1"], "before 1970"),
             (vec!["42", "-300", "1", "1"], "before 1970"),
-            (vec!["42", "2027-01-01T00:00:00Z", "1", "1"], "in the future"),
+            (
+                vec!["42", "2027-01-01T00:00:00Z", "1", "1"],
+                "in the future",
+            ),
             (
                 vec!["x", "2026-11-01T00:05:00Z", "1", "-1"],
                 "not a service number (e.g. 42) and bytes_out -1 is negative",

@@ -19,7 +19,7 @@ pub enum ReportCommand {
         threshold: Option<f64>,
         #[arg(long, value_name = "LOC")]
         location: Option<String>,
-        #[arg(long, value_name = "4|6", value_parser = super::family)]
+        #[arg(long, value_name = "4|6")]
         family: Option<u8>,
     },
 }

@@ -15,7 +15,10 @@ pub fn normalize_hostname(input: &str) -> Result<String, String> {
         ));
     }
     if name.len() > PTR_MAX {
-        return Err(format!("{} is longer than {PTR_MAX} characters", quote(input)));
+        return Err(format!(
+            "{} is longer than {PTR_MAX} characters",
+            quote(input)
+        ));
     }
     for label in name.split('.') {
         let valid_chars = label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');

@@ -90,8 +90,14 @@ pub enum PrefixError {
 /// otherwise become an "IPv6 root" holding IPv4 space twice.
 const SPECIAL_V6: [(&str, &str); 5] = [
     // The translation prefixes first: they lie inside ::/8 and have rules of their own.
-    ("64:ff9b::/96", "the NAT64 well-known prefix (RFC 6052): IPv4 addresses in disguise"),
-    ("64:ff9b:1::/48", "local-use IPv4/IPv6 translation (RFC 8215)"),
+    (
+        "64:ff9b::/96",
+        "the NAT64 well-known prefix (RFC 6052): IPv4 addresses in disguise",
+    ),
+    (
+        "64:ff9b:1::/48",
+        "local-use IPv4/IPv6 translation (RFC 8215)",
+    ),
     (
         "::/8",
         "reserved by the IETF (unspecified, loopback, IPv4-mapped and -compatible addresses)",
@@ -226,7 +232,10 @@ mod tests {
             ("ff02::/64", "ff00::/8"),
         ] {
             let why = parse_cidr(input).unwrap_err().to_string();
-            assert!(why.starts_with(&format!("{input} lies in {range}, ")), "{why}");
+            assert!(
+                why.starts_with(&format!("{input} lies in {range}, ")),
+                "{why}"
+            );
             assert!(why.ends_with("carve does not manage that space"), "{why}");
         }
         assert!(parse_cidr("2001:db8::/32").is_ok());

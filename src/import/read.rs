@@ -176,7 +176,11 @@ fn sniff(text: &str) -> char {
     let mut best = (',', 0usize);
     for delimiter in DELIMITERS {
         let mut widths: BTreeMap<usize, usize> = BTreeMap::new();
-        for width in row_widths(head, delimiter).into_iter().filter(|w| *w > 1).take(20) {
+        for width in row_widths(head, delimiter)
+            .into_iter()
+            .filter(|w| *w > 1)
+            .take(20)
+        {
             *widths.entry(width).or_default() += 1;
         }
         let score = widths.iter().map(|(w, n)| w * n).max().unwrap_or(0);
@@ -209,7 +213,8 @@ fn row_widths(text: &str, delimiter: char) -> Vec<usize> {
             c if c == delimiter => width += 1,
             _ => {}
         }
-        field_start = !quoted && (c == '\n' || DELIMITERS.contains(&c) || (field_start && c == ' '));
+        field_start =
+            !quoted && (c == '\n' || DELIMITERS.contains(&c) || (field_start && c == ' '));
     }
     if width > 1 {
         widths.push(width);
@@ -296,7 +301,10 @@ mod tests {
                      10.0.1.0/24,acme,\"g;h;i;j;k;l\"\n\
                      10.0.2.0/24,beta,\"12\"\" rack; row 3\"\n";
         let sheet = text(file).unwrap();
-        assert_eq!(cells(&sheet)[1], (2, vec!["10.0.0.0/24", "acme", "a;b;c;d;e;f"]));
+        assert_eq!(
+            cells(&sheet)[1],
+            (2, vec!["10.0.0.0/24", "acme", "a;b;c;d;e;f"])
+        );
         assert_eq!(cells(&sheet)[3].1[2], "12\" rack; row 3");
     }
 

@@ -10,7 +10,10 @@ use serde_json::{Map, Value};
 /// line and column where it was found.
 pub fn parse(text: &str) -> Result<Value, serde_json::Error> {
     let mut reader = serde_json::Deserializer::from_str(text);
-    let value = Strict { path: String::new() }.deserialize(&mut reader)?;
+    let value = Strict {
+        path: String::new(),
+    }
+    .deserialize(&mut reader)?;
     reader.end()?;
     Ok(value)
 }
@@ -105,16 +108,27 @@ mod tests {
     #[test]
     fn a_key_given_twice_is_refused_naming_where() {
         let why = parse(r#"{"mode": "full", "mode": "disabled"}"#).unwrap_err();
-        assert!(why.to_string().contains("key \"mode\" appears twice at the top level"), "{why}");
+        assert!(
+            why.to_string()
+                .contains("key \"mode\" appears twice at the top level"),
+            "{why}"
+        );
         let text = r#"{"mode": "full", "rules": [{"kind": "a"}, {"pools": [{"x": 1, "x": 2}]}]}"#;
         let why = parse(text).unwrap_err();
-        assert!(why.to_string().contains("appears twice in rules[1].pools[0]"), "{why}");
+        assert!(
+            why.to_string()
+                .contains("appears twice in rules[1].pools[0]"),
+            "{why}"
+        );
     }
 
     #[test]
     fn documents_read_as_serde_json_reads_them() {
         let text = r#"{"a": [1, -2, 2.5, "x", null, true, {"b": {}}], "c": 18446744073709551615}"#;
-        assert_eq!(parse(text).unwrap(), serde_json::from_str::<Value>(text).unwrap());
+        assert_eq!(
+            parse(text).unwrap(),
+            serde_json::from_str::<Value>(text).unwrap()
+        );
         assert!(parse("{} x").is_err());
     }
 }

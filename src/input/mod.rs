@@ -69,11 +69,17 @@ mod tests {
     fn an_endless_input_stops_at_the_limit() {
         let endless = std::io::repeat(b'0');
         let why = read_all(endless, "/dev/zero", 1 << 10).unwrap_err();
-        assert_eq!(why.message, "/dev/zero is larger than 1 KiB: carve reads at most that much here");
+        assert_eq!(
+            why.message,
+            "/dev/zero is larger than 1 KiB: carve reads at most that much here"
+        );
         let mut line = String::new();
         let mut endless = std::io::BufReader::new(std::io::repeat(b'x'));
         let why = read_line(&mut endless, &mut line, "f", 1, 4 << 10).unwrap_err();
-        assert_eq!(why.message, "f: line 1 is longer than 4 KiB: not a line of this format");
+        assert_eq!(
+            why.message,
+            "f: line 1 is longer than 4 KiB: not a line of this format"
+        );
     }
 
     #[test]
