@@ -1,7 +1,8 @@
 //! carve: a terminal IP address manager for network operations engineers.
 //!
 //! Layers, dependencies pointing down (DESIGN.md section 3):
-//! `cli` / `tui` -> `service` -> `store` -> `engine`; `config`, `error` and `os` are shared.
+//! `cli` / `tui` -> `service` -> `store` -> `engine`; `config`, `error`, `input` and `os`
+//! are shared.
 
 pub mod actor;
 pub mod billing;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod import;
+pub mod input;
 pub mod logging;
 pub mod os;
 pub mod provision;

@@ -1,5 +1,7 @@
 //! Start-up: parse the command line, load the configuration, start logging, run.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -7,12 +9,14 @@ use clap::error::ErrorKind as ClapErrorKind;
 
 use carve::cli::{self, Cli, Output};
 use carve::config::{Overrides, Settings};
+use carve::engine::text::{QUOTE_MAX, clean, cut};
 use carve::os::Secret;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+        Err(e) => return usage_error(e, &args),
     };
     let out = Output { json: cli.json };
     let overrides = Overrides {
@@ -40,8 +44,9 @@ fn main() -> ExitCode {
 }
 
 /// Help and version go to stdout with exit 0; real usage errors exit 2 (DESIGN.md
-/// section 5), with the JSON error document too when `--json` was asked for.
-fn usage_error(error: clap::Error) -> ExitCode {
+/// section 5) as one `error:` line, with the JSON error document too when `--json` was
+/// asked for. The line quotes what was typed only cleaned and cut short.
+fn usage_error(error: clap::Error, args: &[OsString]) -> ExitCode {
     if matches!(
         error.kind(),
         ClapErrorKind::DisplayHelp
@@ -55,11 +60,64 @@ fn usage_error(error: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         };
     }
-    let _ = error.print();
-    if std::env::args().any(|a| a == "--json") {
+    let line = if error.kind() == ClapErrorKind::InvalidUtf8 {
+        not_utf8(args)
+    } else {
+        one_line(&error.render().to_string())
+    };
+    eprintln!("error: {line}");
+    if args.iter().any(|a| a == "--json") {
         let message = error.kind().as_str().unwrap_or("invalid usage").to_owned();
         let doc = serde_json::json!({"error": {"kind": "usage", "message": message}});
         println!("{doc}");
     }
     ExitCode::from(2)
+}
+
+/// clap's words for which argument is not UTF-8 name none: say which one, by position
+/// and with its bytes shown escaped.
+fn not_utf8(args: &[OsString]) -> String {
+    let Some((n, arg)) = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, a)| a.to_str().is_none())
+    else {
+        return "an argument is not valid UTF-8".to_owned();
+    };
+    let shown: String = arg
+        .as_bytes()
+        .utf8_chunks()
+        .fold(String::new(), |mut s, chunk| {
+            s.push_str(chunk.valid());
+            for byte in chunk.invalid() {
+                s.push_str(&format!("\\x{byte:02X}"));
+            }
+            s
+        });
+    let after = match args.get(n - 1).and_then(|a| a.to_str()) {
+        Some(option) if n > 1 && option.starts_with('-') => format!(" (the value of {option})"),
+        _ => String::new(),
+    };
+    format!(
+        "argument {n} '{}'{after} is not valid UTF-8: carve reads names and values as UTF-8 text",
+        cut(&clean(&shown), QUOTE_MAX)
+    )
+}
+
+/// clap's multi-line report (error, tips, usage, a pointer to --help) as one line.
+fn one_line(rendered: &str) -> String {
+    let mut parts = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"));
+    let first = parts.next().unwrap_or("invalid usage");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let rest: Vec<&str> = parts.collect();
+    let text = if rest.is_empty() {
+        first.to_owned()
+    } else {
+        format!("{first} ({}; see --help)", rest.join("; "))
+    };
+    cut(&clean(&text), 2 * QUOTE_MAX)
 }

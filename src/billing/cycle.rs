@@ -15,10 +15,20 @@ pub struct Cycle {
 }
 
 impl Cycle {
-    /// `2026-11`.
+    /// `2026-11`: a four-digit year from 1970 and a two-digit month (`26-01` could mean
+    /// 1926 or 2026, `0000-01` is no month carve bills).
     pub fn parse(text: &str) -> Result<Cycle, String> {
-        let bad = || format!("cycle {text:?} is not a month like 2026-11");
+        let bad = || {
+            format!(
+                "cycle {} is not a month like 2026-11 (YYYY-MM, from 1970)",
+                crate::engine::text::quote(text)
+            )
+        };
         let (year, month) = text.trim().split_once('-').ok_or_else(bad)?;
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(year, 4) || !digits(month, 2) || year < "1970" {
+            return Err(bad());
+        }
         let year: i32 = year.parse().map_err(|_| bad())?;
         let month: u8 = month.parse().map_err(|_| bad())?;
         let month = Month::try_from(month).map_err(|_| bad())?;
@@ -192,7 +202,10 @@ mod tests {
         assert_eq!(dec.end(), Cycle::parse("2027-01").unwrap().start());
         assert_eq!(nov.to_string(), "2026-11");
         assert_eq!(Cycle::of(nov.start() + 86_400 * 3), Some(nov));
-        for bad in ["2026-13", "2026", "26-1x", "2026-00", ""] {
+        for bad in [
+            "2026-13", "2026", "26-1x", "2026-00", "", "26-01", "0000-01", "2026-1", "+2026-01",
+            "1969-12",
+        ] {
             assert!(Cycle::parse(bad).is_err(), "{bad}");
         }
     }

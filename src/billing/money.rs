@@ -49,6 +49,35 @@ pub fn round(amount: Decimal, currency: &str) -> Decimal {
     rounded
 }
 
+/// Decimal places carve keeps in a price, rate or quantity of a plan: finer than any
+/// currency's minor unit, so a per-Mbps price of 0.000125 is kept as given.
+pub const PLAN_DECIMALS: usize = 6;
+
+/// A price or quantity as typed: a plain decimal number with at most [`PLAN_DECIMALS`]
+/// decimals. `1e-31` or 0.0000001 would otherwise be stored rounded, as 0.
+pub fn decimal(text: &str) -> Result<Decimal, String> {
+    let plain = text.trim();
+    let (whole, fraction) = plain.split_once('.').unwrap_or((plain, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 28 || !digits(whole) || !digits(fraction) {
+        return Err(format!(
+            "{} is not a plain decimal number such as 0.05 (no sign, exponent or separators)",
+            crate::engine::text::quote(text)
+        ));
+    }
+    if fraction.len() > PLAN_DECIMALS {
+        return Err(format!(
+            "{} has {} decimals: carve keeps prices and quantities to {PLAN_DECIMALS}, and \
+             would store it rounded",
+            crate::engine::text::quote(text),
+            fraction.len()
+        ));
+    }
+    plain
+        .parse()
+        .map_err(|e| format!("{}: {e}", crate::engine::text::quote(text)))
+}
+
 /// A currency code as stored (upper case), if it is an ISO 4217 one: a typo such as
 /// `EUE` is refused rather than billed.
 pub fn currency(text: &str) -> Option<String> {
@@ -75,6 +104,16 @@ mod tests {
         assert_eq!(round(d("102.5"), "JPY"), d("102"));
         assert_eq!(round(d("103.5"), "JPY"), d("104"));
         assert_eq!(round(d("1.0005"), "KWD"), d("1.000"));
+    }
+
+    #[test]
+    fn prices_are_refused_rather_than_rounded() {
+        assert_eq!(decimal("0.000125"), Ok(d("0.000125")));
+        assert_eq!(decimal(" 12 "), Ok(d("12")));
+        for bad in ["1e-31", "0.0000001", "-1", "1,5", "", ".5", "1e3", "NaN"] {
+            assert!(decimal(bad).is_err(), "{bad}");
+        }
+        assert!(decimal("0.0000001").unwrap_err().contains("7 decimals"));
     }
 
     #[test]

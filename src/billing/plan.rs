@@ -5,6 +5,8 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::text::quote;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Model {
@@ -87,18 +89,19 @@ impl Tier {
     /// `100:0.05` or, for the last tier, `rest:0.03` (also `*` or `inf`).
     pub fn parse(text: &str) -> Result<Tier, String> {
         let (bound, price) = text.split_once(':').ok_or_else(|| {
-            format!("tier {text:?} is not UP_TO:PRICE (e.g. 100:0.05 or rest:0.03)")
+            format!(
+                "tier {} is not UP_TO:PRICE (e.g. 100:0.05 or rest:0.03)",
+                quote(text)
+            )
         })?;
         let up_to = match bound.trim() {
             "rest" | "*" | "inf" => None,
-            b => Some(b.parse::<Decimal>().map_err(|_| {
-                format!("tier {text:?}: {b:?} is not a number (or rest for the last tier)")
+            b => Some(super::money::decimal(b).map_err(|why| {
+                format!("tier {}: {why} (or rest for the last tier)", quote(text))
             })?),
         };
-        let price = price
-            .trim()
-            .parse::<Decimal>()
-            .map_err(|_| format!("tier {text:?}: price {price:?} is not a number"))?;
+        let price = super::money::decimal(price)
+            .map_err(|why| format!("tier {}: price {why}", quote(text)))?;
         Ok(Tier { up_to, price })
     }
 }

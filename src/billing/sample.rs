@@ -15,6 +15,26 @@ pub struct Sample {
     pub bytes_out: i64,
 }
 
+/// The fields of one line: split at commas, each trimmed, and unquoted when a whole field
+/// is quoted as some exporters do (no field of this format holds a comma or a quote).
+pub fn fields(line: &str) -> Result<Vec<&str>, String> {
+    line.split(',')
+        .map(|f| {
+            let f = f.trim();
+            let inner = f
+                .strip_prefix('"')
+                .map_or(Some(f), |rest| rest.strip_suffix('"'));
+            match inner {
+                Some(text) if !text.contains('"') => Ok(text),
+                _ => Err(format!(
+                    "field {} has an unclosed or stray quote",
+                    crate::engine::text::quote(f)
+                )),
+            }
+        })
+        .collect()
+}
+
 /// True for a header row (`service,period_start,...`), which is skipped.
 pub fn is_header(fields: &[&str]) -> bool {
     fields
@@ -22,8 +42,9 @@ pub fn is_header(fields: &[&str]) -> bool {
         .is_some_and(|f| f.trim().eq_ignore_ascii_case("service"))
 }
 
-/// The row read, or why it is refused (the caller adds the row number).
-pub fn parse(fields: &[&str]) -> Result<Sample, String> {
+/// The row read, or why it is refused (the caller adds the row number). `now` is Unix
+/// seconds: no sample can be for a period that has not begun.
+pub fn parse(fields: &[&str], now: i64) -> Result<Sample, String> {
     let [service, period, bytes_in, bytes_out] = fields else {
         return Err(format!(
             "{} fields, expected 4 (service,period_start,bytes_in,bytes_out)",
@@ -38,7 +59,17 @@ pub fn parse(fields: &[&str]) -> Result<Sample, String> {
         .filter(|id| *id > 0)
         .ok_or_else(|| format!("service {service:?} is not a service number (e.g. 42)"));
     let period_start = timestamp(period.trim()).and_then(|at| {
-        if at % PERIOD == 0 {
+        if at < 0 {
+            Err(format!(
+                "period_start {} is before 1970: not a period carve can bill",
+                period.trim()
+            ))
+        } else if at > now {
+            Err(format!(
+                "period_start {} is in the future: usage is ingested once it was measured",
+                period.trim()
+            ))
+        } else if at % PERIOD == 0 {
             Ok(at)
         } else {
             Err(format!(
@@ -100,13 +131,16 @@ fn counter(name: &str, text: &str) -> Result<i64, String> {
 mod tests {
     use super::*;
 
+    /// 2026-12-01T00:00:00Z: the tests' "now".
+    const NOW: i64 = 1_796_083_200;
+
     #[test]
     fn rows_in_both_time_forms() {
-        let a = parse(&["42", "2026-11-01T00:05:00Z", "1000", "2000"]).unwrap();
-        let b = parse(&["#42", "1793491500", " 1000 ", "2000"]).unwrap();
+        let a = parse(&["42", "2026-11-01T00:05:00Z", "1000", "2000"], NOW).unwrap();
+        let b = parse(&["#42", "1793491500", " 1000 ", "2000"], NOW).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.period_start, 1_793_491_500);
-        let c = parse(&["42", "2026-11-01T01:05:00+01:00", "0", "0"]).unwrap();
+        let c = parse(&["42", "2026-11-01T01:05:00+01:00", "0", "0"], NOW).unwrap();
         assert_eq!(c.period_start, a.period_start);
     }
 
@@ -135,16 +169,27 @@ mod tests {
                 "fractions of a second",
             ),
             (vec!["42", "1"], "2 fields"),
+            (vec!["42", "1969-12-31T23:55:00Z", "1", "1"], "before 1970"),
+            (vec!["42", "-300", "1", "1"], "before 1970"),
+            (
+                vec!["42", "2027-01-01T00:00:00Z", "1", "1"],
+                "in the future",
+            ),
             (
                 vec!["x", "2026-11-01T00:05:00Z", "1", "-1"],
                 "not a service number (e.g. 42) and bytes_out -1 is negative",
             ),
         ];
         for (row, needle) in cases {
-            let e = parse(&row).unwrap_err();
+            let e = parse(&row, NOW).unwrap_err();
             assert!(e.contains(needle), "{row:?}: {e}");
         }
         assert!(is_header(&["Service", "period_start"]));
+        assert_eq!(fields(" \"42\", 1 ").unwrap(), ["42", "1"]);
+        for bad in ["\"42,1,1,1", "42\",1", "4\"2,1"] {
+            let e = fields(bad).unwrap_err();
+            assert!(e.contains("unclosed or stray quote"), "{bad}: {e}");
+        }
         assert!(!is_header(&["42"]));
     }
 }

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use super::billing_text as text;
 use super::output::Output;
 use crate::billing::cycle::Cycle;
+use crate::billing::money;
 use crate::billing::plan::{Model, Plan, Tier};
 use crate::config::Settings;
 use crate::error::{Error, Result};
@@ -106,26 +107,26 @@ pub struct PlanArgs {
     #[arg(long)]
     currency: String,
     /// p95: price per Mbps of the 95th percentile.
-    #[arg(long, value_name = "PRICE")]
+    #[arg(long, value_name = "PRICE", value_parser = money::decimal)]
     price_per_mbps: Option<Decimal>,
     /// commit_burst: the committed rate, always billed.
-    #[arg(long, value_name = "MBPS")]
+    #[arg(long, value_name = "MBPS", value_parser = money::decimal)]
     commit_mbps: Option<Decimal>,
     /// commit_burst: price per committed Mbps.
-    #[arg(long, value_name = "PRICE")]
+    #[arg(long, value_name = "PRICE", value_parser = money::decimal)]
     commit_price: Option<Decimal>,
     /// commit_burst: price per Mbps of the 95th above the commit.
-    #[arg(long, value_name = "PRICE")]
+    #[arg(long, value_name = "PRICE", value_parser = money::decimal)]
     burst_price_per_mbps: Option<Decimal>,
     /// transfer: GB included before the tiers apply.
-    #[arg(long, value_name = "GB")]
+    #[arg(long, value_name = "GB", value_parser = money::decimal)]
     included_gb: Option<Decimal>,
     /// transfer (GB) or commit_burst (Mbps above commit): UP_TO:PRICE, graduated, in
     /// order, the last one rest:PRICE. Repeat for each tier.
     #[arg(long = "tier", value_name = "UP_TO:PRICE")]
     tiers: Vec<String>,
     /// flat: the fee per cycle.
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", value_parser = money::decimal)]
     flat_fee: Option<Decimal>,
 }
 

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::output::{Output, write_out};
 use crate::config::Settings;
+use crate::engine::text::clean_lines;
 use crate::error::{Error, Result};
 use crate::import::export::{self, HEADER};
 use crate::service::database;
@@ -94,6 +95,11 @@ pub async fn run(args: ExportArgs, settings: &Settings, out: &Output) -> Result<
                     path.display()
                 );
             }
+        }
+        // Stored text may hold escape sequences (an OSC 52 writes the clipboard): a CSV
+        // meant for a reader is shown cleaned, one meant for a file or pipe stays exact.
+        None if format == Format::Csv && std::io::stdout().is_terminal() => {
+            write_out(clean_lines(&String::from_utf8_lossy(&bytes)).as_bytes());
         }
         None => write_out(&bytes),
     }

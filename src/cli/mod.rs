@@ -314,3 +314,12 @@ fn reads_only(command: &Command) -> bool {
         Command::Undo(_) => false,
     }
 }
+
+/// `--family`: 4 or 6, a usage error otherwise (`--family 5` once answered an empty list).
+fn family(text: &str) -> std::result::Result<u8, String> {
+    match text {
+        "4" => Ok(4),
+        "6" => Ok(6),
+        _ => Err("the address family is 4 or 6".to_owned()),
+    }
+}

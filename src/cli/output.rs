@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::json;
 
+use crate::engine::text::{clean_lines, cut};
 use crate::error::Error;
 
 #[derive(Debug, Clone, Copy)]
@@ -20,20 +21,35 @@ impl Output {
                 Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
             }
         } else {
-            print_line(human(value).trim_end());
+            // Every renderer's text passes here: stored text reaches the terminal cleaned
+            // even where a renderer forgot to.
+            print_line(&clean_lines(human(value).trim_end()));
         }
     }
 
     pub fn error(&self, error: &Error) {
-        // Messages quote input (a file's sheet names, a cell): never raw to a terminal.
-        let lines: Vec<String> = error.message.lines().map(clean).collect();
-        eprintln!("error: {}", lines.join("\n"));
+        eprintln!("error: {}", one_line(&error.message));
         // An alert follows a report that is already the one JSON document on stdout.
         if self.json && error.kind != crate::error::ErrorKind::Alert {
             let doc = json!({"error": {"kind": error.kind.as_str(), "message": error.message}});
             print_line(&doc.to_string());
         }
     }
+}
+
+/// An error as the one line scripts and people expect, whatever it quotes: a message
+/// listing several problems (an import's rows) keeps them apart with `;`, and a stored
+/// name holding a newline cannot split it. Messages quote input (a file's sheet names, a
+/// cell), so the line is cleaned for the terminal too.
+fn one_line(message: &str) -> String {
+    let mut line = String::new();
+    for part in message.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(&clean(part));
+    }
+    line
 }
 
 /// Writes one line to stdout. When the reader has gone (`carve log | head`), carve stops
@@ -59,7 +75,7 @@ pub fn rows(pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
     pairs
         .iter()
-        .map(|(k, v)| format!("{:<width$} {v}\n", format!("{k}:")))
+        .map(|(k, v)| format!("{} {v}\n", padded(&format!("{k}:"), width)))
         .collect()
 }
 
@@ -69,17 +85,20 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
+            widths[i] = widths[i].max(clean(cell).chars().count());
         }
     }
     let line = |cells: Vec<&str>| {
         let last = cells.len().saturating_sub(1);
         let mut text = String::new();
         for (i, cell) in cells.into_iter().enumerate() {
+            // A cell is one line whatever it holds: a stored newline must not split a row.
+            let cell = clean(cell);
             if i == last {
-                text.push_str(cell);
+                text.push_str(&cell);
             } else {
-                text.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+                text.push_str(&padded(&cell, widths[i]));
+                text.push_str("  ");
             }
         }
         text.trim_end().to_owned() + "\n"
@@ -88,6 +107,17 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     for row in rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
+    out
+}
+
+/// `text` padded with spaces to `width` characters. By hand: `format!("{:<w$}")` panics
+/// ("Formatting argument out of range") once a width passes u16::MAX, which one stored
+/// name of 100,000 characters did to every listing.
+fn padded(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    let mut out = String::with_capacity(text.len() + width.saturating_sub(n));
+    out.push_str(text);
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
     out
 }
 
@@ -102,14 +132,11 @@ pub fn cell<T: std::fmt::Display>(value: &Option<T>) -> String {
 /// long description cannot wrap a listing across the screen (`show` has it whole).
 pub fn short(text: &str) -> String {
     const MAX: usize = 60;
-    let text = clean(text);
-    match text.char_indices().nth(MAX) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text,
-    }
+    cut(&clean(text), MAX)
 }
 
-/// Text from the database, with control characters removed before it reaches a terminal.
-pub fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
-}
+pub use crate::engine::text::clean;
+
+#[cfg(test)]
+#[path = "output_tests.rs"]
+mod tests;

@@ -1,7 +1,6 @@
 //! `carve device add|list` and `carve product add|set|show|list`: devices, and products
 //! with their allocation rules.
 
-use std::io::Read;
 use std::path::Path;
 
 use clap::Subcommand;
@@ -9,6 +8,7 @@ use clap::Subcommand;
 use super::output::{Output, cell, clean, rows, table};
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::input;
 use crate::provision::{Mode, Rule, RuleKind};
 use crate::service::database;
 use crate::service::products::{self, ProductView};
@@ -102,18 +102,17 @@ pub async fn product(command: ProductCommand, settings: &Settings, out: &Output)
 /// Reads an ipam_config document from a file or stdin; a JSON syntax error names the
 /// file, line and column.
 fn read_config(source: &str) -> Result<serde_json::Value> {
-    let text = if source == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|e| {
-            Error::validation(format!("cannot read the ipam_config from stdin: {e}"))
-        })?;
-        text
-    } else {
-        std::fs::read_to_string(Path::new(source))
-            .map_err(|e| Error::validation(format!("cannot read {source}: {e}")))?
-    };
     let name = if source == "-" { "stdin" } else { source };
-    serde_json::from_str(&text).map_err(|e| {
+    let bytes = if source == "-" {
+        input::read_all(std::io::stdin().lock(), name, input::IPAM_CONFIG_MAX)?
+    } else {
+        let file = std::fs::File::open(Path::new(source))
+            .map_err(|e| Error::validation(format!("cannot read {source}: {e}")))?;
+        input::read_all(file, name, input::IPAM_CONFIG_MAX)?
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Error::validation(format!("{name} is not UTF-8 text: {e}")))?;
+    input::json::parse(&text).map_err(|e| {
         let (line, column) = (e.line(), e.column());
         let what = e.to_string();
         let what = what.trim_end_matches(&format!(" at line {line} column {column}"));

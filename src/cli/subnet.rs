@@ -91,7 +91,7 @@ pub enum SubnetCommand {
     },
     /// List every subnet that carries meaning (structural buddy nodes are left out).
     List {
-        #[arg(long)]
+        #[arg(long, value_name = "4|6", value_parser = super::family)]
         family: Option<u8>,
         /// Only subnets in this state, as the STATE column words it.
         #[arg(long, value_enum)]
@@ -109,7 +109,7 @@ pub struct AllocateArgs {
     #[arg(long, required_unless_present = "cidr", conflicts_with = "cidr")]
     len: Option<u8>,
     /// Address family for --len (default: the pool's, else 4).
-    #[arg(long)]
+    #[arg(long, value_name = "4|6", value_parser = super::family)]
     family: Option<u8>,
     /// Only carve from inside this subnet.
     #[arg(long)]

@@ -1,18 +1,24 @@
 //! Host names as PTR targets: RFC 1123 labels, stored lower-case without the root dot.
 
+use super::text::{PTR_MAX, quote};
+
 /// Normalises a PTR target or says which rule it breaks.
 pub fn normalize_hostname(input: &str) -> Result<String, String> {
     let name = input.trim().trim_end_matches('.').to_ascii_lowercase();
     if name.is_empty() {
-        return Err(format!("{input:?} is not a host name"));
+        return Err(format!("{} is not a host name", quote(input)));
     }
     if !name.is_ascii() {
         return Err(format!(
-            "{input:?} is not ASCII: write internationalised names in punycode (xn--...)"
+            "{} is not ASCII: write internationalised names in punycode (xn--...)",
+            quote(input)
         ));
     }
-    if name.len() > 253 {
-        return Err(format!("{input:?} is longer than 253 characters"));
+    if name.len() > PTR_MAX {
+        return Err(format!(
+            "{} is longer than {PTR_MAX} characters",
+            quote(input)
+        ));
     }
     for label in name.split('.') {
         let valid_chars = label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
@@ -23,7 +29,9 @@ pub fn normalize_hostname(input: &str) -> Result<String, String> {
             || label.ends_with('-')
         {
             return Err(format!(
-                "{input:?} has an invalid label {label:?} (1-63 letters, digits or '-', not starting or ending with '-')"
+                "{} has an invalid label {} (1-63 letters, digits or '-', not starting or ending with '-')",
+                quote(input),
+                quote(label)
             ));
         }
     }

@@ -6,6 +6,7 @@ pub mod dns;
 pub mod free;
 pub mod plan;
 pub mod prefix;
+pub mod text;
 pub mod usage;
 pub mod view;
 

@@ -63,7 +63,8 @@ impl fmt::Display for Family {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrefixError {
     #[error(
-        "{input:?} is not a CIDR (expected ADDRESS/LENGTH, e.g. 203.0.113.0/24 or 2001:db8::/48)"
+        "{} is not a CIDR (expected ADDRESS/LENGTH, e.g. 203.0.113.0/24 or 2001:db8::/48)",
+        super::text::quote(.input)
     )]
     Malformed { input: String },
     #[error("{input} has host bits set (did you mean {network}?)")]
@@ -76,6 +77,40 @@ pub enum PrefixError {
         min: u8,
         max: u8,
     },
+    #[error("{input} lies in {range}, {rule}: carve does not manage that space")]
+    SpecialPurpose {
+        input: String,
+        range: IpNet,
+        rule: &'static str,
+    },
+}
+
+/// IPv6 space that is no network to carve: addresses that stand for IPv4 ones or for
+/// this host, or that never leave a link or name a group. `::ffff:10.0.0.0/104` would
+/// otherwise become an "IPv6 root" holding IPv4 space twice.
+const SPECIAL_V6: [(&str, &str); 5] = [
+    // The translation prefixes first: they lie inside ::/8 and have rules of their own.
+    (
+        "64:ff9b::/96",
+        "the NAT64 well-known prefix (RFC 6052): IPv4 addresses in disguise",
+    ),
+    (
+        "64:ff9b:1::/48",
+        "local-use IPv4/IPv6 translation (RFC 8215)",
+    ),
+    (
+        "::/8",
+        "reserved by the IETF (unspecified, loopback, IPv4-mapped and -compatible addresses)",
+    ),
+    ("fe80::/10", "link-local unicast (RFC 4291): never routed"),
+    ("ff00::/8", "multicast (RFC 4291)"),
+];
+
+fn special_purpose(net: &IpNet) -> Option<(IpNet, &'static str)> {
+    SPECIAL_V6.iter().find_map(|(range, rule)| {
+        let range: IpNet = range.parse().expect("a valid constant prefix");
+        (range.contains(net) || net.contains(&range)).then_some((range, *rule))
+    })
 }
 
 /// Parses `ADDRESS/LENGTH` and applies carve's rules: the prefix length must be in the
@@ -100,6 +135,13 @@ pub fn parse_cidr(input: &str) -> Result<IpNet, PrefixError> {
         return Err(PrefixError::HostBits {
             input: trimmed.to_owned(),
             network: net.trunc(),
+        });
+    }
+    if let Some((range, rule)) = special_purpose(&net) {
+        return Err(PrefixError::SpecialPurpose {
+            input: trimmed.to_owned(),
+            range,
+            rule,
         });
     }
     Ok(net)
@@ -179,6 +221,26 @@ pub fn first_of_len(net: &IpNet, len: u8) -> Option<IpNet> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn special_purpose_ipv6_is_refused_naming_the_rule() {
+        for (input, range) in [
+            ("::ffff:10.0.0.0/104", "::/8"),
+            ("::/32", "::/8"),
+            ("64:ff9b::/96", "64:ff9b::/96"),
+            ("fe80::/64", "fe80::/10"),
+            ("ff02::/64", "ff00::/8"),
+        ] {
+            let why = parse_cidr(input).unwrap_err().to_string();
+            assert!(
+                why.starts_with(&format!("{input} lies in {range}, ")),
+                "{why}"
+            );
+            assert!(why.ends_with("carve does not manage that space"), "{why}");
+        }
+        assert!(parse_cidr("2001:db8::/32").is_ok());
+        assert!(parse_cidr("100::/64").is_ok());
+    }
 
     #[test]
     fn accepts_networks_of_both_families_at_the_edges() {

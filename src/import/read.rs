@@ -9,6 +9,7 @@ use std::path::Path;
 use calamine::{Data, Reader};
 
 use crate::error::{Error, Result};
+use crate::input;
 
 /// One sheet's rows; a text file is one sheet named after nothing.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,8 +36,9 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Vec<Sheet>> {
                     "{shown} is a text file: it has no sheets (--sheet is for XLSX, XLS, ODS)"
                 )));
             }
-            let bytes = std::fs::read(path)
+            let file = std::fs::File::open(path)
                 .map_err(|e| Error::validation(format!("cannot read {shown}: {e}")))?;
+            let bytes = input::read_all(file, &shown.to_string(), input::IMPORT_TEXT_MAX)?;
             Ok(vec![text(&bytes)?])
         }
     }
@@ -162,7 +164,9 @@ fn decode(bytes: &[u8]) -> String {
 const DELIMITERS: [char; 4] = [',', '\t', ';', '|'];
 
 /// The delimiter that splits the most of the first lines into the same number (more than
-/// one) of fields; lines it does not split (a title) do not count.
+/// one) of fields; lines it does not split (a title) do not count. A delimiter inside a
+/// quoted field does not split it, whichever delimiter is tried: `"a;b;c"` in a comma
+/// file's description must not make `;` look like the delimiter.
 fn sniff(text: &str) -> char {
     // The first 64 KiB hold the header and plenty of rows, whatever the file's size.
     let head = match text.get(..64 * 1024).and_then(|h| h.rfind('\n')) {
@@ -172,9 +176,12 @@ fn sniff(text: &str) -> char {
     let mut best = (',', 0usize);
     for delimiter in DELIMITERS {
         let mut widths: BTreeMap<usize, usize> = BTreeMap::new();
-        let rows = split_rows(head, delimiter).0;
-        for (_, row) in rows.iter().filter(|(_, r)| r.len() > 1).take(20) {
-            *widths.entry(row.len()).or_default() += 1;
+        for width in row_widths(head, delimiter)
+            .into_iter()
+            .filter(|w| *w > 1)
+            .take(20)
+        {
+            *widths.entry(width).or_default() += 1;
         }
         let score = widths.iter().map(|(w, n)| w * n).max().unwrap_or(0);
         if score > best.1 {
@@ -182,6 +189,37 @@ fn sniff(text: &str) -> char {
         }
     }
     best.0
+}
+
+/// How many fields `delimiter` makes of each row, counting only delimiters outside
+/// quotes. A quote opens a quoted field only where a field of any candidate delimiter
+/// starts, so a quote inside a field (`12" rack`) stays the literal it is.
+fn row_widths(text: &str, delimiter: char) -> Vec<usize> {
+    let mut widths = Vec::new();
+    let (mut width, mut quoted, mut field_start) = (1usize, false, true);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+            }
+            '"' if quoted => quoted = false,
+            '"' if field_start => quoted = true,
+            _ if quoted => {}
+            '\n' => {
+                widths.push(width);
+                width = 1;
+            }
+            c if c == delimiter => width += 1,
+            _ => {}
+        }
+        field_start =
+            !quoted && (c == '\n' || DELIMITERS.contains(&c) || (field_start && c == ' '));
+    }
+    if width > 1 {
+        widths.push(width);
+    }
+    widths
 }
 
 /// Splits `text` into numbered rows of fields (RFC 4180 quoting). A row's number is the
@@ -254,6 +292,20 @@ mod tests {
         );
         let tsv = text(b"ip\tcustomer\r\n10.0.0.1\ta, b\r\n").unwrap();
         assert_eq!(cells(&tsv)[1], (2, vec!["10.0.0.1", "a, b"]));
+    }
+
+    #[test]
+    fn delimiters_inside_quotes_do_not_count_when_sniffing() {
+        let file = b"subnet,customer,description\n\
+                     10.0.0.0/24,acme,\"a;b;c;d;e;f\"\n\
+                     10.0.1.0/24,acme,\"g;h;i;j;k;l\"\n\
+                     10.0.2.0/24,beta,\"12\"\" rack; row 3\"\n";
+        let sheet = text(file).unwrap();
+        assert_eq!(
+            cells(&sheet)[1],
+            (2, vec!["10.0.0.0/24", "acme", "a;b;c;d;e;f"])
+        );
+        assert_eq!(cells(&sheet)[3].1[2], "12\" rack; row 3");
     }
 
     #[test]

@@ -179,8 +179,8 @@ pub fn flag(cell: &str) -> Result<bool, String> {
     }
 }
 
-/// The longest text a field may hold.
-pub const MAX_TEXT: usize = 4096;
+/// The longest text a field may hold: what the database keeps (migration 0013).
+pub const MAX_TEXT: usize = crate::engine::text::TEXT_MAX;
 
 /// A free-text cell as stored: trimmed; a leading `'` that an export put before a
 /// formula-looking value (so no spreadsheet runs it) is taken off again.

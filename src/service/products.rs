@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 
 use super::resolve;
 use super::tx::journal_if_failed;
+use crate::engine::text::quote;
 use crate::error::{Error, Result};
 use crate::provision::config::{self, IpamConfig};
 use crate::store::journal::{self, Event};
@@ -100,7 +101,8 @@ async fn checked(conn: &mut PgConnection, name: &str, value: &Value) -> Result<I
 fn refused(name: &str, faults: &[config::Fault]) -> Error {
     let list: Vec<String> = faults.iter().map(ToString::to_string).collect();
     Error::validation(format!(
-        "product {name:?}: ipam_config refused ({} fault{}): {}",
+        "product {}: ipam_config refused ({} fault{}): {}",
+        quote(name),
         faults.len(),
         if faults.len() == 1 { "" } else { "s" },
         list.join("; ")
@@ -109,7 +111,8 @@ fn refused(name: &str, faults: &[config::Fault]) -> Error {
 
 pub fn unknown_product(name: &str) -> Error {
     Error::not_found(format!(
-        "unknown product {name:?} (add it with: carve product add {name} --ipam-config FILE)"
+        "unknown product {q} (add it with: carve product add {q} --ipam-config FILE)",
+        q = quote(name)
     ))
 }
 

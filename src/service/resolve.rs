@@ -3,6 +3,7 @@
 
 use sqlx::PgConnection;
 
+use crate::engine::text::quote;
 use crate::error::{Error, Result};
 use crate::store::catalog::{self, Catalog};
 use crate::store::rows::Vlan;
@@ -76,6 +77,7 @@ pub async fn device(conn: &mut PgConnection, name: Option<&str>) -> Result<Optio
 
 pub fn unknown_device(name: &str) -> Error {
     Error::not_found(format!(
-        "unknown device {name:?} (add it with: carve device add {name} --location LOC)"
+        "unknown device {q} (add it with: carve device add {q} --location LOC)",
+        q = quote(name)
     ))
 }

@@ -4,6 +4,7 @@ use sqlx::PgConnection;
 
 use super::errors::{db_error, violated_constraint};
 use super::rows::{Named, Vlan};
+use crate::engine::text::quote;
 use crate::error::{Error, Result};
 
 /// Which kind of named thing: the table and the word used in messages.
@@ -40,11 +41,12 @@ pub async fn add_named(conn: &mut PgConnection, catalog: Catalog, name: &str) ->
         .await
         .map_err(|e| match violated_constraint(&e) {
             Some(c) if c.ends_with("_name_key") => {
-                Error::conflict(format!("{} {name:?} already exists", catalog.word()))
+                Error::conflict(format!("{} {} already exists", catalog.word(), quote(name)))
             }
             Some(c) if c.ends_with("_name_check") => Error::validation(format!(
-                "{} name {name:?} must not be empty or start or end with spaces",
-                catalog.word()
+                "{} name {} must not be empty or start or end with spaces",
+                catalog.word(),
+                quote(name)
             )),
             _ => db_error(e),
         })
@@ -68,8 +70,9 @@ pub async fn named_id(conn: &mut PgConnection, catalog: Catalog, name: &str) -> 
         .map_err(db_error)?
         .ok_or_else(|| {
             Error::not_found(format!(
-                "unknown {word} {name:?} (add it with: carve {word} add {name})",
-                word = catalog.word()
+                "unknown {word} {q} (add it with: carve {word} add {q})",
+                word = catalog.word(),
+                q = quote(name)
             ))
         })
 }

@@ -2,9 +2,13 @@
 //! serialization failures and deadlocks are `Busy` (the service retries them), and
 //! everything else is reported with the database's own words.
 
+use crate::engine::text;
 use crate::error::{Error, ErrorKind};
 
 pub fn db_error(error: sqlx::Error) -> Error {
+    if let Some(bound) = violated_constraint(&error).and_then(|c| length_bound(&c)) {
+        return Error::validation(bound);
+    }
     if let Some(refusal) = violated_constraint(&error).and_then(|c| invariant(&c)) {
         return Error::conflict(refusal);
     }
@@ -30,6 +34,33 @@ pub fn violated_constraint(error: &sqlx::Error) -> Option<String> {
     error
         .as_database_error()
         .and_then(|db| db.constraint().map(str::to_owned))
+}
+
+/// The words for a `<table>_<column>_length` CHECK of migration 0013: which field, and
+/// the bound carve keeps for it (src/engine/text.rs).
+fn length_bound(constraint: &str) -> Option<String> {
+    let field = constraint.strip_suffix("_length")?;
+    let (table, column) = [
+        ("locations_", "location"),
+        ("customers_", "customer"),
+        ("devices_", "device"),
+        ("vlans_", "VLAN"),
+        ("products_", "product"),
+        ("billing_plans_", "billing plan"),
+        ("subnets_", "subnet"),
+        ("ip_addresses_", "address"),
+    ]
+    .iter()
+    .find_map(|(prefix, word)| field.strip_prefix(prefix).map(|column| (*word, column)))?;
+    let max = match column {
+        "name" | "kind" => text::NAME_MAX,
+        "rdns" => text::PTR_MAX,
+        _ => text::TEXT_MAX,
+    };
+    Some(format!(
+        "a {table} {} is limited to {max} characters (database constraint {constraint})",
+        column.replace('_', " ")
+    ))
 }
 
 /// The words for an invariant the database enforces (DESIGN.md section 1), for a change

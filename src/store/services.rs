@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 
 use super::errors::{db_error, violated_constraint};
+use crate::engine::text::quote;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
@@ -23,10 +24,11 @@ const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.location_id, l.name AS locat
 fn named_conflict(e: sqlx::Error, word: &str, name: &str) -> Error {
     match violated_constraint(&e) {
         Some(c) if c.ends_with("_name_key") => {
-            Error::conflict(format!("{word} {name:?} already exists"))
+            Error::conflict(format!("{word} {} already exists", quote(name)))
         }
         Some(c) if c.ends_with("_name_check") => Error::validation(format!(
-            "{word} name {name:?} must not be empty or start or end with spaces"
+            "{word} name {} must not be empty or start or end with spaces",
+            quote(name)
         )),
         _ => db_error(e),
     }

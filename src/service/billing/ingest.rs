@@ -9,6 +9,7 @@ use serde_json::json;
 use super::super::tx::journal_if_failed;
 use crate::billing::sample;
 use crate::error::{Error, Result};
+use crate::input;
 use crate::store::billing::usage;
 use crate::store::journal::{self, Event};
 use crate::store::{Db, db_error};
@@ -41,31 +42,26 @@ async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<Ing
     let mut bad_rows = 0_usize;
     let mut rows = 0_u64;
     let mut line = String::new();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
     for row in 1_u64.. {
-        line.clear();
-        match input.read_line(&mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => return Err(Error::validation(format!("{name}: line {row}: {e}"))),
+        if !input::read_line(&mut input, &mut line, name, row, input::INGEST_LINE_MAX)? {
+            break;
         }
-        // Plain CSV of numbers and timestamps: no field holds a comma, some exporters
-        // quote them anyway.
         // A byte-order mark opens some exports, header or not.
         let text = if row == 1 {
             line.trim_start_matches('\u{feff}')
         } else {
             &line
         };
-        let fields: Vec<&str> = text
-            .trim_end_matches(['\r', '\n'])
-            .split(',')
-            .map(|f| f.trim().trim_matches('"'))
-            .collect();
-        if fields.iter().all(|f| f.is_empty()) || (rows == 0 && sample::is_header(&fields)) {
+        let parsed = sample::fields(text.trim_end_matches(['\r', '\n']));
+        let skipped = |fields: &Vec<&str>| {
+            fields.iter().all(|f| f.is_empty()) || (rows == 0 && sample::is_header(fields))
+        };
+        if parsed.as_ref().is_ok_and(skipped) {
             continue;
         }
         rows += 1;
-        match sample::parse(&fields) {
+        match parsed.and_then(|fields| sample::parse(&fields, now)) {
             Ok(s) if bad_rows == 0 => staging.push(row, &s).await?,
             Ok(_) => {}
             Err(why) => {

@@ -289,7 +289,24 @@ pub struct Changes {
     pub pool_reserved_first: Option<i32>,
 }
 
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.location.is_none()
+            && self.vlan.is_none()
+            && self.description.is_none()
+            && self.pool.is_none()
+            && self.pool_reserved_first.is_none()
+    }
+}
+
 pub async fn set(db: &Db, cidr: &IpNet, changes: &Changes) -> Result<Outcome> {
+    // Not an attempted change, so nothing is journaled, not even a failure.
+    if changes.is_empty() {
+        return Err(Error::validation(format!(
+            "nothing to set on {cidr}: give --location, --vlan, --description, --pool or \
+             --reserve-first (or their --no- forms)"
+        )));
+    }
     let result = retrying!(set_once(db, cidr, changes));
     let request = json!({"cidr": cidr, "changes": changes});
     journal_if_failed(db, "ipam_subnet_update", request, false, result).await

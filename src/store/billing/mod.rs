@@ -11,6 +11,7 @@ use sqlx::types::Json;
 
 use super::errors::{db_error, violated_constraint};
 use crate::billing::plan::{Direction, Model, Plan, Tier};
+use crate::engine::text::quote;
 use crate::error::{Error, Result};
 
 /// A plan as stored.
@@ -88,11 +89,11 @@ pub async fn add_plan(conn: &mut PgConnection, plan: &Plan) -> Result<StoredPlan
     .await
     .map_err(|e| match violated_constraint(&e).as_deref() {
         Some("billing_plans_name_key") => {
-            Error::conflict(format!("billing plan {:?} already exists", plan.name))
+            Error::conflict(format!("billing plan {} already exists", quote(&plan.name)))
         }
         Some("billing_plans_name_check") => Error::validation(format!(
-            "plan name {:?} must not be empty or start or end with spaces",
-            plan.name
+            "plan name {} must not be empty or start or end with spaces",
+            quote(&plan.name)
         )),
         _ => db_error(e),
     })?;

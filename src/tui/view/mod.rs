@@ -54,11 +54,7 @@ fn block<'a>(title: impl Into<Line<'a>>, theme: &Theme) -> Block<'a> {
         .title(title.into().style(theme.style(Slot::Title)))
 }
 
-/// Text from the database, safe for a terminal: control characters (an escape sequence
-/// in an rDNS name, say) never reach it.
-pub fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
-}
+pub use crate::engine::text::clean;
 
 /// `label  value` rows for the detail pane.
 fn field<'a>(label: &'a str, value: String, theme: &Theme) -> Line<'a> {
