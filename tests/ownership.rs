@@ -8,6 +8,13 @@ mod support;
 use serde_json::Value;
 use support::cli::Cli;
 
+/// The message of a refused command (exit 1).
+fn refusal(cli: &Cli, args: &[&str]) -> String {
+    let (code, doc, stderr) = cli.json(args, None);
+    assert_eq!(code, 1, "{args:?}: {doc} {stderr}");
+    doc["error"]["message"].as_str().unwrap().to_owned()
+}
+
 fn cidr_of(doc: &Value) -> &str {
     doc["cidr"].as_str().unwrap()
 }
@@ -28,10 +35,7 @@ fn initech(cli: &Cli, home: &std::path::Path) {
 async fn another_customer_never_gets_space_inside_a_customers_block() {
     let t = support::test_db().await;
     let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let cli = Cli::of(home.path(), &t.url);
     initech(&cli, home.path());
     let before = t.snapshot().await;
 
@@ -52,24 +56,23 @@ async fn another_customer_never_gets_space_inside_a_customers_block() {
     // Nor without a customer, nor by naming the block.
     let (code, _, _) = cli.json(&["subnet", "allocate", "--len", "24"], None);
     assert_eq!(code, 1);
-    let (code, doc, _) = cli.json(
-        &[
-            "subnet",
-            "allocate",
-            "--cidr",
-            "10.9.2.0/23",
-            "--customer",
-            "Umbrella",
-        ],
-        None,
-    );
-    assert_eq!(code, 1);
     assert_eq!(
-        doc["error"]["message"],
+        refusal(
+            &cli,
+            &[
+                "subnet",
+                "allocate",
+                "--cidr",
+                "10.9.2.0/23",
+                "--customer",
+                "Umbrella"
+            ]
+        ),
         "10.9.2.0/23 lies inside 10.9.0.0/22, held for customer Initech: \
          only allocations for customer Initech take space there"
     );
-    let (code, doc, _) = cli.json(
+    let message = refusal(
+        &cli,
         &[
             "subnet",
             "allocate",
@@ -80,15 +83,10 @@ async fn another_customer_never_gets_space_inside_a_customers_block() {
             "--customer",
             "Umbrella",
         ],
-        None,
     );
-    assert_eq!(code, 1);
     assert!(
-        doc["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("pool 10.9.0.0/22 is held for customer Initech"),
-        "{doc}"
+        message.starts_with("pool 10.9.0.0/22 is held for customer Initech"),
+        "{message}"
     );
     assert_eq!(t.snapshot().await, before, "refusals change nothing");
 
@@ -126,10 +124,7 @@ async fn another_customer_never_gets_space_inside_a_customers_block() {
 async fn the_database_refuses_a_block_inside_someone_elses_whatever_the_code_path() {
     let t = support::test_db().await;
     let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let cli = Cli::of(home.path(), &t.url);
     initech(&cli, home.path());
     cli.ok(&["subnet", "add", "203.0.113.0/24", "--pool"]);
     cli.ok(&["customer", "add", "acme"]);
@@ -197,10 +192,7 @@ async fn the_database_refuses_a_block_inside_someone_elses_whatever_the_code_pat
 async fn a_pool_with_addresses_stays_a_pool_and_its_addresses_stay_with_their_owner() {
     let t = support::test_db().await;
     let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let cli = Cli::of(home.path(), &t.url);
     cli.ok(&["location", "add", "FRA1"]);
     cli.ok(&["customer", "add", "acme"]);
     cli.ok(&["customer", "add", "globex"]);
@@ -249,7 +241,8 @@ async fn a_pool_with_addresses_stays_a_pool_and_its_addresses_stay_with_their_ow
     ]);
     assert_eq!(cidr_of(&block), "198.51.100.0/29");
     cli.ok(&["subnet", "set", "198.51.100.0/29", "--pool"]);
-    let (code, doc, _) = cli.json(
+    let message = refusal(
+        &cli,
         &[
             "ip",
             "allocate",
@@ -258,15 +251,10 @@ async fn a_pool_with_addresses_stays_a_pool_and_its_addresses_stay_with_their_ow
             "--customer",
             "globex",
         ],
-        None,
     );
-    assert_eq!(code, 1);
     assert!(
-        doc["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("pool 198.51.100.0/29 is held for customer acme"),
-        "{doc}"
+        message.starts_with("pool 198.51.100.0/29 is held for customer acme"),
+        "{message}"
     );
     let ip = cli.ok(&[
         "ip",
@@ -296,10 +284,7 @@ async fn a_pool_with_addresses_stays_a_pool_and_its_addresses_stay_with_their_ow
 async fn export_and_import_round_trip_a_customers_block_with_its_allocations() {
     let t = support::test_db().await;
     let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let cli = Cli::of(home.path(), &t.url);
     initech(&cli, home.path());
     cli.ok(&["subnet", "allocate", "--len", "26", "--customer", "Initech"]);
     cli.ok(&[
@@ -323,10 +308,7 @@ async fn export_and_import_round_trip_a_customers_block_with_its_allocations() {
     assert_eq!(code, 0, "{stderr}");
 
     let copy = support::test_db().await;
-    let copy_cli = Cli {
-        home: home.path(),
-        url: &copy.url,
-    };
+    let copy_cli = Cli::of(home.path(), &copy.url);
     copy_cli.ok(&["import", file.to_str().unwrap()]);
     let held = |t: &support::TestDb| {
         let pool = t.pool.clone();
@@ -352,10 +334,7 @@ async fn two_customers_allocating_at_once_under_one_customers_block() {
 
     let t = support::test_db().await;
     let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let cli = Cli::of(home.path(), &t.url);
     cli.ok(&["subnet", "add", "10.8.0.0/14"]);
     initech(&cli, home.path());
     let mut tasks = Vec::new();
@@ -409,10 +388,7 @@ async fn two_customers_allocating_at_once_under_one_customers_block() {
 async fn free_space_held_for_a_customer_is_free_only_for_that_customer() {
     let t = support::test_db().await;
     let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let cli = Cli::of(home.path(), &t.url);
     initech(&cli, home.path());
     let anyone = cli.ok(&["subnet", "free", "10.9.0.0/22"]);
     assert_eq!(anyone["free"], serde_json::json!([]), "{anyone}");

@@ -17,10 +17,7 @@ fn figures(u: &Value) -> (u64, u64, u64, u64, u64) {
 async fn a_pool_is_its_addresses_used_of_usable_in_every_view() {
     let t = support::test_db().await;
     let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let cli = Cli::of(home.path(), &t.url);
     cli.ok(&["subnet", "add", "203.0.113.0/24", "--pool"]);
     let empty = cli.ok(&["subnet", "show", "203.0.113.0/24"]);
     assert_eq!(figures(&empty["utilization"]), (0, 0, 0, 254, 254));
@@ -71,10 +68,7 @@ async fn a_pool_is_its_addresses_used_of_usable_in_every_view() {
 async fn parked_and_reserved_space_is_counted_apart_from_used() {
     let t = support::test_db().await;
     let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let cli = Cli::of(home.path(), &t.url);
     cli.ok(&["subnet", "add", "198.51.100.0/24"]);
     cli.ok(&["subnet", "allocate", "--cidr", "198.51.100.0/26"]);
     cli.ok(&[
@@ -113,10 +107,7 @@ async fn parked_and_reserved_space_is_counted_apart_from_used() {
 async fn a_release_clears_the_holder_and_undo_puts_it_back() {
     let t = support::test_db().await;
     let home = support::reachable_tempdir();
-    let cli = Cli {
-        home: home.path(),
-        url: &t.url,
-    };
+    let cli = Cli::of(home.path(), &t.url);
     cli.ok(&["location", "add", "FRA1"]);
     cli.ok(&["vlan", "add", "--location", "FRA1", "--vid", "102"]);
     cli.ok(&["customer", "add", "acme"]);
