@@ -18,7 +18,12 @@ async fn migrating_a_current_schema_changes_nothing() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(rows, known_schema_version());
+    // One row per migration file (numbers are handed out ahead, so they may have gaps).
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("sql".as_ref()))
+        .count();
+    assert_eq!(rows, i64::try_from(files).unwrap());
 }
 
 #[tokio::test]
