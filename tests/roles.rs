@@ -231,5 +231,5 @@ async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
         "REVOKE ALL ON provisioning_logs FROM {rogue};
          DROP ROLE {reader}; DROP ROLE {operator}; DROP ROLE {rogue};"
     ))
-        .await;
+    .await;
 }
