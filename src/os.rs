@@ -4,6 +4,8 @@ use std::os::unix::fs::MetadataExt;
 
 use crate::error::{Error, Result};
 
+pub mod trust;
+
 /// The effective user id of this process (the owner of /proc/self on Linux).
 pub fn effective_uid() -> Option<u32> {
     std::fs::metadata("/proc/self").ok().map(|m| m.uid())

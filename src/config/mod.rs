@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::os::trust::{Owners, untrusted};
 use crate::os::{Secret, running_as_root};
 
 mod allocation;
@@ -317,6 +318,10 @@ fn default_data_dir() -> Result<PathBuf> {
 }
 
 fn parse_file(path: &Path) -> Result<FileConfig> {
+    // It names commands carve runs (password_command): only its user's or root's.
+    if let Some(why) = untrusted("config file", path, &Owners::me_or_root()) {
+        return Err(Error::config(why));
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::config(format!("cannot read config file {}: {e}", path.display())))?;
     parse_str(&text).map_err(|e| Error::config(format!("{}:{e}", path.display())))
