@@ -40,16 +40,13 @@ fn run_within(command: &mut Command, limit: Duration) -> Option<(i32, String)> {
     }
 }
 
-/// A home whose config makes carve wait at most 2 s for a lock.
-fn impatient_home() -> tempfile::TempDir {
+/// A home whose config sets `lock_timeout_secs`.
+fn home_waiting(secs: u64) -> tempfile::TempDir {
     let home = support::reachable_tempdir();
     let dir = home.path().join("config/carve");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        "[database]\nlock_timeout_secs = 2\n",
-    )
-    .unwrap();
+    let config = format!("[database]\nlock_timeout_secs = {secs}\n");
+    std::fs::write(dir.join("config.toml"), config).unwrap();
     home
 }
 
@@ -76,7 +73,7 @@ async fn squatter(t: &support::TestDb, application: &str) -> (String, sqlx::PgPo
 #[tokio::test]
 async fn a_role_without_write_rights_holding_the_migration_key_cannot_freeze_carve() {
     let t = support::test_db().await;
-    let home = impatient_home();
+    let home = home_waiting(2);
     let (role, pool) = squatter(&t, "squatter").await;
     let mut held = pool.acquire().await.unwrap();
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
@@ -130,7 +127,7 @@ async fn a_role_without_write_rights_holding_the_migration_key_cannot_freeze_car
 #[tokio::test]
 async fn a_table_lock_left_open_makes_a_change_give_up_saying_so() {
     let t = support::test_db().await;
-    let home = impatient_home();
+    let home = home_waiting(2);
     let mut holder = t.pool.acquire().await.unwrap();
     sqlx::raw_sql("BEGIN; LOCK TABLE locations IN EXCLUSIVE MODE")
         .execute(&mut *holder)
@@ -160,14 +157,7 @@ async fn a_table_lock_left_open_makes_a_change_give_up_saying_so() {
 
 #[test]
 fn a_lock_timeout_of_zero_is_refused() {
-    let home = support::reachable_tempdir();
-    let dir = home.path().join("config/carve");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        "[database]\nlock_timeout_secs = 0\n",
-    )
-    .unwrap();
+    let home = home_waiting(0);
     let (code, _, stderr) = support::run(support::carve(home.path()).args(["location", "list"]));
     assert_eq!(code, 2, "{stderr}");
     assert!(

@@ -13,6 +13,23 @@ fn as_user(url: &str, user: &str, password: &str) -> String {
     format!("{}{user}:{password}{}", &url[..start], &url[at..])
 }
 
+/// Rewriting who did what, erasing the journal.
+const FORGERIES: [&str; 3] = [
+    "UPDATE provisioning_logs SET db_role = 'someone_else'",
+    "DELETE FROM provisioning_logs",
+    "TRUNCATE provisioning_logs",
+];
+
+async fn refused_all(pool: &sqlx::PgPool, statements: &[&str], because: &str) {
+    for statement in statements {
+        let refused = sqlx::query(statement).execute(pool).await.unwrap_err();
+        assert!(
+            refused.to_string().contains(because),
+            "{statement}: {refused}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
     let t = support::test_db().await;
@@ -124,17 +141,7 @@ async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
         journal_before.iter().any(|(_, role)| *role == operator),
         "carve journaled the operator's allocation: {journal_before:?}"
     );
-    for forgery in [
-        "UPDATE provisioning_logs SET db_role = 'someone_else'",
-        "DELETE FROM provisioning_logs",
-        "TRUNCATE provisioning_logs",
-    ] {
-        let refused = sqlx::query(forgery).execute(&pool).await.unwrap_err();
-        assert!(
-            refused.to_string().contains("permission denied"),
-            "{forgery}: {refused}"
-        );
-    }
+    refused_all(&pool, &FORGERIES, "permission denied").await;
     pool.close().await;
     // A role granted more by hand is still refused by the database's trigger.
     let rogue = format!("rogue_{}", t.name);
@@ -152,16 +159,7 @@ async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
     )
     .await
     .unwrap();
-    for forgery in [
-        "UPDATE provisioning_logs SET db_role = 'someone_else'",
-        "DELETE FROM provisioning_logs",
-    ] {
-        let refused = sqlx::query(forgery).execute(&rogue_pool).await.unwrap_err();
-        assert!(
-            refused.to_string().contains("the journal is append-only"),
-            "{forgery}: {refused}"
-        );
-    }
+    refused_all(&rogue_pool, &FORGERIES[..2], "the journal is append-only").await;
     rogue_pool.close().await;
     let journal_after: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, db_role FROM provisioning_logs ORDER BY id")
