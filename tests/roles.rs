@@ -20,8 +20,8 @@ const FORGERIES: [&str; 3] = [
     "TRUNCATE provisioning_logs",
 ];
 
-async fn refused_all(pool: &sqlx::PgPool, statements: &[&str], because: &str) {
-    for statement in statements {
+async fn refused_all(pool: &sqlx::PgPool, statements: &[&'static str], because: &str) {
+    for &statement in statements {
         let refused = sqlx::query(statement).execute(pool).await.unwrap_err();
         assert!(
             refused.to_string().contains(because),
