@@ -165,3 +165,51 @@ fn a_lock_timeout_of_zero_is_refused() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn carve_serialises_on_rows_a_read_only_role_cannot_lock() {
+    let t = support::test_db().await;
+    let home = home_waiting(2);
+    let carve = |args: &[&str]| {
+        let mut command = support::carve(home.path());
+        command.args(["--database-url", &t.url]).args(args);
+        run_within(&mut command, Duration::from_secs(60)).expect("carve did not hang")
+    };
+    let (code, stderr) = carve(&["db", "roles", "--apply"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (role, pool) = squatter(&t, "squatter").await;
+    t.exec(&format!("GRANT carve_readonly TO {role}")).await;
+    let mut held = pool.acquire().await.unwrap();
+    // The advisory key closing January used to wait for: anyone can take it.
+    sqlx::query(
+        "SELECT pg_advisory_lock(hashtextextended('carve billing cycle',
+                                                   to_char(date '2026-01-01', 'J')::bigint))",
+    )
+    .execute(&mut *held)
+    .await
+    .unwrap();
+    // carve's own locks are rows the role may read but not lock.
+    for attempt in [
+        "INSERT INTO carve_locks (name) VALUES ('billing cycle 2026-01-01')",
+        "SELECT name FROM carve_locks FOR UPDATE",
+        "BEGIN; LOCK TABLE carve_locks IN SHARE ROW EXCLUSIVE MODE",
+    ] {
+        let refused = sqlx::raw_sql(attempt)
+            .execute(&mut *held)
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("permission denied"),
+            "{attempt}: {refused}"
+        );
+        sqlx::raw_sql("ROLLBACK").execute(&mut *held).await.ok();
+    }
+    let (code, stderr) = carve(&["billing", "close", "--cycle", "2026-01"]);
+    assert_eq!(
+        code, 0,
+        "the read-only role held nothing carve waits for: {stderr}"
+    );
+    drop(held);
+    pool.close().await;
+    t.exec(&format!("DROP ROLE {role}")).await;
+}

@@ -33,3 +33,21 @@ BEGIN
     END IF;
 END
 $$;
+
+-- What provisioning, billing cycles and imports serialise on, one row per name, locked
+-- by an upsert until the transaction ends. Advisory keys served before, but any role can
+-- take one (a read-only role held carve still); a row lock needs the right to write here.
+CREATE TABLE carve_locks (
+    name text PRIMARY KEY
+);
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'carve_operator') THEN
+        GRANT SELECT, INSERT, UPDATE ON carve_locks TO carve_operator;
+    END IF;
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'carve_readonly') THEN
+        GRANT SELECT ON carve_locks TO carve_readonly;
+    END IF;
+END
+$$;
