@@ -2,24 +2,27 @@
 //! is for results). Nothing that is logged may carry a password: database targets are
 //! logged through their password-free descriptions only.
 
-use std::fs::OpenOptions;
 use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Settings;
+use crate::error::Result;
+use crate::os::trust;
 
-/// Starts file logging. A log file that cannot be opened costs a warning, not the command.
-pub fn init(settings: &Settings) {
+/// Starts file logging. A log file that cannot be opened costs a warning, not the
+/// command; one that someone else could have planted (a symlink, another user's file)
+/// is refused.
+pub fn init(settings: &Settings) -> Result<()> {
     let path = &settings.log_file;
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let file = match OpenOptions::new().create(true).append(true).open(path) {
+    let file = match trust::open_log(path)? {
         Ok(file) => file,
         Err(e) => {
             eprintln!("warning: not logging: cannot open {}: {e}", path.display());
-            return;
+            return Ok(());
         }
     };
     // The level was validated when the settings were loaded.
@@ -35,4 +38,5 @@ pub fn init(settings: &Settings) {
         .with_ansi(false)
         .with_writer(Mutex::new(file))
         .try_init();
+    Ok(())
 }

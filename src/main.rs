@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         profile: cli.profile.clone(),
     };
     let result = Settings::load(&overrides).and_then(|settings| {
-        carve::logging::init(&settings);
+        carve::logging::init(&settings)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

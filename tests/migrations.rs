@@ -18,7 +18,12 @@ async fn migrating_a_current_schema_changes_nothing() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(rows, known_schema_version());
+    // One row per migration file (numbers are handed out ahead, so they may have gaps).
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("sql".as_ref()))
+        .count();
+    assert_eq!(rows, i64::try_from(files).unwrap());
 }
 
 #[tokio::test]
@@ -107,6 +112,10 @@ async fn a_read_only_session_never_migrates() {
         .execute(&db.pool)
         .await
         .unwrap();
+    let applied_before: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     let home = support::reachable_tempdir();
     let (code, _, stderr) = support::run(support::carve(home.path()).args([
         "--read-only",
@@ -125,5 +134,5 @@ async fn a_read_only_session_never_migrates() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(applied, newest - 1, "nothing was applied");
+    assert_eq!(applied, applied_before, "nothing was applied");
 }

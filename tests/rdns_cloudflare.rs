@@ -165,6 +165,39 @@ async fn a_failure_part_way_keeps_the_rest_queued_and_the_next_sync_finishes() {
 }
 
 #[tokio::test]
+async fn a_server_that_echoes_the_token_in_an_error_gets_it_nowhere() {
+    let t = support::test_db().await;
+    let (cf, home) = setup(&t);
+    home.named("203.0.113.0/24", "a.example.net");
+    cf.echo_credentials();
+    cf.fail_after(0, 500);
+    let (code, _, stderr) = home.json(&["rdns", "sync"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("request had Authorization: [redacted]"),
+        "the server's words are kept, the token is not: {stderr}"
+    );
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT last_error FROM rdns_providers WHERE last_error IS NOT NULL
+         UNION ALL SELECT last_error FROM rdns_outbox WHERE last_error IS NOT NULL",
+    )
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    assert!(!stored.is_empty(), "the failure is recorded");
+    let log = std::fs::read_to_string(home.path().join("data/carve.log")).unwrap_or_default();
+    for (place, text) in [("stderr", stderr.as_str()), ("carve.log", log.as_str())]
+        .into_iter()
+        .chain(stored.iter().map(|s| ("last_error", s.as_str())))
+    {
+        assert!(
+            !text.contains(&cf.token),
+            "the token leaked into {place}: {text}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_token_comes_from_the_environment_and_a_wrong_one_is_refused() {
     let t = support::test_db().await;
     let (cf, home) = setup(&t);

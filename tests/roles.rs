@@ -13,6 +13,23 @@ fn as_user(url: &str, user: &str, password: &str) -> String {
     format!("{}{user}:{password}{}", &url[..start], &url[at..])
 }
 
+/// Rewriting who did what, erasing the journal.
+const FORGERIES: [&str; 3] = [
+    "UPDATE provisioning_logs SET db_role = 'someone_else'",
+    "DELETE FROM provisioning_logs",
+    "TRUNCATE provisioning_logs",
+];
+
+async fn refused_all(pool: &sqlx::PgPool, statements: &[&'static str], because: &str) {
+    for &statement in statements {
+        let refused = sqlx::query(statement).execute(pool).await.unwrap_err();
+        assert!(
+            refused.to_string().contains(because),
+            "{statement}: {refused}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
     let t = support::test_db().await;
@@ -113,7 +130,43 @@ async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
             .contains("permission denied"),
         "the operator erased row history"
     );
+    // The journal too: the operator's carve appended to it, but the operator cannot
+    // rewrite who did what, nor erase it.
+    let journal_before: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, db_role FROM provisioning_logs ORDER BY id")
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+    assert!(
+        journal_before.iter().any(|(_, role)| *role == operator),
+        "carve journaled the operator's allocation: {journal_before:?}"
+    );
+    refused_all(&pool, &FORGERIES, "permission denied").await;
     pool.close().await;
+    // A role granted more by hand is still refused by the database's trigger.
+    let rogue = format!("rogue_{}", t.name);
+    t.exec(&format!(
+        "CREATE ROLE {rogue} LOGIN PASSWORD 'rogue' IN ROLE carve_operator;
+         GRANT UPDATE, DELETE ON provisioning_logs TO {rogue};"
+    ))
+    .await;
+    let rogue_pool = sqlx::PgPool::connect_with(
+        t.options
+            .clone()
+            .username(&rogue)
+            .password("rogue")
+            .database(&t.name),
+    )
+    .await
+    .unwrap();
+    refused_all(&rogue_pool, &FORGERIES[..2], "the journal is append-only").await;
+    rogue_pool.close().await;
+    let journal_after: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, db_role FROM provisioning_logs ORDER BY id")
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+    assert_eq!(journal_after, journal_before);
     let (code, plan, stderr) = run(&op_url, &["undo", "--last", "--dry-run"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
@@ -172,6 +225,9 @@ async fn a_read_only_role_is_refused_by_carve_and_by_the_database() {
         0
     );
 
-    t.exec(&format!("DROP ROLE {reader}; DROP ROLE {operator};"))
-        .await;
+    t.exec(&format!(
+        "REVOKE ALL ON provisioning_logs FROM {rogue};
+         DROP ROLE {reader}; DROP ROLE {operator}; DROP ROLE {rogue};"
+    ))
+    .await;
 }

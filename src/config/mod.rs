@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::os::trust::{Owners, untrusted};
 use crate::os::{Secret, running_as_root};
 
 mod allocation;
@@ -42,6 +43,7 @@ struct DatabaseSection {
     url: Option<Secret>,
     password_command: Option<String>,
     connect_timeout_secs: u64,
+    lock_timeout_secs: u64,
     max_connections: u32,
     read_only: bool,
 }
@@ -52,6 +54,7 @@ impl Default for DatabaseSection {
             url: None,
             password_command: None,
             connect_timeout_secs: 10,
+            lock_timeout_secs: 30,
             max_connections: 8,
             read_only: false,
         }
@@ -100,6 +103,8 @@ pub struct Settings {
     pub database: DatabaseTarget,
     pub password_command: Option<String>,
     pub connect_timeout: Duration,
+    /// The longest any session waits for a lock before carve gives up.
+    pub lock_timeout: Duration,
     pub max_connections: u32,
     pub data_dir: PathBuf,
     pub bin_dir: Option<PathBuf>,
@@ -205,6 +210,11 @@ fn resolve(
             "database.connect_timeout_secs must be at least 1",
         ));
     }
+    if file.database.lock_timeout_secs == 0 {
+        return Err(Error::config(
+            "database.lock_timeout_secs must be at least 1: carve never waits for a lock without end",
+        ));
+    }
     if file.database.max_connections == 0 {
         return Err(Error::config("database.max_connections must be at least 1"));
     }
@@ -246,6 +256,7 @@ fn resolve(
                 .unwrap_or(file.database.read_only),
         profile: chosen.map(|c| c.name),
         connect_timeout: Duration::from_secs(file.database.connect_timeout_secs),
+        lock_timeout: Duration::from_secs(file.database.lock_timeout_secs),
         max_connections: file.database.max_connections,
         data_dir,
         bin_dir,
@@ -307,6 +318,10 @@ fn default_data_dir() -> Result<PathBuf> {
 }
 
 fn parse_file(path: &Path) -> Result<FileConfig> {
+    // It names commands carve runs (password_command): only its user's or root's.
+    if let Some(why) = untrusted("config file", path, &Owners::me_or_root()) {
+        return Err(Error::config(why));
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::config(format!("cannot read config file {}: {e}", path.display())))?;
     parse_str(&text).map_err(|e| Error::config(format!("{}:{e}", path.display())))

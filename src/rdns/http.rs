@@ -111,7 +111,11 @@ impl Client {
         })
     }
 
+    /// Every error of this provider goes through here, quoting the server's answer when
+    /// it helps: a server that echoes the credential it was sent must not get it into
+    /// stderr, carve.log or rdns_providers.last_error (which read-only roles read).
     pub fn error(&self, message: impl std::fmt::Display) -> Error {
+        let message = redact(&message.to_string(), self.auth.1.expose());
         Error::provider(format!("{}: {message}", self.provider))
     }
 
@@ -134,6 +138,21 @@ fn origin_of(url: &str) -> String {
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
     format!("{scheme}://{host}")
+}
+
+/// `text` with the credential taken out: the header's whole value and, for a
+/// `Bearer TOKEN` style value, the token alone.
+fn redact(text: &str, credential: &str) -> String {
+    let token = credential
+        .split_once(' ')
+        .map_or(credential, |(_, token)| token)
+        .trim();
+    [credential.trim(), token]
+        .into_iter()
+        .filter(|secret| !secret.is_empty())
+        .fold(text.to_owned(), |text, secret| {
+            text.replace(secret, "[redacted]")
+        })
 }
 
 fn path_of(url: &str) -> &str {
@@ -165,5 +184,15 @@ mod tests {
         assert_eq!(path_of(url), "/api/v1/zones");
         assert_eq!(origin_of("http://127.0.0.1:8081"), "http://127.0.0.1:8081");
         assert_eq!(path_of("http://127.0.0.1:8081"), "");
+    }
+
+    #[test]
+    fn an_echoed_credential_is_redacted_whole_or_as_its_token() {
+        let client = Client::new("cf", ("Authorization", Secret::new("Bearer t0ken")));
+        let err = client.error("HTTP 500: you sent Bearer t0ken, t0ken again");
+        assert_eq!(
+            err.message,
+            "cf: HTTP 500: you sent [redacted], [redacted] again"
+        );
     }
 }

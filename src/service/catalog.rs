@@ -14,6 +14,8 @@ pub use crate::store::catalog::Catalog as Kind;
 pub async fn add(db: &Db, kind: Catalog, name: &str) -> Result<Named> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let added = catalog::add_named(&mut tx, kind, name).await?;
+    let event = Event::new(kind.added_event(), json!({"name": added.name}));
+    journal::record(&mut tx, &event).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(added)
 }
@@ -32,6 +34,11 @@ pub async fn add_vlan(db: &Db, location: &str, vid: i32, name: Option<&str>) -> 
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let location_id = catalog::named_id(&mut tx, Catalog::Location, location).await?;
     let vlan = catalog::add_vlan(&mut tx, location_id, vid, name).await?;
+    let event = Event::new(
+        "vlan_add",
+        json!({"location": vlan.location, "vid": vid, "name": vlan.name}),
+    );
+    journal::record(&mut tx, &event).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(vlan)
 }

@@ -24,7 +24,13 @@ pub async fn connect(settings: &Settings) -> Result<Db> {
             cluster.connect_options(DATABASE)
         }
     };
-    let mut db = Db::connect(options, settings.connect_timeout, settings.max_connections).await?;
+    let mut db = Db::connect(
+        options,
+        settings.connect_timeout,
+        settings.lock_timeout,
+        settings.max_connections,
+    )
+    .await?;
     db.release_cooldown = settings.release_cooldown;
     Ok(db)
 }
@@ -61,6 +67,7 @@ pub async fn start_local(
     let db = Db::connect(
         cluster.connect_options(DATABASE),
         settings.connect_timeout,
+        settings.lock_timeout,
         1,
     )
     .await?;

@@ -26,6 +26,7 @@ pub async fn create(settings: &Settings) -> Result<Db> {
     let db = Db::connect(
         cluster.connect_options(DEMO_DATABASE),
         settings.connect_timeout,
+        settings.lock_timeout,
         settings.max_connections,
     )
     .await?;

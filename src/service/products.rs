@@ -21,6 +21,11 @@ pub async fn add_device(db: &Db, name: &str, location: &str, kind: Option<&str>)
         .ok_or_else(|| Error::internal("a named location without an id"))?;
     let kind = kind.map(str::trim).filter(|k| !k.is_empty());
     let device = services::add_device(&mut tx, name, location_id, kind).await?;
+    let event = Event::new(
+        "device_add",
+        json!({"device": device.name, "location": device.location, "kind": device.kind}),
+    );
+    journal::record(&mut tx, &event).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(device)
 }

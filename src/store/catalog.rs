@@ -22,6 +22,14 @@ impl Catalog {
         }
     }
 
+    /// The journal's name for adding one.
+    pub fn added_event(self) -> &'static str {
+        match self {
+            Catalog::Location => "location_add",
+            Catalog::Customer => "customer_add",
+        }
+    }
+
     fn word(self) -> &'static str {
         match self {
             Catalog::Location => "location",

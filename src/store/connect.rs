@@ -22,12 +22,17 @@ pub struct Db {
 
 impl Db {
     /// Connects once to surface a bad target as one clear error (no retry loop), then
-    /// opens the pool.
+    /// opens the pool. Every session waits at most `lock_timeout` for any lock (row,
+    /// table, advisory): a session holding one for good makes carve give up, not hang.
+    /// Statements themselves are not bounded: an import or an ingest may rightly run long.
     pub async fn connect(
         options: PgConnectOptions,
         timeout: Duration,
+        lock_timeout: Duration,
         max_connections: u32,
     ) -> Result<Db> {
+        let options =
+            options.options([("lock_timeout", format!("{}ms", lock_timeout.as_millis()))]);
         let description = describe_options(&options);
         let probe = tokio::time::timeout(timeout, options.connect())
             .await

@@ -15,6 +15,8 @@ pub fn db_error(error: sqlx::Error) -> Error {
     match &error {
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("40001") | Some("40P01") => Error::new(ErrorKind::Busy, db.message().to_owned()),
+            // lock_not_available: not Busy, a retry would only wait as long again.
+            Some("55P03") => Error::conflict(lock_wait_message(db.as_ref())),
             // admin_shutdown, crash_shutdown, cannot_connect_now: the server went away.
             Some("57P01") | Some("57P02") | Some("57P03") => Error::connection(format!(
                 "the database connection was lost: {}",
@@ -27,6 +29,21 @@ pub fn db_error(error: sqlx::Error) -> Error {
         }
         _ => Error::internal(format!("database error: {error}")),
     }
+}
+
+/// What the session waited for (the database's context names the table and row when
+/// it knows them) and what to do about it.
+fn lock_wait_message(db: &dyn sqlx::error::DatabaseError) -> String {
+    let context = db
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .and_then(|pg| pg.r#where())
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default();
+    format!(
+        "gave up waiting for a lock that another session holds{context}: {}; nothing was \
+         changed: try again when it is done (database.lock_timeout_secs sets the wait)",
+        db.message()
+    )
 }
 
 /// The name of the constraint a database error broke, if any.

@@ -1,13 +1,22 @@
-//! Schema migrations: embedded at build time, applied under sqlx's advisory lock so
+//! Schema migrations: embedded at build time, applied under an advisory lock so
 //! concurrent carve processes migrate once. A database whose schema is newer than this
 //! binary knows is refused before anything is touched.
+
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::{PgConnection, PgPool};
 
 use crate::error::{Error, Result};
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// sqlx's own lock is off: ours is held around the whole run, and sqlx's waits without
+/// a deadline on a key any role can take.
+static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.set_locking(false);
+    migrator
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MigrationReport {
@@ -37,24 +46,109 @@ async fn migrate_or_check(pool: &PgPool, apply: bool) -> Result<MigrationReport>
         .acquire()
         .await
         .map_err(|e| Error::schema(format!("cannot migrate: {e}")))?;
-    // sqlx locks inside `run` too; holding our own lock around the whole read-migrate-read
-    // makes the report exact when several carve processes start at once.
-    lock(&mut conn, "SELECT pg_advisory_lock($1)").await?;
+    // Advisory keys can be taken by any role, a read-only one too: a current schema is
+    // confirmed without the lock (reads see only committed migrations), so holding the
+    // key blocks nobody unless there is something to migrate.
+    if let Some(report) = current(&mut conn).await? {
+        return Ok(report);
+    }
+    if !apply {
+        return migrate_locked(&mut conn, false).await;
+    }
+    // Holding the lock around the whole read-migrate-read makes the report exact when
+    // several carve processes start at once.
+    take_migration_lock(&mut conn).await?;
     let result = migrate_locked(&mut conn, apply).await;
-    lock(&mut conn, "SELECT pg_advisory_unlock($1)").await?;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| Error::schema(format!("cannot release the migration lock: {e}")))?;
     result
 }
 
 /// "carve" in ASCII: the key of the advisory lock around migrations.
 const MIGRATION_LOCK: i64 = 0x63_6172_7665;
 
-async fn lock(conn: &mut PgConnection, sql: &'static str) -> Result<()> {
-    sqlx::query(sql)
-        .bind(MIGRATION_LOCK)
-        .execute(conn)
-        .await
-        .map(drop)
-        .map_err(|e| Error::schema(format!("cannot take the migration lock: {e}")))
+/// How long to wait for the migration lock when the session sets no lock_timeout.
+const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Takes the migration lock, waiting at most the session's lock_timeout; on giving up,
+/// says who holds it (pid, role, application) so the operator can tell whom to ask.
+async fn take_migration_lock(conn: &mut PgConnection) -> Result<()> {
+    let lock_error = |e: sqlx::Error| Error::schema(format!("cannot take the migration lock: {e}"));
+    let timeout_ms: i64 =
+        sqlx::query_scalar("SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(lock_error)?;
+    let wait = match timeout_ms {
+        0 => DEFAULT_LOCK_WAIT,
+        ms => Duration::from_millis(ms.unsigned_abs()),
+    };
+    let deadline = Instant::now() + wait;
+    loop {
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(lock_error)?;
+        if taken {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let holders = migration_lock_holders(conn).await.map_err(lock_error)?;
+            return Err(Error::schema(format!(
+                "gave up after {} s waiting for the migration lock (advisory lock {MIGRATION_LOCK}), \
+                     held by {holders}; nothing was changed: ask them to end that session, or \
+                     raise database.lock_timeout_secs",
+                wait.as_secs_f64()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The sessions holding the migration key, as `pid 123 (role alice, application psql)`.
+async fn migration_lock_holders(conn: &mut PgConnection) -> sqlx::Result<String> {
+    // A bigint key is kept as its high and low 32 bits, with objsubid 1.
+    let holders: Vec<(i32, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT a.pid, a.usename::text, a.application_name
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid::bigint = ($1 >> 32) AND l.objid::bigint = ($1 & 4294967295)
+         ORDER BY a.pid",
+    )
+    .bind(MIGRATION_LOCK)
+    .fetch_all(conn)
+    .await?;
+    if holders.is_empty() {
+        return Ok("a session that has since let it go".to_owned());
+    }
+    Ok(holders
+        .into_iter()
+        .map(|(pid, role, application)| {
+            format!(
+                "pid {pid} (role {}, application {:?})",
+                role.unwrap_or_else(|| "unknown".to_owned()),
+                application.unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// The report for a schema that is already current, with nothing to write.
+async fn current(conn: &mut PgConnection) -> Result<Option<MigrationReport>> {
+    let before = applied_versions(conn).await?;
+    if before.len() == MIGRATOR.iter().count() && unchanged(conn).await? {
+        return Ok(Some(MigrationReport {
+            schema_version: known_schema_version(),
+            applied: Vec::new(),
+        }));
+    }
+    Ok(None)
 }
 
 async fn migrate_locked(conn: &mut PgConnection, apply: bool) -> Result<MigrationReport> {
@@ -69,11 +163,8 @@ async fn migrate_locked(conn: &mut PgConnection, apply: bool) -> Result<Migratio
     }
     // Up to date with every checksum equal: nothing to write, so a read-only role can
     // start carve too (sqlx's migrator would try to create its table first).
-    if before.len() == MIGRATOR.iter().count() && unchanged(conn).await? {
-        return Ok(MigrationReport {
-            schema_version: known,
-            applied: Vec::new(),
-        });
+    if let Some(report) = current(conn).await? {
+        return Ok(report);
     }
     if !apply {
         let pending: Vec<String> = MIGRATOR

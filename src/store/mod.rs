@@ -17,6 +17,7 @@ pub mod history;
 pub mod import;
 pub mod journal;
 pub mod local;
+pub mod locks;
 mod migrate;
 pub mod rdns;
 pub mod roles;

@@ -29,10 +29,14 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READ_ONLY_ROLE};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {OPERATOR_ROLE};
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {OPERATOR_ROLE};
 -- Row history (what undo reads) is written by the database alone: nobody forges it.
+-- The journal is appended to, never rewritten or erased.
 DO $$
 BEGIN
     IF to_regclass('row_changes') IS NOT NULL THEN
         REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON row_changes FROM {OPERATOR_ROLE};
+    END IF;
+    IF to_regclass('provisioning_logs') IS NOT NULL THEN
+        REVOKE UPDATE, DELETE, TRUNCATE ON provisioning_logs FROM {OPERATOR_ROLE};
     END IF;
 END
 $$;

@@ -93,12 +93,8 @@ pub async fn serialize_provisioning(
     conn: &mut PgConnection,
     location_id: Option<i64>,
 ) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('carve provisioning', $1))")
-        .bind(location_id.unwrap_or(0))
-        .execute(conn)
-        .await
-        .map_err(db_error)?;
-    Ok(())
+    let key = format!("provisioning at location {}", location_id.unwrap_or(0));
+    super::locks::hold_until_commit(conn, &key).await
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]

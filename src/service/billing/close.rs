@@ -61,7 +61,11 @@ async fn close_once(
         )));
     }
     let mut tx = db.pool.begin().await.map_err(db_error)?;
-    invoices::lock_cycle(&mut tx, cycle.first_day).await?;
+    // A dry run writes nothing, so it needs no turn (and a read-only role may not take
+    // the lock, which is a row it cannot write).
+    if !dry_run {
+        invoices::lock_cycle(&mut tx, cycle.first_day).await?;
+    }
     let state = closures::state(&mut tx, cycle.first_day).await?;
     let already_closed = match service {
         None => state.wholly_closed(),

@@ -46,12 +46,7 @@ struct InvoiceRow {
 
 /// Serialises closing and reopening one cycle until the transaction ends.
 pub async fn lock_cycle(conn: &mut PgConnection, cycle: Date) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('carve billing cycle', $1))")
-        .bind(i64::from(cycle.to_julian_day()))
-        .execute(conn)
-        .await
-        .map_err(db_error)?;
-    Ok(())
+    super::super::locks::hold_until_commit(conn, &format!("billing cycle {cycle}")).await
 }
 
 pub async fn insert(

@@ -175,9 +175,5 @@ pub async fn snapshot(conn: &mut PgConnection) -> Result<()> {
 
 /// Serialises imports: the caller's transaction holds the import lock until it ends.
 pub async fn one_at_a_time(conn: &mut PgConnection) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('carve import'))")
-        .execute(conn)
-        .await
-        .map_err(db_error)?;
-    Ok(())
+    super::locks::hold_until_commit(conn, "import").await
 }

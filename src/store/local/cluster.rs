@@ -20,6 +20,7 @@ use super::binaries::PgBinaries;
 use super::system_user::SystemUser;
 use crate::error::{Error, Result};
 use crate::os::running_as_root;
+use crate::os::trust::{Owners, untrusted};
 
 /// The superuser initdb creates and carve connects as.
 pub const SUPERUSER: &str = "carve";
@@ -157,8 +158,17 @@ impl LocalCluster {
         }
         let mode = if self.run_as.is_some() { 0o755 } else { 0o700 };
         make_dir(&self.data_dir, mode)?;
-        for dir in [&self.pgdata, &self.socket_dir] {
+        refuse_untrusted("data dir", &self.data_dir, &Owners::me_or_root())?;
+        let cluster_owners = || match &self.run_as {
+            Some(user) => Owners::also(user.uid),
+            None => Owners::me_or_root(),
+        };
+        for (what, dir) in [
+            ("cluster dir", &self.pgdata),
+            ("socket dir", &self.socket_dir),
+        ] {
             make_dir(dir, 0o700)?;
+            refuse_untrusted(what, dir, &cluster_owners())?;
             if let Some(user) = &self.run_as {
                 user.chown(dir)?;
             }
@@ -309,6 +319,15 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
         "/tmp/carve-{uid}-{:016x}",
         crate::os::fnv1a(data_dir.as_os_str().as_encoded_bytes())
     ))
+}
+
+/// A directory someone else owns or may write could hold their own PostgreSQL (or
+/// socket) in place of carve's.
+fn refuse_untrusted(what: &str, dir: &Path, owners: &Owners) -> Result<()> {
+    match untrusted(what, dir, owners) {
+        Some(why) => Err(Error::local_cluster(why)),
+        None => Ok(()),
+    }
 }
 
 fn make_dir(dir: &Path, mode: u32) -> Result<()> {

@@ -70,7 +70,12 @@ fn handle(state: &Mutex<State>, request: &Request) -> Reply {
         return reply;
     }
     if let Some((0, status)) = state.failing {
-        return Reply::error(status, status.into(), reason(status));
+        let mut message = reason(status).to_owned();
+        if state.echo_credentials {
+            let sent = request.header("authorization").unwrap_or_default();
+            message.push_str(&format!(" (request had Authorization: {sent})"));
+        }
+        return Reply::error(status, status.into(), message);
     }
     let bearer = format!("Bearer {}", state.token);
     if request.header("authorization") != Some(bearer.as_str()) {

@@ -41,6 +41,8 @@ struct State {
     retry_after: u64,
     /// `fail_after`: successful writes still allowed, and the status answered after them.
     failing: Option<(usize, u16)>,
+    /// `echo_credentials`: failures quote the Authorization header they were sent.
+    echo_credentials: bool,
     writes: usize,
     requests: usize,
 }
@@ -158,6 +160,12 @@ impl FakeCloudflare {
     /// After `n` more successful writes, every request answers `status` until `heal`.
     pub fn fail_after(&self, n: usize, status: u16) {
         self.state().failing = Some((n, status));
+    }
+
+    /// Makes the failures of `fail_after` quote the credential they were sent, as a
+    /// careless or hostile server may.
+    pub fn echo_credentials(&self) {
+        self.state().echo_credentials = true;
     }
 
     /// Ends `fail_after` (a pending `rate_limit_next` is left as it is).
