@@ -171,3 +171,39 @@ async fn a_sync_writes_the_files_into_the_providers_directory() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn one_sync_per_provider_on_a_lock_only_a_writer_can_hold() {
+    let t = support::test_db().await;
+    let zones = support::reachable_tempdir();
+    let home = Home::new(&t, &config(Some(zones.path())));
+    home.ok(&["subnet", "add", "203.0.113.0/24", "--pool"]);
+    home.named("203.0.113.0/24", "web.example.net");
+    // The advisory key a sync took before: any role can take it, and it holds nothing off.
+    let mut squatter = t.pool.acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock(hashtext('carve rdns zones'))")
+        .execute(&mut *squatter)
+        .await
+        .unwrap();
+    // Another sync of the provider in progress holds its row of carve_locks.
+    t.exec("INSERT INTO carve_locks (name) VALUES ('rdns zones') ON CONFLICT DO NOTHING")
+        .await;
+    let mut other = t.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM carve_locks WHERE name = 'rdns zones' FOR UPDATE")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let (code, report, _) = home.json(&["rdns", "sync"]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("another carve is syncing this provider"),
+        "{report}"
+    );
+    assert_eq!(outbox(&t).await.len(), 1, "nothing was settled");
+    other.rollback().await.unwrap();
+    let report = home.sync(&[]);
+    assert_eq!(pushed(&report), 1, "{report}");
+    assert!(outbox(&t).await.is_empty());
+}

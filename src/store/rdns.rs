@@ -217,15 +217,32 @@ pub async fn states_in(
     .map_err(db_error)
 }
 
-/// Holds a session lock so that one sync of a provider runs at a time; None when another
-/// holds it. Dropping the connection closes it, which releases the lock.
+/// Holds a lock so that one sync of a provider runs at a time; None when another holds
+/// it. A row of carve_locks locked in a transaction left open on a connection of its
+/// own (not an advisory key, which a role that may not write carve's data could take
+/// and hold a sync off with); dropping the connection ends it, which releases the lock.
 pub async fn lock_provider(db: &super::Db, provider: &str) -> Result<Option<PgConnection>> {
     let mut conn = db.pool.acquire().await.map_err(db_error)?.detach();
-    let locked: bool =
-        sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('carve rdns ' || $1))")
-            .bind(provider)
-            .fetch_one(&mut conn)
-            .await
-            .map_err(db_error)?;
-    Ok(locked.then_some(conn))
+    let name = format!("rdns {provider}");
+    sqlx::query("INSERT INTO carve_locks (name) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(&name)
+        .execute(&mut conn)
+        .await
+        .map_err(db_error)?;
+    sqlx::query("BEGIN")
+        .execute(&mut conn)
+        .await
+        .map_err(db_error)?;
+    let locked = sqlx::query("SELECT 1 FROM carve_locks WHERE name = $1 FOR UPDATE NOWAIT")
+        .bind(&name)
+        .execute(&mut conn)
+        .await;
+    match locked {
+        Ok(_) => Ok(Some(conn)),
+        // lock_not_available: another sync holds it.
+        Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("55P03") => {
+            Ok(None)
+        }
+        Err(e) => Err(db_error(e)),
+    }
 }

@@ -99,7 +99,12 @@ pub async fn sync(db: &Db, settings: &Settings, options: &SyncOptions) -> Result
     };
     for provider in chosen(settings, options.provider.as_deref())? {
         // One provider's trouble (busy, no credential, down) never stops the others.
-        let Some(_lock) = store::lock_provider(db, &provider.name).await? else {
+        // A dry run changes nothing, so it needs no turn (and a read-only role has one).
+        let lock = match options.dry_run {
+            true => None,
+            false => Some(store::lock_provider(db, &provider.name).await?),
+        };
+        if let Some(None) = lock {
             let busy =
                 "another carve is syncing this provider right now; try again when it is done";
             report.zones.extend(provider.zones.iter().map(|z| {
@@ -108,7 +113,7 @@ pub async fn sync(db: &Db, settings: &Settings, options: &SyncOptions) -> Result
                 zone
             }));
             continue;
-        };
+        }
         let zones = sync_provider(db, provider, options).await?;
         if !options.dry_run {
             let error = zones.iter().find_map(|z| z.error.as_deref());
