@@ -127,6 +127,29 @@ async fn endless_inputs_stop_at_their_limit() {
         1,
         "/dev/zero: line 1 is longer than 4 KiB",
     );
+    // A spreadsheet is opened by a library no limit reaches: its file is checked first.
+    let dir = support::reachable_tempdir();
+    let fifo = dir.path().join("endless.xlsx");
+    std::os::unix::fs::symlink("/dev/zero", &fifo).unwrap();
+    let fifo = fifo.to_str().unwrap();
+    refused(
+        &t,
+        &os(&["import", fifo]),
+        1,
+        &format!("{fifo} is not a regular file"),
+    );
+    let big = dir.path().join("big.xlsx");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len((64 << 20) + 1)
+        .unwrap();
+    let big = big.to_str().unwrap();
+    refused(
+        &t,
+        &os(&["import", big]),
+        1,
+        &format!("{big} is larger than 64 MiB"),
+    );
     assert_eq!(t.snapshot().await, " | ");
 }
 

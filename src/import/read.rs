@@ -50,6 +50,7 @@ const MAX_COLUMNS: u32 = 64;
 
 fn workbook(path: &Path, only: Option<&str>) -> Result<Vec<Sheet>> {
     let shown = path.display();
+    input::check_file(path, input::WORKBOOK_MAX)?;
     let mut book = calamine::open_workbook_auto(path)
         .map_err(|e| Error::validation(format!("cannot read {shown} as a spreadsheet: {e}")))?;
     let names = book.sheet_names();

@@ -14,6 +14,28 @@ pub const IPAM_CONFIG_MAX: u64 = 4 << 20;
 pub const IMPORT_TEXT_MAX: u64 = 256 << 20;
 /// One line of a usage-sample file (service,period_start,bytes_in,bytes_out).
 pub const INGEST_LINE_MAX: u64 = 4 << 10;
+/// An XLSX, XLS or ODS file to import (compressed: far more rows than a CSV of the limit).
+pub const WORKBOOK_MAX: u64 = 64 << 20;
+
+/// Refuses a file that is not a regular file or holds more than `limit` bytes, before a
+/// reader that cannot be bounded (a spreadsheet library) opens it.
+pub fn check_file(path: &std::path::Path, limit: u64) -> Result<()> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::validation(format!("cannot read {shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(Error::validation(format!(
+            "{shown} is not a regular file: carve imports spreadsheets from files only"
+        )));
+    }
+    if meta.len() > limit {
+        return Err(Error::validation(format!(
+            "{shown} is larger than {}: carve reads at most that much here",
+            size(limit)
+        )));
+    }
+    Ok(())
+}
 
 /// All of `input` (called `name` in messages), refused when it holds more than `limit` bytes.
 pub fn read_all(input: impl Read, name: &str, limit: u64) -> Result<Vec<u8>> {
