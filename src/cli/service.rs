@@ -57,10 +57,12 @@ pub enum ServiceCommand {
 
 /// `42` or `#42`.
 pub(super) fn service_id(text: &str) -> Result<i64> {
-    text.trim()
-        .trim_start_matches('#')
-        .parse()
-        .map_err(|_| Error::validation(format!("{text:?} is not a service number (e.g. 42)")))
+    text.trim().trim_start_matches('#').parse().map_err(|_| {
+        Error::validation(format!(
+            "{} is not a service number (e.g. 42)",
+            crate::engine::text::quote(text)
+        ))
+    })
 }
 
 pub async fn service(command: ServiceCommand, settings: &Settings, out: &Output) -> Result<()> {

@@ -48,9 +48,10 @@ pub(super) fn choose(
     } else {
         format!("known: {}", known.join(", "))
     };
-    let profile = profiles
-        .remove(&name)
-        .ok_or_else(|| Error::config(format!("no profile {name:?} ({known})")))?;
+    let profile = profiles.remove(&name).ok_or_else(|| {
+        let name = crate::engine::text::quote(&name);
+        Error::config(format!("no profile {name} ({known})"))
+    })?;
     if flag_url {
         return Err(Error::config(format!(
             "--database-url and profile {name:?} both choose a database: give one of them"

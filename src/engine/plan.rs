@@ -43,7 +43,10 @@ impl FromStr for Strategy {
             "exact" => Ok(Strategy::Exact),
             "merge" => Ok(Strategy::Merge),
             "split" => Ok(Strategy::Split),
-            _ => Err(format!("{s:?} is not a strategy (exact, merge or split)")),
+            _ => Err(format!(
+                "{} is not a strategy (exact, merge or split)",
+                super::text::quote(s)
+            )),
         }
     }
 }

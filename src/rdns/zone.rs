@@ -36,7 +36,8 @@ impl Zone {
     /// `8.b.d.0.1.0.0.2.ip6.arpa` (a trailing dot and any case are fine).
     pub fn parse(text: &str) -> Result<Zone, String> {
         let name = text.trim().trim_end_matches('.').to_ascii_lowercase();
-        let bad = |rule: &str| format!("{text:?} is not a reverse zone: {rule}");
+        let shown = crate::engine::text::quote(text);
+        let bad = |rule: &str| format!("{shown} is not a reverse zone: {rule}");
         if let Some(rest) = name.strip_suffix(".in-addr.arpa") {
             let labels: Vec<&str> = rest.split('.').rev().collect();
             if let [a, b, c, block] = labels[..]
