@@ -111,5 +111,10 @@ fn a_data_dir_or_socket_dir_another_user_could_replace_is_refused() {
             stderr.contains(&format!("refusing the socket dir {}", run.display())),
             "{stderr}"
         );
+        // As root the cluster's directories are the postgres user's: the hint says so.
+        assert!(
+            stderr.contains(&format!("run `chown postgres {}`", run.display())),
+            "{stderr}"
+        );
     }
 }

@@ -40,12 +40,19 @@ fn judge(what: &str, path: &Path, meta: &Metadata, owners: &Owners) -> Option<St
     let shown = path.display();
     if !owners.allows(meta.uid()) {
         let owner = super::user_name(meta.uid()).unwrap_or_else(|| meta.uid().to_string());
-        let me = super::effective_uid()
+        // The cluster's own directories belong to the user the cluster runs as.
+        let rightful = owners
+            .also
             .and_then(super::user_name)
+            .or_else(|| super::effective_uid().and_then(super::user_name))
             .unwrap_or_else(|| "$(id -un)".to_owned());
+        let allowed = match owners.also.and_then(super::user_name) {
+            Some(user) => format!("you, root or {user}"),
+            None => "you or root".to_owned(),
+        };
         return Some(format!(
-            "refusing the {what} {shown}: it belongs to {owner}, not to you or root, so \
-             they could have put anything there; if it is yours, run `chown {me} {shown}`"
+            "refusing the {what} {shown}: it belongs to {owner}, not to {allowed}, so \
+             they could have put anything there; if it is yours, run `chown {rightful} {shown}`"
         ));
     }
     let mode = meta.mode() & 0o7777;
