@@ -76,7 +76,7 @@ pub fn subnet_detail(s: &SubnetView) -> Vec<(&'static str, String)> {
         rows.push(("purpose", clean(p)));
     }
     rows.push(("pool", if s.pool { "yes" } else { "no" }.to_owned()));
-    rows.push(("used", s.utilization.summary()));
+    rows.push(("usage", s.utilization.summary()));
     rows
 }
 

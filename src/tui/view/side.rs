@@ -178,7 +178,7 @@ fn subnet_lines(s: &SubnetView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
         false => "…".to_owned(),
         true => s.utilization.summary(),
     };
-    lines.push(field("used", used, theme));
+    lines.push(field("usage", used, theme));
     let location = match (&s.location, &s.effective_location) {
         (Some(own), _) => own.clone(),
         (None, Some(inherited)) => format!("{inherited} (inherited)"),
