@@ -17,20 +17,24 @@ pub(crate) async fn holding_block(conn: &mut PgConnection, net: &IpNet) -> Resul
     Ok(chain.into_iter().rev().find(Subnet::is_held))
 }
 
-/// Refuses to give `holder` space at `net` (shown as `what`: `pool 10.9.0.0/22`) when
-/// it lies in a block held for someone else.
+/// Refuses to give `holder` space at `net` (shown as `what`: `pool 10.9.0.0/22`), which
+/// lies in `node` (the deepest subnet holding it), when that space is someone else's.
+/// The node's owner columns decide; the holding block is looked up only to name it.
 pub(crate) async fn refuse_foreign(
     conn: &mut PgConnection,
+    node: &Subnet,
     net: &IpNet,
     holder: &Owner,
     what: &str,
 ) -> Result<()> {
-    let Some(block) = holding_block(conn, net).await? else {
-        return Ok(());
-    };
-    if block.own_holder().admits(holder) {
+    if node.owner().admits(holder) {
         return Ok(());
     }
+    let Some(block) = holding_block(conn, net).await? else {
+        return Err(Error::internal(format!(
+            "{net} is owned, but no block holds it"
+        )));
+    };
     let who = block.holder_text();
     let place = if block.cidr == *net {
         format!("{what} is held for {who}")

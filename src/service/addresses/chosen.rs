@@ -29,7 +29,8 @@ pub(super) async fn allocate_in(
     }
     let device = resolve::device(&mut *tx, holder.device.as_deref()).await?;
     let owner = owner_of(&mut *tx, holder, device.as_ref()).await?;
-    refuse_foreign(&mut *tx, &pool.cidr, &owner, &format!("pool {}", pool.cidr)).await?;
+    let what = format!("pool {}", pool.cidr);
+    refuse_foreign(&mut *tx, &pool, &pool.cidr, &owner, &what).await?;
     check_handed_out(&pool, address)?;
     if let Some(record) = addresses::find(&mut *tx, address).await? {
         return Err(taken(&record));

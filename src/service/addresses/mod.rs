@@ -123,13 +123,12 @@ pub(crate) async fn allocate_in(
         .as_ref()
         .and_then(|d| d.location_id.map(|id| (id, d)));
     let owner = owner_of(&mut *tx, holder, device.as_ref()).await?;
-    if !within {
-        refuse_foreign(&mut *tx, scope, &owner, &format!("pool {scope}")).await?;
-    }
     let pools = if within {
         pools_within(&mut *tx, scope, holder.vlan, location).await?
     } else {
-        vec![pool_named(&mut *tx, scope).await?]
+        let pool = pool_named(&mut *tx, scope).await?;
+        refuse_foreign(&mut *tx, &pool, scope, &owner, &format!("pool {scope}")).await?;
+        vec![pool]
     };
     for pool in pools {
         let pool = carving::lock_scope(&mut *tx, &pool.cidr).await?;

@@ -192,10 +192,10 @@ pub(crate) async fn allocate_in(
                 vlan_id: early_vlan.as_ref().and_then(|v| v.as_ref().map(|v| v.id)),
                 holder: owner,
             };
-            if let Some(pool) = pool {
-                refuse_foreign(&mut *tx, pool, &owner, &format!("pool {pool}")).await?;
-            }
             let scope = length_scope(&mut *tx, &search, pool.as_ref(), request.strategy).await?;
+            if let Some(pool) = pool {
+                refuse_foreign(&mut *tx, &scope, pool, &owner, &format!("pool {pool}")).await?;
+            }
             search.within = pool.unwrap_or(scope.cidr);
             (scope, Some(search), early_vlan)
         }
@@ -208,7 +208,7 @@ pub(crate) async fn allocate_in(
                 SubnetStatus::Allocated | SubnetStatus::Reserved
             );
             if !taken {
-                refuse_foreign(&mut *tx, cidr, &owner, &cidr.to_string()).await?;
+                refuse_foreign(&mut *tx, &node, cidr, &owner, &cidr.to_string()).await?;
             }
             let mut scope = carving::lock_scope(&mut *tx, &node.cidr).await?;
             if request.force && scope.cooldown_secs.is_some() {
