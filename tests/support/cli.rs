@@ -7,6 +7,9 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
+/// The sheet: Initech's /22 with a /24 of it in use.
+pub const INITECH_SHEET: &str = "Subnet,Customer\n10.9.0.0/22,Initech\n10.9.0.0/24,Initech\n";
+
 pub struct Cli<'a> {
     pub home: &'a Path,
     pub url: &'a str,
@@ -56,6 +59,13 @@ impl<'a> Cli<'a> {
     pub fn site(&self) {
         self.ok(&["location", "add", "FRA1"]);
         self.ok(&["customer", "add", "cust-7422"]);
+    }
+
+    /// Writes `text` to `name` in the home and imports it.
+    pub fn import(&self, name: &str, text: &str) -> Value {
+        let sheet = self.home.join(name);
+        std::fs::write(&sheet, text).unwrap();
+        self.ok(&["import", sheet.to_str().unwrap()])
     }
 
     pub fn ok(&self, args: &[&str]) -> Value {
