@@ -156,24 +156,37 @@ impl Utilization {
     }
 
     /// `32 of 254 used (12%), 4 reserved, 218 free` (reserved and parked only when
-    /// there are some; IPv6 blocks add their free /64s): the one long form.
+    /// there are some): the one long form. An IPv6 block counts in /64s, the unit its
+    /// space is handed out in (`2 of 65536 /64s used (<1%), 65534 free`): its address
+    /// counts run to 25 digits.
     pub fn summary(&self) -> String {
-        let mut text = format!(
-            "{} of {} used ({})",
-            self.used,
-            self.total,
-            self.percent_text()
-        );
-        if self.reserved > 0 {
-            text.push_str(&format!(", {} reserved", self.reserved));
+        let (used, reserved, parked, free, total, unit) = match (
+            self.total_64s,
+            self.free_64s,
+            self.reserved_64s,
+            self.parked_64s,
+        ) {
+            (Some(total), Some(free), Some(reserved), Some(parked)) => {
+                let used = total.saturating_sub(free + reserved + parked);
+                (used, reserved, parked, free, total, " /64s")
+            }
+            _ => (
+                self.used,
+                self.reserved,
+                self.parked,
+                self.free,
+                self.total,
+                "",
+            ),
+        };
+        let mut text = format!("{used} of {total}{unit} used ({})", self.percent_text());
+        if reserved > 0 {
+            text.push_str(&format!(", {reserved} reserved"));
         }
-        if self.parked > 0 {
-            text.push_str(&format!(", {} parked", self.parked));
+        if parked > 0 {
+            text.push_str(&format!(", {parked} parked"));
         }
-        text.push_str(&format!(", {} free", self.free));
-        if let (Some(total), Some(free)) = (self.total_64s, self.free_64s) {
-            text.push_str(&format!("; {free} of {total} /64s free"));
-        }
+        text.push_str(&format!(", {free} free"));
         text
     }
 }
@@ -273,6 +286,7 @@ mod tests {
             },
         );
         assert_eq!((v6.total_64s, v6.free_64s), (Some(65536), Some(32768 + 1)));
+        assert_eq!(v6.summary(), "32767 of 65536 /64s used (49%), 32769 free");
         let leaf = Utilization::of_leaf(&net("198.51.100.0/29"), LeafState::Reserved);
         assert_eq!((leaf.used, leaf.reserved, leaf.free), (0, 8, 0));
     }
