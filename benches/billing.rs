@@ -62,10 +62,10 @@ async fn main() {
     let (_pg, db) = common::fresh_db(&admin, "carve_bench_billing", 8).await;
 
     let started = Instant::now();
-    catalog::add(&db, catalog::Kind::Location, "FRA1")
+    catalog::add(&db, carve::model::Catalog::Location, "FRA1")
         .await
         .unwrap();
-    catalog::add(&db, catalog::Kind::Customer, "cust-1")
+    catalog::add(&db, carve::model::Catalog::Customer, "cust-1")
         .await
         .unwrap();
     products::add_device(&db, "edge-1", "FRA1", None)

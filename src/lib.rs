@@ -1,8 +1,11 @@
 //! carve: a terminal IP address manager for network operations engineers.
 //!
 //! Layers, dependencies pointing down (DESIGN.md section 3):
-//! `cli` / `tui` -> `service` -> `store` -> `engine`; `config`, `error`, `input` and `os`
-//! are shared.
+//! `main` -> `cli` / `tui` -> `service` -> `store` -> `model` and `engine`. The domain's
+//! types live in `model`, so that showing one never needs the store; the feature logic
+//! (`billing`, `import`, `provision`, `rdns`) sits beside the service layer and below it,
+//! and `config`, `error`, `input` and `os` are shared. The UI's palette reads the CLI's
+//! clap definition; the CLI knows nothing of the UI. `tests/layers.rs` holds the rules.
 
 pub mod actor;
 pub mod billing;
@@ -13,6 +16,7 @@ pub mod error;
 pub mod import;
 pub mod input;
 pub mod logging;
+pub mod model;
 pub mod os;
 pub mod provision;
 pub mod rdns;

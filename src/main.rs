@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind as ClapErrorKind;
 
-use carve::cli::{self, Cli, Output};
+use carve::cli::{self, Cli, Next, Output};
 use carve::config::{Overrides, Settings};
 use carve::engine::text::{QUOTE_MAX, clean, cut};
 use carve::os::Secret;
@@ -31,7 +31,16 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(|e| carve::error::Error::internal(format!("cannot start the runtime: {e}")))?;
-        runtime.block_on(cli::run(cli, &settings, &out))
+        runtime.block_on(async {
+            match cli::run(cli, &settings, &out).await? {
+                Next::Done => Ok(()),
+                Next::Ui {
+                    db,
+                    settings,
+                    global_args,
+                } => carve::tui::open(db, &settings, global_args).await,
+            }
+        })
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,10 +4,10 @@
 mod support;
 
 use carve::engine::{Strategy, parse_cidr};
+use carve::model::SubnetStatus;
 use carve::service::allocate::{Allocation, SubnetRequest, Target, allocate_subnet};
 use carve::service::subnets;
 use carve::store::Db;
-use carve::store::rows::SubnetStatus;
 
 fn net(s: &str) -> ipnet::IpNet {
     parse_cidr(s).unwrap()

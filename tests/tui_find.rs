@@ -7,7 +7,8 @@ mod support;
 use crossterm::event::KeyCode;
 use ipnet::IpNet;
 
-use carve::service::catalog::{self, Kind};
+use carve::model::Catalog;
+use carve::service::catalog;
 use carve::service::subnets::{self, Changes};
 use carve::tui::ops::Msg;
 use carve::tui::tree::Key;
@@ -60,7 +61,9 @@ async fn a_search_finds_a_piece_of_a_customer_rdns_or_device_name() {
 async fn the_location_filter_finds_a_block_located_of_its_own_under_a_root_elsewhere() {
     let mut s = Screen::open(80, 24, "dark", false).await;
     let db = s.db.db();
-    catalog::add(&db, Kind::Location, "EU-AMS").await.unwrap();
+    catalog::add(&db, Catalog::Location, "EU-AMS")
+        .await
+        .unwrap();
     let changes = Changes {
         location: Some(Some("EU-AMS".into())),
         ..Changes::default()

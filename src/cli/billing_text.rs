@@ -6,9 +6,8 @@ use std::fmt::Write;
 use super::output::{clean, rows, table};
 use crate::billing::cycle::{Cycle, utc_text};
 use crate::billing::plan::{Model, Plan};
+use crate::model::{StoredInvoice, StoredPlan, Voided};
 use crate::service::billing::{Assignment, CloseReport, IngestReport};
-use crate::store::billing::StoredPlan;
-use crate::store::billing::invoices::{StoredInvoice, Voided};
 
 pub fn plans(plans: &[StoredPlan]) -> String {
     if plans.is_empty() {

@@ -5,9 +5,9 @@ use clap::Subcommand;
 use super::output::{Output, cell, clean, table};
 use crate::config::Settings;
 use crate::error::Result;
-use crate::service::catalog::{self, Kind};
+use crate::model::{Catalog, Named, Vlan};
+use crate::service::catalog;
 use crate::service::database;
-use crate::store::rows::{Named, Vlan};
 
 #[derive(Debug, Subcommand)]
 pub enum NamedCommand {
@@ -44,7 +44,7 @@ pub enum VlanCommand {
 }
 
 pub async fn named(
-    kind: Kind,
+    kind: Catalog,
     command: NamedCommand,
     settings: &Settings,
     out: &Output,

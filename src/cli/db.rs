@@ -6,9 +6,9 @@ use serde::Serialize;
 use super::output::{Output, rows};
 use crate::config::Settings;
 use crate::error::Result;
+use crate::model::{ClusterPlace, ClusterState, MigrationReport};
 use crate::service::database;
-use crate::store::MigrationReport;
-use crate::store::local::{ClusterState, LocalCluster};
+use crate::service::local::Local;
 
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
@@ -72,7 +72,7 @@ pub async fn run(command: DbCommand, settings: &Settings, out: &Output) -> Resul
         }
         DbCommand::Local { command } => local(command, settings, out).await,
         DbCommand::Roles { apply: false } => {
-            let sql = crate::store::roles::roles_sql();
+            let sql = database::roles_sql();
             out.emit(&serde_json::json!({ "sql": sql }), |_| sql.clone());
             Ok(())
         }
@@ -114,14 +114,14 @@ struct LocalStatus {
 }
 
 impl LocalStatus {
-    fn new(cluster: &LocalCluster, state: ClusterState, action: &'static str) -> Self {
+    fn new(place: ClusterPlace, state: ClusterState, action: &'static str) -> Self {
         LocalStatus {
             state,
             action,
-            data_dir: cluster.pgdata.display().to_string(),
-            socket_dir: cluster.socket_dir.display().to_string(),
-            bin_dir: cluster.binaries.dir.display().to_string(),
-            log_file: cluster.log_file.display().to_string(),
+            data_dir: place.data_dir.display().to_string(),
+            socket_dir: place.socket_dir.display().to_string(),
+            bin_dir: place.bin_dir.display().to_string(),
+            log_file: place.log_file.display().to_string(),
             schema_version: None,
         }
     }
@@ -154,12 +154,12 @@ impl LocalStatus {
 }
 
 async fn local(command: LocalCommand, settings: &Settings, out: &Output) -> Result<()> {
-    let cluster = database::local_cluster(settings)?;
+    let cluster = Local::of(settings)?;
     let mut schema_version = None;
     let action = match command {
         LocalCommand::Status => "none",
         LocalCommand::Start => {
-            let (started, report) = database::start_local(settings, &cluster).await?;
+            let (started, report) = cluster.start(settings).await?;
             schema_version = Some(report.schema_version);
             if started { "started" } else { "none" }
         }
@@ -171,7 +171,7 @@ async fn local(command: LocalCommand, settings: &Settings, out: &Output) -> Resu
             }
         }
     };
-    let mut status = LocalStatus::new(&cluster, cluster.state().await?, action);
+    let mut status = LocalStatus::new(cluster.place(), cluster.state().await?, action);
     status.schema_version = schema_version;
     out.emit(&status, LocalStatus::human);
     Ok(())

@@ -5,8 +5,8 @@ use ipnet::IpNet;
 
 use super::output::{Output, clean, table};
 use crate::error::Result;
+use crate::service::Db;
 use crate::service::free::{self, FreeAddresses, FreeBlocks};
-use crate::store::Db;
 
 pub async fn blocks(
     db: &Db,

@@ -11,9 +11,9 @@ use super::render;
 use super::subnet::cidr;
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::service::Db;
 use crate::service::addresses::{self, Holder, IpOutcome, Source};
 use crate::service::database;
-use crate::store::Db;
 
 #[derive(Debug, Subcommand)]
 pub enum IpCommand {

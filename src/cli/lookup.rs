@@ -5,10 +5,9 @@ use super::render;
 use super::subnet::cidr;
 use crate::config::Settings;
 use crate::error::Result;
+use crate::model::{JournalEntry, LogFilter};
 use crate::service::database;
 use crate::service::lookup::{self, LookupResult};
-use crate::store::journal::LogFilter;
-use crate::store::rows::JournalEntry;
 
 pub async fn lookup(query: &str, settings: &Settings, out: &Output) -> Result<()> {
     let (db, _) = database::open(settings).await?;

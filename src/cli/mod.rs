@@ -18,7 +18,6 @@ mod render;
 mod report;
 mod service;
 mod subnet;
-mod ui;
 mod undo;
 
 use std::path::PathBuf;
@@ -29,6 +28,7 @@ pub use output::Output;
 
 use crate::config::Settings;
 use crate::error::Result;
+use crate::service::Db;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -176,13 +176,30 @@ pub enum Command {
     },
 }
 
-/// Runs one parsed command (the UI when there is none); the caller prints the error
-/// and picks the exit code.
-pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
+/// What is left to do once a command line ran: nothing, or open the terminal UI on a
+/// database (which `main` does: the commands know nothing of the UI).
+pub enum Next {
+    Done,
+    Ui {
+        db: Db,
+        settings: Box<Settings>,
+        /// The global options the UI's palette passes to `carve` to reach the same
+        /// database.
+        global_args: Vec<String>,
+    },
+}
+
+/// Runs one parsed command (none means the UI); the caller prints the error and picks
+/// the exit code.
+pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<Next> {
     let global_args = cli.global_args();
     let Some(command) = cli.command else {
         let (db, _) = crate::service::database::open(settings).await?;
-        return ui::open(db, settings, global_args).await;
+        return Ok(Next::Ui {
+            db,
+            settings: Box::new(settings.clone()),
+            global_args,
+        });
     };
     if !reads_only(&command) {
         let target = crate::service::database::ensure_writable(settings).await?;
@@ -206,8 +223,8 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<()> {
 }
 
 /// Runs one command.
-async fn dispatch(command: Command, settings: &Settings, out: &Output) -> Result<()> {
-    match command {
+async fn dispatch(command: Command, settings: &Settings, out: &Output) -> Result<Next> {
+    let done = match command {
         Command::Db { command } => db::run(command, settings, out).await,
         Command::Subnet { command } => subnet::run(command, settings, out).await,
         Command::Ip { command } => ip::run(command, settings, out).await,
@@ -217,22 +234,10 @@ async fn dispatch(command: Command, settings: &Settings, out: &Output) -> Result
         Command::Import(args) => import::run(args, settings, out).await,
         Command::Export(args) => export::run(args, settings, out).await,
         Command::Location { command } => {
-            catalog::named(
-                crate::service::catalog::Kind::Location,
-                command,
-                settings,
-                out,
-            )
-            .await
+            catalog::named(crate::model::Catalog::Location, command, settings, out).await
         }
         Command::Customer { command } => {
-            catalog::named(
-                crate::service::catalog::Kind::Customer,
-                command,
-                settings,
-                out,
-            )
-            .await
+            catalog::named(crate::model::Catalog::Customer, command, settings, out).await
         }
         Command::Vlan { command } => catalog::vlan(command, settings, out).await,
         Command::Report { command } => report::run(command, settings, out).await,
@@ -241,32 +246,40 @@ async fn dispatch(command: Command, settings: &Settings, out: &Output) -> Result
         Command::Device { command } => product::device(command, settings, out).await,
         Command::Product { command } => product::product(command, settings, out).await,
         Command::Service { command } => service::service(command, settings, out).await,
-        Command::Demo => {
-            let db = crate::service::demo::create(settings).await?;
-            if !out.json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                // The palette must reach the demo database, not the configured one.
-                let url = vec![
-                    "--database-url".to_owned(),
-                    crate::service::demo::url(settings)?,
-                ];
-                // The demo is no profile's tenant: the status bar must not name one.
-                let demo = Settings {
-                    profile: None,
-                    ..settings.clone()
-                };
-                return ui::open(db, &demo, url).await;
-            }
-            let forest = crate::service::lookup::forest(&db).await?;
-            out.emit(&forest, |f| {
-                format!(
-                    "demo database {} created in the local cluster (your data is untouched)\n\n{}",
-                    crate::service::demo::DEMO_DATABASE,
-                    render::tree(f)
-                )
-            });
-            Ok(())
-        }
+        Command::Demo => return demo(settings, out).await,
+    };
+    done.map(|()| Next::Done)
+}
+
+/// `carve demo`: the example database, opened in the UI on a terminal, else printed.
+async fn demo(settings: &Settings, out: &Output) -> Result<Next> {
+    let db = crate::service::demo::create(settings).await?;
+    if !out.json && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        // The palette must reach the demo database, not the configured one.
+        let global_args = vec![
+            "--database-url".to_owned(),
+            crate::service::demo::url(settings)?,
+        ];
+        // The demo is no profile's tenant: the status bar must not name one.
+        let settings = Settings {
+            profile: None,
+            ..settings.clone()
+        };
+        return Ok(Next::Ui {
+            db,
+            settings: Box::new(settings),
+            global_args,
+        });
     }
+    let forest = crate::service::lookup::forest(&db).await?;
+    out.emit(&forest, |f| {
+        format!(
+            "demo database {} created in the local cluster (your data is untouched)\n\n{}",
+            crate::service::demo::DEMO_DATABASE,
+            render::tree(f)
+        )
+    });
+    Ok(Next::Done)
 }
 
 /// Commands that only read. Everything else changes data and is refused when carve is

@@ -9,10 +9,10 @@ use super::output::{Output, cell, clean, rows, table};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::input;
+use crate::model::{Device, Product};
 use crate::provision::{Mode, Rule, RuleKind};
 use crate::service::database;
 use crate::service::products::{self, ProductView};
-use crate::store::services::{Device, Product};
 
 #[derive(Debug, Subcommand)]
 pub enum DeviceCommand {

@@ -2,9 +2,9 @@
 //! colour alone); text from the database is stripped of control characters.
 
 use crate::engine::view::Node;
+use crate::model::Event;
 use crate::service::cooldown;
 use crate::service::view::{IpView, SubnetView, event_lines};
-use crate::store::journal::Event;
 
 use super::output::{cell, clean, short, table};
 

@@ -7,9 +7,9 @@ use super::output::{Output, cell, clean, rows, table};
 use super::render;
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::model::Service;
 use crate::service::database;
 use crate::service::provision::{self, Held, ProvisionRequest, ServiceFilter, ServiceOutcome};
-use crate::store::services::Service;
 
 #[derive(Debug, Subcommand)]
 pub enum ServiceCommand {

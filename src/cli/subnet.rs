@@ -9,11 +9,11 @@ use super::render;
 use crate::config::Settings;
 use crate::engine::{Strategy, parse_cidr};
 use crate::error::{Error, Result};
+use crate::model::SubnetStatus;
 use crate::service::allocate::{self, Allocation, SubnetRequest, Target};
 use crate::service::database;
 use crate::service::lookup::{self, ListQuery, ShownState, SubnetDetail};
 use crate::service::subnets::{self, Changes, Outcome};
-use crate::store::rows::SubnetStatus;
 
 #[derive(Debug, Subcommand)]
 pub enum SubnetCommand {

@@ -123,7 +123,7 @@ fn the_top_level_shape_is_checked() {
 
 #[test]
 fn the_bundled_example_product_reads() {
-    let value = serde_json::from_str(crate::service::demo::DEDICATED_SERVER).unwrap();
+    let value = serde_json::from_str(include_str!("../../examples/dedicated-server.json")).unwrap();
     let config = parse(&value).unwrap();
     assert_eq!(config.rules.len(), 3);
     assert_eq!(config.rules[1].purpose.as_deref(), Some("management"));

@@ -13,10 +13,9 @@ use super::{resolve, usage};
 use crate::engine::parse_cidr;
 use crate::engine::usage::Utilization;
 use crate::error::{Error, Result};
-use crate::store::catalog::{self, Catalog};
-use crate::store::journal::LogFilter;
-use crate::store::rdns::{self, PtrState};
-use crate::store::rows::{JournalEntry, Subnet, Vlan};
+use crate::model::{Catalog, JournalEntry, LogFilter, PtrState, Subnet, Vlan};
+use crate::store::catalog;
+use crate::store::rdns;
 use crate::store::tree::{self, ListFilter};
 use crate::store::{Db, addresses, db_error, journal, search};
 

@@ -4,12 +4,10 @@ use serde_json::json;
 
 use super::resolve;
 use crate::error::{Error, Result};
-use crate::store::catalog::{self, Catalog};
-use crate::store::journal::{self, Event};
-use crate::store::rows::{Named, Vlan};
+use crate::model::{Catalog, Event, Named, Vlan};
+use crate::store::catalog;
+use crate::store::journal;
 use crate::store::{Db, db_error};
-
-pub use crate::store::catalog::Catalog as Kind;
 
 pub async fn add(db: &Db, kind: Catalog, name: &str) -> Result<Named> {
     let mut tx = db.pool.begin().await.map_err(db_error)?;

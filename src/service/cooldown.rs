@@ -7,8 +7,9 @@ use sqlx::PgConnection;
 
 use crate::config::ReleaseCooldown;
 use crate::error::Result;
+use crate::model::Event;
 use crate::store::cooldown as store;
-use crate::store::journal::{self, Event};
+use crate::store::journal;
 use crate::store::{Db, db_error};
 
 /// Frees the space whose cooldown has ended, one `cooldown_end` event each, in a

@@ -3,11 +3,12 @@
 
 use crate::config::{DatabaseTarget, Settings};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::MigrationReport;
 use crate::store::local::{DATABASE, LocalCluster};
-use crate::store::{self, Db, MigrationReport};
+use crate::store::{self, Db};
 
 /// The private cluster under the configured data directory (nothing is started).
-pub fn local_cluster(settings: &Settings) -> Result<LocalCluster> {
+pub(super) fn local_cluster(settings: &Settings) -> Result<LocalCluster> {
     LocalCluster::new(&settings.data_dir, settings.bin_dir.as_deref())
 }
 
@@ -49,31 +50,12 @@ pub async fn open(settings: &Settings) -> Result<(Db, MigrationReport)> {
 }
 
 /// Migrates the schema, or (read-only session) only checks it is current.
-async fn schema(settings: &Settings, db: &Db) -> Result<MigrationReport> {
+pub(super) async fn schema(settings: &Settings, db: &Db) -> Result<MigrationReport> {
     if settings.read_only {
         store::check_schema(&db.pool).await
     } else {
         store::migrate(&db.pool).await
     }
-}
-
-/// Starts the embedded cluster (creating it if needed) and migrates its schema.
-/// Returns whether this call started it.
-pub async fn start_local(
-    settings: &Settings,
-    cluster: &LocalCluster,
-) -> Result<(bool, MigrationReport)> {
-    let started = cluster.ensure_running().await?;
-    let db = Db::connect(
-        cluster.connect_options(DATABASE),
-        settings.connect_timeout,
-        settings.lock_timeout,
-        1,
-    )
-    .await?;
-    let report = schema(settings, &db).await?;
-    db.pool.close().await;
-    Ok((started, report))
 }
 
 /// Why this session may not change data, if it may not: `--read-only` /
@@ -109,6 +91,11 @@ pub async fn ensure_writable(settings: &Settings) -> Result<String> {
             format!("{why}: this command changes data; nothing was done"),
         )),
     }
+}
+
+/// The SQL that creates the read-only and operator roles and grants them their rights.
+pub fn roles_sql() -> String {
+    store::roles::roles_sql()
 }
 
 /// Creates and grants the read-only and operator roles in this database.

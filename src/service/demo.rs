@@ -6,7 +6,7 @@ use ipnet::IpNet;
 use super::addresses::{self, Holder, Source};
 use super::allocate::{SubnetRequest, allocate_subnet};
 use super::billing;
-use super::catalog::{self, Kind};
+use super::catalog;
 use super::database::local_cluster;
 use super::products;
 use super::provision::{self, ProvisionRequest};
@@ -14,6 +14,7 @@ use super::subnets::{self, Changes};
 use crate::config::Settings;
 use crate::engine::parse_cidr;
 use crate::error::{Error, Result};
+use crate::model::Catalog;
 use crate::store::{self, Db};
 
 pub const DEMO_DATABASE: &str = "carve_demo";
@@ -55,10 +56,10 @@ async fn take(db: &Db, cidr: &str, customer: Option<&str>, vlan: Option<i32>) ->
 
 /// Fills `db` with the example data (also the TUI snapshot tests' fixture).
 pub async fn fill(db: &Db) -> Result<()> {
-    catalog::add(db, Kind::Location, "EU-FRA").await?;
+    catalog::add(db, Catalog::Location, "EU-FRA").await?;
     catalog::add_vlan(db, "EU-FRA", 102, Some("customers")).await?;
     for customer in ["cust-7421", "cust-7422"] {
-        catalog::add(db, Kind::Customer, customer).await?;
+        catalog::add(db, Catalog::Customer, customer).await?;
     }
     subnets::add_root(
         db,

@@ -14,7 +14,7 @@ use crate::engine::address::usable_range;
 use crate::engine::free::{Takeable, takeable};
 use crate::engine::prefix::{addr_at, addr_to_u128, size};
 use crate::error::{Error, Result};
-use crate::store::candidates::Owner;
+use crate::model::Owner;
 use crate::store::{Db, addresses, db_error, free, tree};
 
 /// How many blocks of the asked length are listed (all are counted).

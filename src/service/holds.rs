@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 
 use crate::error::Result;
-use crate::store::rows::Subnet;
+use crate::model::Subnet;
 use crate::store::{addresses, tree};
 
 /// How many held blocks a report names; the rest are counted.

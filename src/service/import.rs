@@ -10,8 +10,9 @@ use serde_json::json;
 use super::tx::{journal_failure, retrying};
 use crate::error::{Error, ErrorKind, Result};
 use crate::import::{self, NewSubnet, Plan, Problem, Records};
+use crate::model::Event;
 use crate::store::import as store;
-use crate::store::journal::{self, Event};
+use crate::store::journal;
 use crate::store::{Db, carving, db_error};
 
 #[derive(Debug, Clone)]

@@ -11,8 +11,7 @@ use super::view::{IpView, SubnetView};
 use crate::engine::parse_cidr;
 use crate::engine::view::Node;
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::journal::LogFilter;
-use crate::store::rows::{JournalEntry, Subnet};
+use crate::model::{JournalEntry, LogFilter, Subnet};
 use crate::store::tree::{self, ListFilter};
 use crate::store::{Db, addresses, db_error, journal};
 

@@ -6,6 +6,7 @@ pub mod allocate;
 pub mod billing;
 pub mod browse;
 pub mod catalog;
+pub mod changes;
 pub mod cooldown;
 pub mod database;
 pub mod demo;
@@ -13,6 +14,7 @@ pub mod export;
 pub mod free;
 pub mod holds;
 pub mod import;
+pub mod local;
 pub mod lookup;
 mod ownership;
 pub mod plan;
@@ -26,3 +28,7 @@ mod tx;
 pub mod undo;
 pub mod usage;
 pub mod view;
+
+/// The open database: the CLI and the UI hold it and hand it to service calls, and
+/// nothing else (what it reaches is the store's business).
+pub use crate::store::Db;

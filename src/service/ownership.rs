@@ -7,8 +7,7 @@ use ipnet::IpNet;
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::store::candidates::Owner;
-use crate::store::rows::Subnet;
+use crate::model::{Owner, Subnet};
 use crate::store::tree;
 
 /// The nearest block at or above `net` that a customer, service or device holds.

@@ -9,7 +9,8 @@ use ipnet::IpNet;
 use sqlx::PgConnection;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::journal::{self, Event};
+use crate::model::Event;
+use crate::store::journal;
 
 /// What a plan saw and will do.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -9,9 +9,10 @@ use super::resolve;
 use super::tx::journal_if_failed;
 use crate::engine::text::quote;
 use crate::error::{Error, Result};
+use crate::model::{Device, Event, Product};
 use crate::provision::config::{self, IpamConfig};
-use crate::store::journal::{self, Event};
-use crate::store::services::{self, Device, Product};
+use crate::store::journal;
+use crate::store::services;
 use crate::store::{Db, db_error, tree};
 
 pub async fn add_device(db: &Db, name: &str, location: &str, kind: Option<&str>) -> Result<Device> {

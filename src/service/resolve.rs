@@ -5,9 +5,9 @@ use sqlx::PgConnection;
 
 use crate::engine::text::quote;
 use crate::error::{Error, Result};
-use crate::store::catalog::{self, Catalog};
-use crate::store::rows::Vlan;
-use crate::store::services::{self, Device};
+use crate::model::{Catalog, Device, Vlan};
+use crate::store::catalog;
+use crate::store::services;
 
 pub async fn location(conn: &mut PgConnection, name: Option<&str>) -> Result<Option<i64>> {
     match name {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::journal::{self, Event};
+use crate::model::Event;
+use crate::store::journal;
 use crate::store::{Db, db_error};
 
 const ATTEMPTS: u32 = 8;

@@ -10,8 +10,8 @@ use crate::engine::capacity::{self, Capacity};
 use crate::engine::prefix::addr_at;
 use crate::engine::usage::{LeafCounts, LeafState, PoolCounts, Utilization};
 use crate::error::Result;
+use crate::model::{Subnet, SubnetStatus};
 use crate::store::capacity::{self as store, PoolRange};
-use crate::store::rows::{Subnet, SubnetStatus};
 
 /// What a subnet's figures are made of.
 enum Counts {

@@ -8,8 +8,7 @@ use sqlx::PgConnection;
 use crate::engine::Family;
 use crate::engine::usage::Utilization;
 use crate::error::Result;
-use crate::store::journal::Event;
-use crate::store::rows::{IpRecord, Subnet};
+use crate::model::{Event, IpRecord, Subnet};
 
 use super::usage;
 

@@ -7,8 +7,9 @@ use ipnet::IpNet;
 use sqlx::PgConnection;
 
 use super::errors::{db_error, violated_constraint};
-use super::rows::{IP_SELECT, IpRecord, Subnet};
+use super::rows::IP_SELECT;
 use crate::error::{Error, Result};
+use crate::model::{IpRecord, Subnet};
 
 fn host(addr: IpAddr) -> IpNet {
     IpNet::from(addr)

@@ -5,9 +5,9 @@ use ipnet::IpNet;
 use sqlx::PgConnection;
 
 use super::errors::{db_error, violated_constraint};
-use super::rows::Subnet;
 use super::tree;
 use crate::error::{Error, Result};
+use crate::model::Subnet;
 
 /// Attributes of a subnet that are its own (not inherited, not the holder's).
 #[derive(Debug, Clone, Default)]

@@ -11,6 +11,7 @@ use super::errors::db_error;
 use super::tree::range_of;
 use crate::engine::Family;
 use crate::error::Result;
+use crate::model::Owner;
 
 /// What the candidate searches look at.
 #[derive(Debug, Clone, Copy)]
@@ -24,37 +25,6 @@ pub struct Search {
     pub vlan_id: Option<i64>,
     /// Whom the space is for: only space nobody owns, or space its owner holds for them.
     pub holder: Owner,
-}
-
-/// A holder as the database's owner columns spell it: 0 where a part is not set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Owner {
-    pub customer: i64,
-    pub service: i64,
-    pub device: i64,
-}
-
-impl Owner {
-    pub fn of(customer: Option<i64>, service: Option<i64>, device: Option<i64>) -> Owner {
-        Owner {
-            customer: customer.unwrap_or(0),
-            service: service.unwrap_or(0),
-            device: device.unwrap_or(0),
-        }
-    }
-
-    pub fn is_nobody(&self) -> bool {
-        *self == Owner::default()
-    }
-
-    /// Whether space owned by `self` may go to `holder`: every part the owner set, the
-    /// holder names too (the rule of the `subnets_inside_owner` constraint).
-    pub fn admits(&self, holder: &Owner) -> bool {
-        let part = |owner: i64, theirs: i64| owner == 0 || owner == theirs;
-        part(self.customer, holder.customer)
-            && part(self.service, holder.service)
-            && part(self.device, holder.device)
-    }
 }
 
 impl Search {

@@ -8,9 +8,10 @@ use ipnet::IpNet;
 use sqlx::PgConnection;
 
 use super::errors::db_error;
-use super::rows::{SUBNET_SELECT, Subnet};
+use super::rows::SUBNET_SELECT;
 use crate::engine::usage::{LeafCounts, PoolCounts};
 use crate::error::Result;
+use crate::model::Subnet;
 
 /// Filters of the report: one effective location, one family.
 const SCOPE: &str = "($1::bigint IS NULL OR s.effective_location_id = $1)

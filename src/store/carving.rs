@@ -13,12 +13,14 @@ use sqlx::postgres::PgArguments;
 use sqlx::query::QueryAs;
 use sqlx::{PgConnection, Postgres};
 
-use super::candidates::{FREE_LEAF, Owner, Search};
+use super::candidates::{FREE_LEAF, Search};
+
 use super::errors::db_error;
-use super::rows::{SUBNET_SELECT, Subnet, SubnetStatus};
+use super::rows::SUBNET_SELECT;
 use crate::engine::SplitStep;
 use crate::engine::prefix::{net_and_supernets, supernets};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::{Owner, Subnet, SubnetStatus};
 
 /// Locks the scope as described above and returns its current row, or None when no
 /// subnet has that CIDR. One statement: the ancestors are locked (root first) in a

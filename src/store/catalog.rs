@@ -3,45 +3,22 @@
 use sqlx::PgConnection;
 
 use super::errors::{db_error, violated_constraint};
-use super::rows::{Named, Vlan};
 use crate::engine::text::quote;
 use crate::error::{Error, Result};
+use crate::model::{Catalog, Named, Vlan};
 
-/// Which kind of named thing: the table and the word used in messages.
-#[derive(Debug, Clone, Copy)]
-pub enum Catalog {
-    Location,
-    Customer,
-}
-
-impl Catalog {
-    fn table(self) -> &'static str {
-        match self {
-            Catalog::Location => "locations",
-            Catalog::Customer => "customers",
-        }
-    }
-
-    /// The journal's name for adding one.
-    pub fn added_event(self) -> &'static str {
-        match self {
-            Catalog::Location => "location_add",
-            Catalog::Customer => "customer_add",
-        }
-    }
-
-    fn word(self) -> &'static str {
-        match self {
-            Catalog::Location => "location",
-            Catalog::Customer => "customer",
-        }
+/// The table a kind of named thing lives in.
+fn table(catalog: Catalog) -> &'static str {
+    match catalog {
+        Catalog::Location => "locations",
+        Catalog::Customer => "customers",
     }
 }
 
 pub async fn add_named(conn: &mut PgConnection, catalog: Catalog, name: &str) -> Result<Named> {
     let sql = format!(
         "INSERT INTO {} (name) VALUES ($1) RETURNING id, name",
-        catalog.table()
+        table(catalog)
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(name)
@@ -61,7 +38,7 @@ pub async fn add_named(conn: &mut PgConnection, catalog: Catalog, name: &str) ->
 }
 
 pub async fn list_named(conn: &mut PgConnection, catalog: Catalog) -> Result<Vec<Named>> {
-    let sql = format!("SELECT id, name FROM {} ORDER BY name", catalog.table());
+    let sql = format!("SELECT id, name FROM {} ORDER BY name", table(catalog));
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .fetch_all(conn)
         .await
@@ -70,7 +47,7 @@ pub async fn list_named(conn: &mut PgConnection, catalog: Catalog) -> Result<Vec
 
 /// The id of `name`, or an error that names it and says how to create it.
 pub async fn named_id(conn: &mut PgConnection, catalog: Catalog, name: &str) -> Result<i64> {
-    let sql = format!("SELECT id FROM {} WHERE name = $1", catalog.table());
+    let sql = format!("SELECT id FROM {} WHERE name = $1", table(catalog));
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(name)
         .fetch_optional(conn)
@@ -87,7 +64,7 @@ pub async fn named_id(conn: &mut PgConnection, catalog: Catalog, name: &str) -> 
 
 /// The name behind an id, if it exists.
 pub async fn name_of(conn: &mut PgConnection, catalog: Catalog, id: i64) -> Result<Option<String>> {
-    let sql = format!("SELECT name FROM {} WHERE id = $1", catalog.table());
+    let sql = format!("SELECT name FROM {} WHERE id = $1", table(catalog));
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)

@@ -6,11 +6,11 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use sqlx::PgConnection;
 
-use super::candidates::Owner;
 use super::errors::db_error;
 use super::tree::range_of;
 use crate::engine::Family;
 use crate::error::Result;
+use crate::model::Owner;
 
 /// The free leaves inside `net` (or `net` itself) that `holder` may take, in address
 /// order: unallocated, not parked, not a pool, unowned or owned for the holder, as the

@@ -2,52 +2,11 @@
 //! it describes (or, for a failure, in a transaction of its own).
 
 use ipnet::IpNet;
-use serde_json::Value;
 use sqlx::PgConnection;
 
 use super::errors::db_error;
-use super::rows::JournalEntry;
 use crate::error::Result;
-
-/// An event about to be journaled.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Event {
-    pub event: &'static str,
-    #[serde(skip)]
-    pub failed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cidr: Option<IpNet>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<IpNet>,
-    pub detail: Value,
-}
-
-impl Event {
-    pub fn new(event: &'static str, detail: Value) -> Event {
-        Event {
-            event,
-            failed: false,
-            cidr: None,
-            address: None,
-            detail,
-        }
-    }
-
-    pub fn cidr(mut self, cidr: IpNet) -> Event {
-        self.cidr = Some(cidr);
-        self
-    }
-
-    pub fn address(mut self, address: IpNet) -> Event {
-        self.address = Some(address);
-        self
-    }
-
-    pub fn failed(mut self) -> Event {
-        self.failed = true;
-        self
-    }
-}
+use crate::model::{Event, JournalEntry, LogFilter};
 
 /// Writes one journal row, with who is acting (see [`crate::actor`]).
 pub async fn record(conn: &mut PgConnection, event: &Event) -> Result<()> {
@@ -78,18 +37,6 @@ const ENTRY_SELECT: &str =
                 event, outcome, cidr, address, detail, os_user, sudo_user, client_host, db_role,
                 command_id::text AS command_id, change
          FROM provisioning_logs";
-
-/// Which journal rows to list; None means any.
-#[derive(Debug, Clone, Default)]
-pub struct LogFilter {
-    pub limit: i64,
-    pub event: Option<String>,
-    /// Rows about prefixes in or around this CIDR, or addresses in it.
-    pub cidr: Option<IpNet>,
-    /// The OS user, the one behind `sudo`, or the database role.
-    pub actor: Option<String>,
-    pub command_id: Option<String>,
-}
 
 /// Journal rows, newest first.
 pub async fn list(conn: &mut PgConnection, filter: &LogFilter) -> Result<Vec<JournalEntry>> {

@@ -9,6 +9,7 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::{PgConnection, PgPool};
 
 use crate::error::{Error, Result};
+use crate::model::MigrationReport;
 
 /// sqlx's own lock is off: ours is held around the whole run, and sqlx's waits without
 /// a deadline on a key any role can take.
@@ -17,14 +18,6 @@ static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
     migrator.set_locking(false);
     migrator
 });
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct MigrationReport {
-    /// The schema version after migrating.
-    pub schema_version: i64,
-    /// Versions applied by this call (empty when the schema was current).
-    pub applied: Vec<i64>,
-}
 
 /// The newest schema version this binary carries.
 pub fn known_schema_version() -> i64 {

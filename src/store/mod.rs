@@ -28,4 +28,4 @@ pub mod tree;
 
 pub use connect::{Db, connect_options_from_url, describe_options};
 pub use errors::db_error;
-pub use migrate::{MigrationReport, check_schema, known_schema_version, migrate};
+pub use migrate::{check_schema, known_schema_version, migrate};

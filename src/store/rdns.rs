@@ -6,32 +6,11 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde::Serialize;
 use sqlx::PgConnection;
 
 use super::db_error;
 use crate::error::Result;
-
-/// A change waiting to be pushed.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
-pub struct Pending {
-    pub address: IpNet,
-    /// The name to push; None: delete the PTR.
-    pub ptr: Option<String>,
-    /// Identifies this wish: a newer one for the same address has another.
-    pub generation: i64,
-    pub attempts: i32,
-    pub queued_at: String,
-    /// Seconds until the next automatic retry (0 or less: due now).
-    pub due_in_secs: i64,
-    pub last_error: Option<String>,
-}
-
-impl Pending {
-    pub fn addr(&self) -> IpAddr {
-        self.address.addr()
-    }
-}
+use crate::model::{Pending, PtrState, SyncRecord};
 
 const PENDING_SELECT: &str = "SELECT address, ptr, generation, attempts,
         to_char(queued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS queued_at,
@@ -121,15 +100,6 @@ pub async fn record_sync(
     Ok(())
 }
 
-/// A provider's last sync, as recorded.
-#[derive(Debug, Clone, Default, sqlx::FromRow, Serialize)]
-pub struct SyncRecord {
-    pub last_sync_at: Option<String>,
-    pub last_ok_at: Option<String>,
-    pub last_error: Option<String>,
-    pub last_error_at: Option<String>,
-}
-
 pub async fn sync_record(conn: &mut PgConnection, provider: &str) -> Result<SyncRecord> {
     let stamp = |c: &str| {
         format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS {c}")
@@ -175,22 +145,6 @@ pub async fn replace_drift(
     .await
     .map_err(db_error)?;
     Ok(())
-}
-
-/// One PTR as the rDNS pane shows it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
-pub struct PtrState {
-    pub address: IpNet,
-    /// The name carve holds (None: released or cleared).
-    pub rdns: Option<String>,
-    /// A change is queued and not pushed yet.
-    pub pending: bool,
-    /// Why the last push of it failed.
-    pub last_error: Option<String>,
-    /// The last sync found DNS different here.
-    pub drift: bool,
-    /// What DNS served then (None: nothing).
-    pub dns: Option<String>,
 }
 
 /// The PTR states inside `prefix`: names carve holds, queued changes, and drift.

@@ -1,22 +1,12 @@
 //! Devices, products and services, and the allocations a service or device holds.
 
 use ipnet::IpNet;
-use serde::Serialize;
 use sqlx::PgConnection;
 
 use super::errors::{db_error, violated_constraint};
 use crate::engine::text::quote;
 use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
-pub struct Device {
-    pub id: i64,
-    pub name: String,
-    #[serde(skip)]
-    pub location_id: Option<i64>,
-    pub location: Option<String>,
-    pub kind: Option<String>,
-}
+use crate::model::{Device, Product, Service};
 
 const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.location_id, l.name AS location, d.kind
     FROM devices d LEFT JOIN locations l ON l.id = d.location_id";
@@ -97,14 +87,6 @@ pub async fn serialize_provisioning(
     super::locks::hold_until_commit(conn, &key).await
 }
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
-pub struct Product {
-    pub id: i64,
-    pub name: String,
-    pub ipam_config: serde_json::Value,
-    pub updated_at: String,
-}
-
 const PRODUCT_SELECT: &str = "SELECT id, name, ipam_config,
         to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_at
     FROM products";
@@ -150,22 +132,6 @@ pub async fn list_products(conn: &mut PgConnection) -> Result<Vec<Product>> {
     .fetch_all(conn)
     .await
     .map_err(db_error)
-}
-
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
-pub struct Service {
-    pub id: i64,
-    pub customer: String,
-    pub product: String,
-    #[serde(skip)]
-    pub product_id: i64,
-    pub device: String,
-    #[serde(skip)]
-    pub device_id: i64,
-    pub status: String,
-    pub created_at: String,
-    pub provisioned_at: String,
-    pub cancelled_at: Option<String>,
 }
 
 const SERVICE_SELECT: &str = "SELECT s.id, c.name AS customer, p.name AS product, s.product_id,

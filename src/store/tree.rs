@@ -5,9 +5,10 @@ use ipnet::IpNet;
 use sqlx::PgConnection;
 
 use super::errors::db_error;
-use super::rows::{SUBNET_SELECT, Subnet};
+use super::rows::SUBNET_SELECT;
 use crate::engine::prefix::supernets;
 use crate::error::Result;
+use crate::model::Subnet;
 
 /// SQL for "structural": a subdivided node with nothing of its own. Must agree with
 /// [`Subnet::is_structural`].

@@ -13,11 +13,11 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::ops::{Effect, Msg, Op, Outcome};
 use super::tree::Key;
 use crate::error::{ErrorKind, Result};
+use crate::model::Event;
+use crate::service::Db;
 use crate::service::plan::{Plan, Run};
 use crate::service::view::{SubnetView, event_lines};
 use crate::service::{addresses, allocate, browse, subnets};
-use crate::store::Db;
-use crate::store::journal::Event;
 
 /// How often a lost database is tried again.
 pub(super) const RECONNECT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
@@ -230,7 +230,7 @@ impl Controller {
         Ok(match op {
             Op::Allocate(request) => {
                 let a = allocate::allocate_as_planned(db, request, plan).await?;
-                let what = if a.status == crate::store::rows::SubnetStatus::Reserved {
+                let what = if a.status == crate::model::SubnetStatus::Reserved {
                     "reserve"
                 } else {
                     "allocate"

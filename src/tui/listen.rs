@@ -6,8 +6,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::controller::RECONNECT_EVERY;
 use super::ops::Msg;
 use crate::error::{ErrorKind, Result};
-use crate::store::Db;
-use crate::store::changes::ChangeListener;
+use crate::service::Db;
+use crate::service::changes::Changes;
 
 /// While the UI is open (and may change data), frees space whose release cooldown has
 /// ended once a minute, so it becomes free on its own; the journal's notification then
@@ -26,7 +26,7 @@ pub async fn listen(db: Db, tx: UnboundedSender<Msg>) {
     let mut lost = false;
     while !tx.is_closed() {
         let outcome = async {
-            let mut changes = ChangeListener::start(&db).await?;
+            let mut changes = Changes::start(&db).await?;
             if std::mem::take(&mut lost) {
                 let _ = tx.send(Msg::Connection { up: true });
             }

@@ -6,7 +6,7 @@
 pub mod app;
 pub mod controller;
 pub mod dialog;
-mod forms;
+pub mod geometry;
 pub mod keymap;
 pub mod listen;
 pub mod ops;
@@ -15,7 +15,7 @@ pub mod theme;
 pub mod tree;
 pub mod view;
 
-use std::io::{Stdout, stdout};
+use std::io::{IsTerminal, Stdout, stdout};
 use std::time::Duration;
 
 use crossterm::event::{self, Event, KeyEventKind};
@@ -33,8 +33,9 @@ use keymap::Keymap;
 use ops::Msg;
 use theme::Theme;
 
+use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::store::Db;
+use crate::service::Db;
 
 /// What the UI needs besides the database.
 pub struct Options {
@@ -48,6 +49,26 @@ pub struct Options {
     pub profile: Option<String>,
     /// The global options the palette passes to `carve` so it reaches the same database.
     pub global_args: Vec<String>,
+}
+
+/// Opens the UI on `db` for `carve` with no command (and `carve demo` on a terminal),
+/// refusing when stdin or stdout is not a terminal.
+pub async fn open(db: Db, settings: &Settings, global_args: Vec<String>) -> Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Error::validation(
+            "the terminal UI needs a terminal; for scripts use the commands (carve --help)",
+        ));
+    }
+    let read_only = crate::service::database::read_only_reason(settings, &db).await?;
+    let options = Options {
+        read_only,
+        theme: Theme::load(&settings.theme, theme::no_color_from_env())?,
+        keymap: Keymap::new(&settings.keys)?,
+        database: db.description.clone(),
+        profile: settings.profile.clone(),
+        global_args,
+    };
+    run(db, options).await
 }
 
 /// Runs the UI until the user quits. The terminal is restored on every way out,

@@ -10,13 +10,13 @@ use ipnet::IpNet;
 use super::tree::Key;
 use crate::engine::usage::Utilization;
 use crate::error::Error;
+use crate::model::JournalEntry;
 use crate::service::addresses::Holder;
 use crate::service::allocate::SubnetRequest;
 use crate::service::browse::{Detail, Hit, Level};
 use crate::service::plan::Plan;
 use crate::service::subnets::Changes;
 use crate::service::undo::{Target as UndoTarget, UndoOutcome, describe, headline};
-use crate::store::rows::JournalEntry;
 
 /// A change to the tree, run by the controller through the service layer. Those with a
 /// plan run once as a dry run (shown, then confirmed) and once for real.

@@ -13,7 +13,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use carve::store::local::{ClusterState, LocalCluster, SUPERUSER};
+use carve::store::local::{LocalCluster, SUPERUSER};
+
+use carve::model::ClusterState;
 use sqlx::{ConnectOptions, Connection};
 
 use super::{Server, UrlScheme, ensure_template, migrations_hash};

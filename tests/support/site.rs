@@ -2,12 +2,12 @@
 //! IPv6 block, a device there and one at AMS1; a product like the example.
 
 use carve::engine::parse_cidr;
+use carve::model::Service;
 use carve::service::addresses::{self, Holder, Source};
 use carve::service::products;
 use carve::service::provision::{self, ProvisionRequest, ServiceOutcome};
 use carve::service::subnets;
 use carve::store::Db;
-use carve::store::services::Service;
 use serde_json::{Value, json};
 
 use super::TestDb;

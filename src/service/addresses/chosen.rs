@@ -10,11 +10,11 @@ use super::{Holder, IpOutcome, owner_of, parked_pool, pool_of, take};
 use crate::engine::address::usable_range;
 use crate::engine::prefix::addr_to_u128;
 use crate::error::{Error, Result};
+use crate::model::{IpRecord, Subnet};
 use crate::service::ownership::refuse_foreign;
 use crate::service::resolve;
 use crate::store::addresses;
 use crate::store::carving;
-use crate::store::rows::{IpRecord, Subnet};
 
 /// Takes `address` inside the caller's transaction, journaled there.
 pub(super) async fn allocate_in(

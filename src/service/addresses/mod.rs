@@ -25,12 +25,10 @@ use crate::engine::address::usable_range;
 use crate::engine::dns::normalize_hostname;
 use crate::engine::prefix::addr_at;
 use crate::error::{Error, Result};
+use crate::model::{Device, Event, IpRecord, Owner, Subnet};
 use crate::store::addresses::{self, IpFields};
-use crate::store::candidates::Owner;
 use crate::store::carving;
-use crate::store::journal::{self, Event};
-use crate::store::rows::{IpRecord, Subnet};
-use crate::store::services::Device;
+use crate::store::journal;
 use crate::store::{Db, db_error, tree};
 
 /// Where to take an address from: one pool subnet, any pool inside a CIDR, or exactly

@@ -9,12 +9,12 @@ use sqlx::PgConnection;
 use super::{Holder, IpOutcome, address_event, begin_on, end_on, fields, locate, no_record};
 use crate::config::ReleaseCooldown;
 use crate::error::{Error, Result};
+use crate::model::IpRecord;
 use crate::service::cooldown;
 use crate::service::tx::{journal_if_failed, retrying};
 use crate::service::view::IpView;
 use crate::store::addresses::{self, IpFields};
 use crate::store::journal;
-use crate::store::rows::IpRecord;
 use crate::store::{Db, db_error};
 
 pub async fn set(db: &Db, address: IpAddr, holder: &Holder) -> Result<IpOutcome> {

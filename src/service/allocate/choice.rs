@@ -6,10 +6,10 @@ use sqlx::PgConnection;
 
 use crate::engine::{Family, Strategy};
 use crate::error::{Error, Result};
-use crate::store::candidates::{self, Owner, Search};
+use crate::model::{Catalog, Owner, Subnet, SubnetStatus};
+use crate::store::candidates::{self, Search};
 use crate::store::carving;
-use crate::store::catalog::{self, Catalog};
-use crate::store::rows::{Subnet, SubnetStatus};
+use crate::store::catalog;
 use crate::store::tree;
 
 pub(super) fn family_of(number: u8) -> Result<Family> {

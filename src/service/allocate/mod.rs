@@ -18,10 +18,10 @@ use super::tx::{finish, journal_failure, retrying};
 use crate::engine::Strategy;
 use crate::engine::plan::split_steps;
 use crate::error::{Error, Result};
-use crate::store::candidates::{Owner, Search};
+use crate::model::{Event, Owner, SubnetStatus};
+use crate::store::candidates::Search;
 use crate::store::carving::{self, Holder};
-use crate::store::journal::{self, Event};
-use crate::store::rows::SubnetStatus;
+use crate::store::journal;
 use crate::store::{Db, db_error};
 
 /// What to allocate: a length somewhere (optionally in a pool or at a location), or one

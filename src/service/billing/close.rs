@@ -13,9 +13,10 @@ use crate::billing::cycle::{Cycle, Series};
 use crate::billing::invoice::{self, Invoice};
 use crate::billing::plan::{Direction, Model};
 use crate::error::{Error, Result};
-use crate::store::billing::invoices::{self, StoredInvoice, Voided};
+use crate::model::{Event, StoredInvoice, Voided};
+use crate::store::billing::invoices;
 use crate::store::billing::{self as store, Billed, closures, usage};
-use crate::store::journal::{self, Event};
+use crate::store::journal;
 use crate::store::{Db, db_error};
 
 #[derive(Debug, Clone, Serialize)]

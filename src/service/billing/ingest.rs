@@ -10,8 +10,9 @@ use super::super::tx::journal_if_failed;
 use crate::billing::sample;
 use crate::error::{Error, Result};
 use crate::input;
+use crate::model::Event;
 use crate::store::billing::usage;
-use crate::store::journal::{self, Event};
+use crate::store::journal;
 use crate::store::{Db, db_error};
 
 /// Problems listed in the error; the count covers them all.

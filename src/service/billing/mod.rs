@@ -16,8 +16,9 @@ use super::tx::journal_if_failed;
 use crate::billing::money;
 use crate::billing::plan::{Direction, Plan};
 use crate::error::{Error, Result};
-use crate::store::billing::{self as store, StoredPlan};
-use crate::store::journal::{self, Event};
+use crate::model::{Event, StoredPlan};
+use crate::store::billing as store;
+use crate::store::journal;
 use crate::store::{Db, db_error, services};
 
 /// Adds a plan after checking it in full: every fault is reported at once, nothing is

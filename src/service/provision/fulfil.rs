@@ -9,14 +9,13 @@ use sqlx::PgConnection;
 
 use crate::engine::Strategy;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::{Device, Event, Service, Subnet};
 use crate::provision::{IpamConfig, Mode, Rule, RuleKind};
 use crate::service::addresses::{self, Holder, IpOutcome, Source};
 use crate::service::allocate::{Allocation, SubnetRequest, Target, allocate_in};
 use crate::service::subnets;
 use crate::store::carving;
-use crate::store::journal::Event;
-use crate::store::rows::Subnet;
-use crate::store::services::{self, Device, Holding, Service};
+use crate::store::services::{self, Holding};
 
 /// One piece of space a provisioning took, or a wipe or cancel released.
 #[derive(Debug, Clone, Serialize)]

@@ -16,8 +16,9 @@ use super::resolve;
 use super::tx::{finish, journal_failure, journal_if_failed, retrying};
 use super::view::{IpView, SubnetView};
 use crate::error::{Error, Result};
-use crate::store::journal::{self, Event};
-use crate::store::services::{self, Device, Holding, Service};
+use crate::model::{Device, Event, Service};
+use crate::store::journal;
+use crate::store::services::{self, Holding};
 use crate::store::{Db, addresses, db_error, tree};
 
 #[derive(Debug, Clone, Serialize)]

@@ -17,10 +17,11 @@ use self::remote::Remote;
 use crate::config::{ProviderKind, RdnsProvider, Settings};
 use crate::engine::dns::normalize_hostname;
 use crate::error::{Error, Result};
+use crate::model::{Event, Pending};
 use crate::rdns::diff::{Difference, Kind, compare};
 use crate::rdns::{Push, Zone};
-use crate::store::journal::{self, Event};
-use crate::store::rdns::{self as store, Pending};
+use crate::store::journal;
+use crate::store::rdns as store;
 use crate::store::{Db, db_error};
 
 #[derive(Debug, Clone, Default)]

@@ -8,9 +8,10 @@ use serde::Serialize;
 use super::chosen;
 use crate::config::{ProviderKind, RdnsProvider, Settings};
 use crate::error::{Error, Result};
+use crate::model::{Pending, SyncRecord};
 use crate::rdns::Zone;
 use crate::rdns::zonefile::{self, Apex};
-use crate::store::rdns::{self as store, Pending, SyncRecord};
+use crate::store::rdns as store;
 use crate::store::{Db, db_error};
 
 #[derive(Debug, Clone, Serialize)]

@@ -7,12 +7,11 @@ use serde_json::json;
 
 use super::{Outcome, begin_on, end_on, unknown};
 use crate::error::{Error, Result};
+use crate::model::{Event, SubnetStatus};
 use crate::service::plan::Run;
 use crate::service::resolve;
 use crate::service::tx::{journal_if_failed, retrying};
 use crate::store::attributes;
-use crate::store::journal::Event;
-use crate::store::rows::SubnetStatus;
 use crate::store::{Db, addresses, tree};
 
 /// Changes to a subnet's own attributes; None leaves one as it is.

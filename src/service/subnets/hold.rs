@@ -8,13 +8,12 @@ use sqlx::PgConnection;
 use super::{AFFECTED_SHOWN, Outcome, begin_on, end_on};
 use crate::config::ReleaseCooldown;
 use crate::error::{Error, Result};
+use crate::model::{Event, Subnet, SubnetStatus};
 use crate::service::cooldown;
 use crate::service::holds;
 use crate::service::plan::Run;
 use crate::service::tx::{journal_if_failed, retrying};
 use crate::service::view::SubnetView;
-use crate::store::journal::Event;
-use crate::store::rows::{Subnet, SubnetStatus};
 use crate::store::{Db, addresses, carving};
 
 /// Returns an allocated or reserved leaf to free space.

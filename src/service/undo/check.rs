@@ -11,9 +11,9 @@ use sqlx::PgConnection;
 
 use super::report::{describe, headline, label};
 use crate::error::Result;
+use crate::model::JournalEntry;
 use crate::store::history::{self, LaterWrite, RowChange, Table};
 use crate::store::journal;
-use crate::store::rows::JournalEntry;
 
 /// One change: its journal rows and the rows it wrote.
 #[derive(Debug, Clone)]

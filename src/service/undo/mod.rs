@@ -19,9 +19,9 @@ pub use report::{RowUndo, describe, headline};
 
 use super::tx::{finish, journal_if_failed, retrying};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::{Event, JournalEntry};
 use crate::store::history::{self, RowChange, Table, write};
-use crate::store::journal::{self, Event};
-use crate::store::rows::JournalEntry;
+use crate::store::journal;
 use crate::store::{Db, attributes, carving, db_error};
 use check::{Change, made};
 

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::model::JournalEntry;
 use crate::store::history::{NOT_OWN, RowChange, Table};
-use crate::store::rows::JournalEntry;
 
 /// A row put back.
 #[derive(Debug, Clone, Serialize)]

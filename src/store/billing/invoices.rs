@@ -2,7 +2,6 @@
 //! cycle is reopened (the database refuses anything else).
 
 use rust_decimal::Decimal;
-use serde::Serialize;
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use time::Date;
@@ -12,21 +11,7 @@ use crate::billing::invoice::{Invoice, Line, Working};
 use crate::billing::money;
 use crate::billing::plan::{Direction, Plan};
 use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StoredInvoice {
-    /// None for a draft (a cycle not closed, or a dry run).
-    pub id: Option<i64>,
-    pub service_id: i64,
-    pub customer: String,
-    pub cycle: String,
-    /// issued, void or draft.
-    pub status: String,
-    pub issued_at: Option<String>,
-    pub plan: Plan,
-    #[serde(flatten)]
-    pub invoice: Invoice,
-}
+use crate::model::{StoredInvoice, Voided};
 
 #[derive(sqlx::FromRow)]
 struct InvoiceRow {
@@ -120,14 +105,6 @@ pub async fn issued(
 }
 
 /// A voided invoice: which, for whom, and what it said.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct Voided {
-    pub id: i64,
-    pub service_id: i64,
-    pub currency: String,
-    pub total: Decimal,
-}
-
 /// Voids the issued invoices of a cycle (all services, or one).
 pub async fn void(
     conn: &mut PgConnection,

@@ -5,7 +5,6 @@ pub mod closures;
 pub mod invoices;
 pub mod usage;
 
-use serde::Serialize;
 use sqlx::PgConnection;
 use sqlx::types::Json;
 
@@ -13,16 +12,7 @@ use super::errors::{db_error, violated_constraint};
 use crate::billing::plan::{Direction, Model, Plan, Tier};
 use crate::engine::text::quote;
 use crate::error::{Error, Result};
-
-/// A plan as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredPlan {
-    pub id: i64,
-    #[serde(flatten)]
-    pub plan: Plan,
-    /// Services billed by it.
-    pub services: i64,
-}
+use crate::model::StoredPlan;
 
 #[derive(sqlx::FromRow)]
 struct PlanRow {

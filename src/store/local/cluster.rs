@@ -19,6 +19,7 @@ use tokio::process::Command;
 use super::binaries::PgBinaries;
 use super::system_user::SystemUser;
 use crate::error::{Error, Result};
+use crate::model::ClusterState;
 use crate::os::running_as_root;
 use crate::os::trust::{Owners, untrusted};
 
@@ -30,17 +31,6 @@ pub const DATABASE: &str = "carve";
 /// A unix socket path is limited to about 107 bytes (`sun_path`); keep a margin.
 const MAX_SOCKET_PATH: usize = 100;
 const SOCKET_FILE: &str = ".s.PGSQL.5432";
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum ClusterState {
-    /// No cluster has been created under the data directory yet.
-    Uninitialised,
-    Stopped,
-    Running {
-        pid: u32,
-    },
-}
 
 #[derive(Debug, Clone)]
 pub struct LocalCluster {

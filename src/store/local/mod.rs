@@ -5,4 +5,4 @@ mod cluster;
 mod system_user;
 
 pub use binaries::PgBinaries;
-pub use cluster::{ClusterState, DATABASE, LocalCluster, SUPERUSER};
+pub use cluster::{DATABASE, LocalCluster, SUPERUSER};

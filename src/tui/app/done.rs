@@ -45,7 +45,7 @@ impl App {
             Err(e) if e.kind == ErrorKind::Changed && !op.is_dry_run() => {
                 self.dialog = None;
                 self.fail(&e);
-                let effects = crate::tui::forms::run(self, op.planned());
+                let effects = super::forms::run(self, op.planned());
                 self.replanned = self.plan_id.map(|id| (id, e.message));
                 effects
             }

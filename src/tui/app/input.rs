@@ -2,12 +2,13 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::forms;
 use super::{App, Pane};
 use crate::error::Error;
 use crate::tui::dialog::{Dialog, Edited, Prompt, PromptKind, split_args};
 use crate::tui::keymap::Action;
 use crate::tui::ops::Effect;
-use crate::tui::{forms, palette};
+use crate::tui::palette;
 
 impl App {
     pub(super) fn key(&mut self, key: KeyEvent) -> Vec<Effect> {

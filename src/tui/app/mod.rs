@@ -2,6 +2,7 @@
 //! here touches the database or the terminal, so every flow is testable as plain data.
 
 mod done;
+mod forms;
 mod input;
 mod palette;
 mod search;
@@ -151,7 +152,7 @@ impl App {
 
     /// Smaller than the smallest screen carve draws on (only a notice is shown).
     pub fn too_small(&self) -> bool {
-        self.size.0 < super::view::MIN_SIZE.0 || self.size.1 < super::view::MIN_SIZE.1
+        super::geometry::too_small(self.size)
     }
 
     /// Rows of the tree pane (the screen less the status bar and borders).

@@ -13,14 +13,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::app::App;
+use super::geometry::{MIN_SIZE, too_small};
 use super::theme::{Slot, Theme};
-
-/// The smallest screen carve draws on: the NOC laptop's 80x24.
-pub const MIN_SIZE: (u16, u16) = (80, 24);
 
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
-    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+    if too_small((area.width, area.height)) {
         let text = format!(
             "carve needs {}x{}; this terminal is {}x{}. Enlarge it (q quits).",
             MIN_SIZE.0, MIN_SIZE.1, area.width, area.height

@@ -9,10 +9,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::tree::state_word;
 use super::{block, clean, field, state_style};
+use crate::model::PtrState;
 use crate::service::browse::Detail;
 use crate::service::cooldown;
 use crate::service::view::{IpView, SubnetView};
-use crate::store::rdns::PtrState;
 use crate::tui::app::{App, Pane};
 use crate::tui::theme::{Slot, Theme};
 

@@ -8,15 +8,15 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::app::App;
-use super::dialog::{Dialog, Form, FormKind};
-use super::keymap::Action;
-use super::ops::{Effect, Op};
-use super::tree::Entry;
+use super::App;
 use crate::engine::Family;
 use crate::error::{Error, Result};
 use crate::service::allocate::SubnetRequest;
 use crate::service::view::{IpView, SubnetView};
+use crate::tui::dialog::{Dialog, Form, FormKind};
+use crate::tui::keymap::Action;
+use crate::tui::ops::{Effect, Op};
+use crate::tui::tree::Entry;
 
 /// Opens the dialog (or starts the dry run) of a mutating action on the selection.
 pub fn open(app: &mut App, action: Action) -> Vec<Effect> {
@@ -160,7 +160,7 @@ fn subnet_action(app: &mut App, action: Action, s: &SubnetView) -> Result<Vec<Ef
         ),
         Action::Reserve => {
             let mut request = SubnetRequest::cidr(cidr);
-            request.status = crate::store::rows::SubnetStatus::Reserved;
+            request.status = crate::model::SubnetStatus::Reserved;
             request.dry_run = true;
             run(app, Op::Allocate(request))
         }

@@ -1,0 +1,35 @@
+//! The database's own state: its schema after migrating, and the embedded cluster's.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// The schema after `migrate` (or a read-only check of it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationReport {
+    /// The schema version after migrating.
+    pub schema_version: i64,
+    /// Versions applied by this call (empty when the schema was current).
+    pub applied: Vec<i64>,
+}
+
+/// Whether the embedded cluster exists and runs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ClusterState {
+    /// No cluster has been created under the data directory yet.
+    Uninitialised,
+    Stopped,
+    Running {
+        pid: u32,
+    },
+}
+
+/// Where the embedded cluster lives: its files, its socket and the server it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterPlace {
+    pub data_dir: PathBuf,
+    pub socket_dir: PathBuf,
+    pub bin_dir: PathBuf,
+    pub log_file: PathBuf,
+}
