@@ -63,13 +63,13 @@ pub async fn add_next_vlan(
     };
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let location_id = catalog::named_id(&mut tx, Catalog::Location, location).await?;
-    let vlan = next_vlan_in(&mut tx, location_id, location, range, name).await?;
+    let vlan = next_vlan_in(&mut tx, location_id, location, range, name, None).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(vlan)
 }
 
-/// Takes and journals the lowest free VLAN id of `range` at a location, in the caller's
-/// transaction. Callers take turns on a lock row per location, so sixteen at once get
+/// Takes and journals the lowest free VLAN id of `range` at a location (for a service,
+/// if given), in the caller's transaction. Callers take turns on a lock row per location, so sixteen at once get
 /// sixteen ids in one pass each; a plain `vlan add` of the chosen id may still commit
 /// between our look and our insert (it takes no turn), and then the next id is tried.
 pub(crate) async fn next_vlan_in(
@@ -78,6 +78,7 @@ pub(crate) async fn next_vlan_in(
     location: &str,
     range: VlanRange,
     name: Option<&str>,
+    service_id: Option<i64>,
 ) -> Result<Vlan> {
     catalog::hold_vlan_ids(conn, location_id).await?;
     loop {
@@ -90,8 +91,13 @@ pub(crate) async fn next_vlan_in(
                 quote(location)
             )));
         };
-        if let Some(vlan) = catalog::add_vlan_if_free(conn, location_id, vid, name).await? {
-            journal::record(conn, &vlan_added(&vlan, Some(range))).await?;
+        let added = catalog::add_vlan_if_free(conn, location_id, vid, name, service_id).await?;
+        if let Some(vlan) = added {
+            let mut event = vlan_added(&vlan, Some(range));
+            if let Some(id) = service_id {
+                event.detail["service"] = json!(id);
+            }
+            journal::record(conn, &event).await?;
             return Ok(vlan);
         }
     }
