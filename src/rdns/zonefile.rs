@@ -80,10 +80,10 @@ pub fn zone_file(
 /// What `parent` needs to hand `child` (a zone inside it) over: NS records at the child's
 /// name, and for an RFC 2317 child of this /24 also the CNAMEs of its addresses.
 fn delegating(parent: &Zone, child: &Zone, nameservers: &[String]) -> Vec<ParentRecord> {
-    if let Some((classless_parent, records)) = parent_records(child, nameservers) {
-        if classless_parent == *parent {
-            return records;
-        }
+    if let Some((classless_parent, records)) = parent_records(child, nameservers)
+        && classless_parent == *parent
+    {
+        return records;
     }
     nameservers
         .iter()
