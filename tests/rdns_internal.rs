@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use support::powerdns::PowerDns;
 use support::rdns::{Home, outbox, pushed};
 
@@ -116,20 +114,7 @@ async fn zone_files_hold_every_name_and_load_into_a_real_server() {
             "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone",
         ),
     ] {
-        let pdnsutil = |args: &[&str]| {
-            let out = Command::new("pdnsutil")
-                .arg(format!("--config-dir={}", pdns.config_dir().display()))
-                .args(args)
-                .output()
-                .unwrap();
-            let text = String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success(), "{args:?}: {text}");
-            text
-        };
-        pdnsutil(&["load-zone", zone, out.join(file).to_str().unwrap()]);
-        let checked = pdnsutil(&["check-zone", zone]);
-        assert!(!checked.contains("[Error]"), "{zone}: {checked}");
+        pdns.load_zone_file(zone, &out.join(file));
         assert_eq!(pdns.ptrs(zone).len(), 1, "{zone}");
     }
     assert_eq!(

@@ -20,8 +20,14 @@ pub enum VlanCommand {
     Add {
         #[arg(long)]
         location: String,
+        #[arg(long, required_unless_present = "next", conflicts_with = "next")]
+        vid: Option<i32>,
+        /// Take the lowest free id (of --range, default 1-4094) at the location.
         #[arg(long)]
-        vid: i32,
+        next: bool,
+        /// With --next: the ids to choose from, LOW-HIGH (e.g. 100-199).
+        #[arg(long, conflicts_with = "vid")]
+        range: Option<String>,
         #[arg(long)]
         name: Option<String>,
     },
@@ -71,9 +77,19 @@ pub async fn vlan(command: VlanCommand, settings: &Settings, out: &Output) -> Re
     let vlans = match command {
         VlanCommand::Add {
             location,
-            vid,
+            vid: Some(vid),
             name,
+            ..
         } => vec![catalog::add_vlan(&db, &location, vid, name.as_deref()).await?],
+        VlanCommand::Add {
+            location,
+            range,
+            name,
+            ..
+        } => {
+            let next = catalog::add_next_vlan(&db, &location, range.as_deref(), name.as_deref());
+            vec![next.await?]
+        }
         VlanCommand::Enable { location, vid } => {
             vec![catalog::set_vlan_enabled(&db, &location, vid, true).await?]
         }

@@ -189,6 +189,14 @@ fn outcome_text(verb: &str, o: &ServiceOutcome) -> String {
     if let Some(skipped) = &o.skipped {
         text.push_str(&format!("skipped: {}\n", clean(skipped)));
     }
+    if let Some(v) = &o.vlan {
+        text.push_str(&format!(
+            "VLAN {} at {}: {}\n",
+            v.vlan.vid,
+            clean(&v.vlan.location),
+            v.action
+        ));
+    }
     for (title, held) in [("released", &o.released), ("allocated", &o.allocations)] {
         if !held.is_empty() {
             text.push_str(&format!("\n{title}:\n"));

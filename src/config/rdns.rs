@@ -88,9 +88,33 @@ impl RdnsProvider {
         }
     }
 
-    /// The zone that holds `address`'s PTR, if this provider serves it.
+    /// The zone that holds `address`'s PTR, if this provider serves it: the most
+    /// specific one, when a zone and a child zone of it both contain the address.
     pub fn zone_of(&self, address: std::net::IpAddr) -> Option<&Zone> {
-        self.zones.iter().find(|z| z.contains(address))
+        self.zones
+            .iter()
+            .filter(|z| z.contains(address))
+            .max_by_key(|z| z.prefix.prefix_len())
+    }
+
+    /// This provider's zones directly inside `zone` (its child zones, not theirs): their
+    /// addresses' PTRs live there, not in `zone`, and `zone` delegates them.
+    pub fn inner_zones(&self, zone: &Zone) -> Vec<&Zone> {
+        let inside = |outer: &IpNet, z: &Zone| *outer != z.prefix && outer.contains(&z.prefix);
+        let all: Vec<&Zone> = self
+            .zones
+            .iter()
+            .filter(|z| inside(&zone.prefix, z))
+            .collect();
+        all.iter()
+            .filter(|z| !all.iter().any(|between| inside(&between.prefix, z)))
+            .copied()
+            .collect()
+    }
+
+    /// The prefixes of [`Self::inner_zones`].
+    pub fn inner_prefixes(&self, zone: &Zone) -> Vec<IpNet> {
+        self.inner_zones(zone).iter().map(|z| z.prefix).collect()
     }
 }
 
@@ -108,16 +132,28 @@ impl RdnsSection {
             }
             providers.push(provider);
         }
+        // One provider may serve a zone and a child zone of it (each address goes to the
+        // most specific); two providers may not share addresses, nor one list a zone twice.
         let zones: Vec<(&str, &Zone)> = providers
             .iter()
             .flat_map(|p| p.zones.iter().map(move |z| (p.name.as_str(), z)))
             .collect();
         for (i, (name, zone)) in zones.iter().enumerate() {
             for (other_name, other) in &zones[i + 1..] {
-                if zone.prefix.contains(&other.prefix) || other.prefix.contains(&zone.prefix) {
+                if zone.prefix == other.prefix && name == other_name {
+                    return Err(Error::config(format!(
+                        "rdns: provider {name:?} serves zone {} twice (its prefixes and \
+                         zones both give it, or one lists it twice)",
+                        zone.name
+                    )));
+                }
+                let nested =
+                    zone.prefix.contains(&other.prefix) || other.prefix.contains(&zone.prefix);
+                if nested && name != other_name {
                     return Err(Error::config(format!(
                         "rdns: zone {} of provider {name:?} overlaps zone {} of provider \
-                         {other_name:?}: each address needs exactly one zone",
+                         {other_name:?}: each address needs one provider (one provider may \
+                         serve a zone and a child zone of it)",
                         zone.name, other.name
                     )));
                 }

@@ -9,6 +9,7 @@ pub mod prefix;
 pub mod text;
 pub mod usage;
 pub mod view;
+pub mod vlan;
 
 pub use plan::{SplitStep, Strategy};
 pub use prefix::{Family, parse_cidr};

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::engine::prefix::parse_cidr;
+use crate::engine::vlan::VlanRange;
 use crate::engine::{Family, Strategy};
 
 /// The most allocations one rule may ask for: a bigger count is a typo, not an order.
@@ -18,6 +19,8 @@ pub const MAX_COUNT: u64 = 1024;
 pub struct IpamConfig {
     pub mode: Mode,
     pub rules: Vec<Rule>,
+    /// Each service gets a VLAN of its own from this range, on all its subnets.
+    pub new_vlan: Option<VlanRange>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -75,10 +78,10 @@ pub fn parse(value: &Value) -> Result<IpamConfig, Vec<Fault>> {
 }
 
 #[derive(Default)]
-struct Faults(Vec<Fault>);
+pub(super) struct Faults(Vec<Fault>);
 
 impl Faults {
-    fn add(&mut self, path: &str, message: impl Into<String>) {
+    pub(super) fn add(&mut self, path: &str, message: impl Into<String>) {
         self.0.push(Fault {
             path: path.to_owned(),
             message: message.into(),
@@ -86,7 +89,7 @@ impl Faults {
     }
 
     /// Reports keys of `object` that are not in `known`.
-    fn unknown_keys(&mut self, path: &str, object: &Map<String, Value>, known: &[&str]) {
+    pub(super) fn unknown_keys(&mut self, path: &str, object: &Map<String, Value>, known: &[&str]) {
         for key in object.keys().filter(|k| !known.contains(&k.as_str())) {
             let at = join(path, key);
             self.add(
@@ -97,7 +100,7 @@ impl Faults {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
+pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
     } else {
@@ -113,7 +116,7 @@ fn read_config(value: &Value, faults: &mut Faults) -> Option<IpamConfig> {
         );
         return None;
     };
-    faults.unknown_keys("", object, &["mode", "rules"]);
+    faults.unknown_keys("", object, &["mode", "rules", "new_vlan"]);
     let mode = match object.get("mode").map(|m| m.as_str()) {
         Some(Some("full")) => Some(Mode::Full),
         Some(Some("disabled")) => Some(Mode::Disabled),
@@ -150,9 +153,11 @@ fn read_config(value: &Value, faults: &mut Faults) -> Option<IpamConfig> {
             "mode \"full\" needs at least one rule (or use mode \"disabled\")",
         );
     }
+    let new_vlan = super::new_vlan::read(object.get("new_vlan"), rules.as_deref(), faults);
     Some(IpamConfig {
         mode: mode?,
         rules: rules?,
+        new_vlan: new_vlan?,
     })
 }
 

@@ -58,7 +58,7 @@ fn every_fault_is_reported_with_its_json_path() {
         "nonsense",
         { "kind": "vm", "family": 5, "prefix_length": 24, "sieze": 1 } ] }));
     let expected = [
-        "colour: unknown key (expected one of: mode, rules)",
+        "colour: unknown key (expected one of: mode, rules, new_vlan)",
         "rules[1].prefix_length: 129 is out of range for IPv6 (carve manages /32../128)",
         "rules[1].count: 0 is not a whole number from 1 to 1024",
         "rules[1].purpose: \"\" is not a non-empty string",

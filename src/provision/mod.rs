@@ -2,5 +2,6 @@
 //! `ipam_config`.
 
 pub mod config;
+mod new_vlan;
 
 pub use config::{Fault, IpamConfig, Mode, Rule, RuleKind};

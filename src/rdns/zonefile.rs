@@ -26,8 +26,15 @@ pub fn file_name(zone: &Zone) -> String {
     format!("{}.zone", zone.name.replace('/', "-"))
 }
 
-/// The zone file: SOA, NS, and one PTR per name (owners relative to the origin).
-pub fn zone_file(zone: &Zone, names: &BTreeMap<IpAddr, String>, apex: &Apex) -> String {
+/// The zone file: SOA, NS, the records that delegate its child zones (`children`: the
+/// provider's zones inside it, whose names are not in `names`), and one PTR per name
+/// (owners relative to the origin).
+pub fn zone_file(
+    zone: &Zone,
+    children: &[&Zone],
+    names: &BTreeMap<IpAddr, String>,
+    apex: &Apex,
+) -> String {
     let origin = format!("{}.", zone.name);
     let primary = apex.nameservers.first().map_or("localhost", String::as_str);
     let mut out = format!(
@@ -43,14 +50,49 @@ pub fn zone_file(zone: &Zone, names: &BTreeMap<IpAddr, String>, apex: &Apex) -> 
     for ns in &apex.nameservers {
         out += &format!("@ IN NS {}\n", absolute(ns));
     }
-    for (address, name) in names {
-        let owner = zone.owner(*address);
-        let relative = owner
+    let relative = |owner: &str| -> String {
+        owner
             .strip_suffix(&format!(".{}", zone.name))
-            .unwrap_or(&owner);
-        out += &format!("{relative} IN PTR {}\n", absolute(name));
+            .unwrap_or(owner)
+            .to_owned()
+    };
+    for record in children
+        .iter()
+        .flat_map(|child| delegating(zone, child, &apex.nameservers))
+    {
+        out += &format!(
+            "{} IN {} {}\n",
+            relative(&record.owner),
+            record.kind,
+            absolute(&record.target)
+        );
+    }
+    for (address, name) in names {
+        out += &format!(
+            "{} IN PTR {}\n",
+            relative(&zone.owner(*address)),
+            absolute(name)
+        );
     }
     out
+}
+
+/// What `parent` needs to hand `child` (a zone inside it) over: NS records at the child's
+/// name, and for an RFC 2317 child of this /24 also the CNAMEs of its addresses.
+fn delegating(parent: &Zone, child: &Zone, nameservers: &[String]) -> Vec<ParentRecord> {
+    if let Some((classless_parent, records)) = parent_records(child, nameservers)
+        && classless_parent == *parent
+    {
+        return records;
+    }
+    nameservers
+        .iter()
+        .map(|ns| ParentRecord {
+            owner: child.name.clone(),
+            kind: "NS",
+            target: ns.trim_end_matches('.').to_owned(),
+        })
+        .collect()
 }
 
 /// One record of an RFC 2317 delegation, names absolute without the root dot.

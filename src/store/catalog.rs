@@ -101,6 +101,58 @@ pub async fn add_vlan(
     vlan_by_id(conn, id).await
 }
 
+/// The lowest id in `low..=high` with no VLAN at the location, as of this statement.
+pub async fn lowest_free_vid(
+    conn: &mut PgConnection,
+    location_id: i64,
+    low: i32,
+    high: i32,
+) -> Result<Option<i32>> {
+    sqlx::query_scalar(
+        "SELECT s.vid FROM generate_series($2::int, $3::int) AS s(vid)
+         WHERE NOT EXISTS (SELECT FROM vlans v WHERE v.location_id = $1 AND v.vid = s.vid)
+         ORDER BY s.vid LIMIT 1",
+    )
+    .bind(location_id)
+    .bind(low)
+    .bind(high)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Adds VLAN `vid` (for a service, if given) unless the location has it already (None:
+/// someone took it first).
+pub async fn add_vlan_if_free(
+    conn: &mut PgConnection,
+    location_id: i64,
+    vid: i32,
+    name: Option<&str>,
+    service_id: Option<i64>,
+) -> Result<Option<Vlan>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO vlans (location_id, vid, name, service_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (location_id, vid) DO NOTHING RETURNING id",
+    )
+    .bind(location_id)
+    .bind(vid)
+    .bind(name)
+    .bind(service_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    match id {
+        Some(id) => Ok(Some(vlan_by_id(conn, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Serialises callers that pick the next free VLAN id at a location until commit, so
+/// they do not all pick the same one and queue up behind each other's insert.
+pub async fn hold_vlan_ids(conn: &mut PgConnection, location_id: i64) -> Result<()> {
+    super::locks::hold_until_commit(conn, &format!("vlan ids at location {location_id}")).await
+}
+
 async fn vlan_by_id(conn: &mut PgConnection, id: i64) -> Result<Vlan> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{VLAN_SELECT} WHERE v.id = $1"
@@ -149,4 +201,40 @@ pub async fn list_vlans(conn: &mut PgConnection, location_id: Option<i64>) -> Re
     .fetch_all(conn)
     .await
     .map_err(db_error)
+}
+
+/// The VLAN a service was given, if any.
+pub async fn service_vlan(conn: &mut PgConnection, service_id: i64) -> Result<Option<Vlan>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{VLAN_SELECT} WHERE v.service_id = $1"
+    )))
+    .bind(service_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Deletes the VLAN of a service unless space still carries it (space kept on the
+/// device at a cancel, or tagged by hand): then it stays, no longer the service's.
+/// True when it was deleted.
+pub async fn release_service_vlan(conn: &mut PgConnection, vlan_id: i64) -> Result<bool> {
+    let deleted = sqlx::query(
+        "DELETE FROM vlans v WHERE v.id = $1
+           AND NOT EXISTS (SELECT FROM subnets s WHERE s.vlan_id = v.id OR s.effective_vlan_id = v.id)
+           AND NOT EXISTS (SELECT FROM ip_addresses a WHERE a.vlan_id = v.id)",
+    )
+    .bind(vlan_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?
+    .rows_affected()
+        > 0;
+    if !deleted {
+        sqlx::query("UPDATE vlans SET service_id = NULL WHERE id = $1")
+            .bind(vlan_id)
+            .execute(conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(deleted)
 }

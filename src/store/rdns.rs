@@ -17,25 +17,39 @@ const PENDING_SELECT: &str = "SELECT address, ptr, generation, attempts,
         ceil(extract(epoch FROM next_attempt_at - now()))::bigint AS due_in_secs, last_error
     FROM rdns_outbox";
 
-/// Every name carve holds for addresses in `prefix`.
-pub async fn names_in(conn: &mut PgConnection, prefix: &IpNet) -> Result<BTreeMap<IpAddr, String>> {
+/// Every name carve holds for addresses in `prefix`, but not in `except` (the prefixes of
+/// its child zones).
+pub async fn names_in(
+    conn: &mut PgConnection,
+    prefix: &IpNet,
+    except: &[IpNet],
+) -> Result<BTreeMap<IpAddr, String>> {
     let rows: Vec<(IpNet, String)> = sqlx::query_as(
         "SELECT address, rdns FROM ip_addresses
-         WHERE address <<= $1 AND rdns IS NOT NULL ORDER BY address",
+         WHERE address <<= $1 AND NOT address <<= ANY($2::inet[]) AND rdns IS NOT NULL
+         ORDER BY address",
     )
     .bind(prefix)
+    .bind(except)
     .fetch_all(conn)
     .await
     .map_err(db_error)?;
     Ok(rows.into_iter().map(|(a, n)| (a.addr(), n)).collect())
 }
 
-/// The outbox entries inside `prefix` (every entry with None), oldest first.
-pub async fn pending(conn: &mut PgConnection, prefix: Option<&IpNet>) -> Result<Vec<Pending>> {
+/// The outbox entries inside `prefix` but not in `except` (every entry with None),
+/// oldest first.
+pub async fn pending(
+    conn: &mut PgConnection,
+    prefix: Option<&IpNet>,
+    except: &[IpNet],
+) -> Result<Vec<Pending>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{PENDING_SELECT} WHERE $1::inet IS NULL OR address <<= $1 ORDER BY queued_at, address"
+        "{PENDING_SELECT} WHERE ($1::inet IS NULL OR address <<= $1)
+           AND NOT address <<= ANY($2::inet[]) ORDER BY queued_at, address"
     )))
     .bind(prefix)
+    .bind(except)
     .fetch_all(conn)
     .await
     .map_err(db_error)
@@ -117,16 +131,18 @@ pub async fn sync_record(conn: &mut PgConnection, provider: &str) -> Result<Sync
     Ok(found.unwrap_or_default())
 }
 
-/// Replaces what the last sync left different in `prefix`: address -> the name DNS
-/// serves (None: none).
+/// Replaces what the last sync left different in `prefix` outside `except` (child zones
+/// keep what their own sync left): address -> the name DNS serves (None: none).
 pub async fn replace_drift(
     conn: &mut PgConnection,
     provider: &str,
     prefix: &IpNet,
+    except: &[IpNet],
     drift: &[(IpAddr, Option<String>)],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM rdns_drift WHERE address <<= $1")
+    sqlx::query("DELETE FROM rdns_drift WHERE address <<= $1 AND NOT address <<= ANY($2::inet[])")
         .bind(prefix)
+        .bind(except)
         .execute(&mut *conn)
         .await
         .map_err(db_error)?;

@@ -17,6 +17,8 @@ use crate::service::subnets;
 use crate::store::carving;
 use crate::store::services::{self, Holding};
 
+use super::vlan::{self, ServiceVlan};
+
 /// One piece of space a provisioning took, or a wipe or cancel released.
 #[derive(Debug, Clone, Serialize)]
 pub struct Held {
@@ -98,6 +100,8 @@ pub struct Done {
     pub events: Vec<Event>,
     /// Why nothing was done, when the product's IPAM mode is disabled.
     pub skipped: Option<String>,
+    /// The service's own VLAN (`new_vlan`), taken or released.
+    pub vlan: Option<ServiceVlan>,
 }
 
 /// The rule being fulfilled when provisioning failed, for the failure event.
@@ -126,10 +130,20 @@ pub async fn fulfil(
             device.name
         )));
     }
+    if let Some(range) = config.new_vlan {
+        done.vlan = Some(vlan::take(conn, range, service, device).await?);
+    }
+    let service_vlan = done.vlan.as_ref().map(|v| v.vlan.vid);
     for (i, rule) in config.rules.iter().enumerate() {
         *failed = Some((i, rule.clone()));
+        // The service's own VLAN is the only one its subnets may go on.
+        let vlans = match (rule.kind, service_vlan) {
+            (RuleKind::Subnet, Some(vid)) => vec![Some(vid)],
+            _ if rule.vlans.is_empty() => vec![None],
+            _ => rule.vlans.iter().copied().map(Some).collect(),
+        };
         for _ in 0..rule.count {
-            let (held, events) = take(conn, i, rule, service, device)
+            let (held, events) = take(conn, i, rule, &vlans, service, device)
                 .await
                 .map_err(|e| in_rule(i, rule, e))?;
             done.held.push(held);
@@ -174,6 +188,7 @@ async fn take(
     conn: &mut PgConnection,
     index: usize,
     rule: &Rule,
+    vlans: &[Option<i32>],
     service: &Service,
     device: &Device,
 ) -> Result<(Held, Vec<Event>)> {
@@ -182,14 +197,9 @@ async fn take(
     } else {
         rule.pools.iter().copied().map(Some).collect()
     };
-    let vlans: Vec<Option<i32>> = if rule.vlans.is_empty() {
-        vec![None]
-    } else {
-        rule.vlans.iter().copied().map(Some).collect()
-    };
     let mut misses: Vec<String> = Vec::new();
     for pool in &pools {
-        for vlan in &vlans {
+        for vlan in vlans {
             let candidate = Candidate {
                 index,
                 rule,

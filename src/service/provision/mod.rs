@@ -3,6 +3,7 @@
 //! is one transaction; a failure rolls everything back and is journaled on its own.
 
 mod fulfil;
+mod vlan;
 
 use serde::Serialize;
 use serde_json::json;
@@ -10,6 +11,7 @@ use sqlx::PgConnection;
 
 pub use fulfil::Held;
 use fulfil::{Done, FailedRule};
+pub use vlan::ServiceVlan;
 
 use super::products;
 use super::resolve;
@@ -38,6 +40,9 @@ pub struct ServiceOutcome {
     pub events: Vec<Event>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// The service's own VLAN, when its product gives it one (`new_vlan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<ServiceVlan>,
     pub dry_run: bool,
 }
 
@@ -95,7 +100,8 @@ fn summary(name: &'static str, o: &ServiceOutcome) -> Event {
         name,
         json!({"service": o.service.id, "customer": o.service.customer, "product": o.service.product,
                "device": o.service.device, "allocated": held(&o.allocations),
-               "released": held(&o.released), "skipped": o.skipped}),
+               "released": held(&o.released), "skipped": o.skipped,
+               "vlan": o.vlan.as_ref().map(|v| json!({"vid": v.vlan.vid, "action": v.action}))}),
     )
 }
 
@@ -108,6 +114,7 @@ fn outcome(service: Service, taken: Done, released: Done, dry_run: bool) -> Serv
         released: released.held,
         events,
         skipped: taken.skipped,
+        vlan: taken.vlan.or(released.vlan),
         dry_run,
     }
 }
@@ -205,11 +212,16 @@ async fn cancel_once(db: &Db, id: i64, dry_run: bool) -> Result<ServiceOutcome> 
     let service = lock_active(&mut tx, id).await?;
     let device = lock_device(&mut tx, &service.device).await?;
     services::serialize_provisioning(&mut tx, device.location_id).await?;
-    let released = fulfil::release(&mut tx, Holding::Cancel(id), &db.release_cooldown).await?;
+    let mut released = fulfil::release(&mut tx, Holding::Cancel(id), &db.release_cooldown).await?;
     for event in &released.events {
         journal::record(&mut tx, event).await?;
     }
     services::detach_kept(&mut tx, id).await?;
+    if let Some((service_vlan, event)) = vlan::release(&mut tx, id).await? {
+        journal::record(&mut tx, &event).await?;
+        released.events.push(event);
+        released.vlan = Some(service_vlan);
+    }
     services::mark_service(&mut tx, id, true).await?;
     let service = services::service_by_id(&mut tx, id, false)
         .await?

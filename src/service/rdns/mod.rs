@@ -160,7 +160,8 @@ async fn sync_provider(
     let mut remote = Remote::connect(provider).map_err(|e| e.message);
     for zone in &provider.zones {
         let mut conn = db.pool.acquire().await.map_err(db_error)?;
-        let queued = store::pending(&mut conn, Some(&zone.prefix)).await?;
+        let inner = provider.inner_prefixes(zone);
+        let queued = store::pending(&mut conn, Some(&zone.prefix), &inner).await?;
         drop(conn);
         if options.due && !queued.iter().any(|p| p.due_in_secs <= 0) {
             continue;
@@ -216,13 +217,18 @@ async fn journal_zone(db: &Db, zone: &Zone, report: &ZoneReport) -> Result<()> {
     journal::record(&mut conn, &event).await
 }
 
-/// The names carve holds in `zone` that can go to DNS, and the others as `ADDR "NAME"`.
+/// The names carve holds in `zone` (not in a child zone of the provider's) that can go to
+/// DNS, and the others as `ADDR "NAME"`.
 /// carve stores only valid names, but psql can store anything: one bad name must neither
 /// make a provider refuse a zone's whole batch nor put a stray line into a zone file.
-async fn names_in(db: &Db, zone: &Zone) -> Result<(BTreeMap<IpAddr, String>, Vec<String>)> {
+async fn names_in(
+    db: &Db,
+    provider: &RdnsProvider,
+    zone: &Zone,
+) -> Result<(BTreeMap<IpAddr, String>, Vec<String>)> {
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
     let (valid, invalid): (BTreeMap<_, _>, BTreeMap<_, _>) =
-        store::names_in(&mut conn, &zone.prefix)
+        store::names_in(&mut conn, &zone.prefix, &provider.inner_prefixes(zone))
             .await?
             .into_iter()
             .partition(|(_, name)| normalize_hostname(name).is_ok());
@@ -252,7 +258,7 @@ async fn sync_zone(job: &ZoneJob<'_>, remote: &mut Remote, report: &mut ZoneRepo
         options,
     } = *job;
     remote.check_up()?;
-    let (wanted, invalid) = names_in(db, zone).await?;
+    let (wanted, invalid) = names_in(db, provider, zone).await?;
     if !invalid.is_empty() {
         report.add_note(format!(
             "{} name(s) in carve are not host names and were not pushed (carve ip set ADDR --rdns NAME fixes them): {}",
@@ -308,7 +314,8 @@ async fn sync_zone(job: &ZoneJob<'_>, remote: &mut Remote, report: &mut ZoneRepo
         .collect();
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     store::settle(&mut tx, &settled).await?;
-    store::replace_drift(&mut tx, &provider.name, &zone.prefix, &drift).await?;
+    let inner = provider.inner_prefixes(zone);
+    store::replace_drift(&mut tx, &provider.name, &zone.prefix, &inner, &drift).await?;
     if let Some(error) = &applied.error {
         store::failed(&mut tx, &kept, &error.message).await?;
     }

@@ -34,7 +34,7 @@ pub struct Status {
 
 pub async fn status(db: &Db, settings: &Settings) -> Result<Status> {
     let mut conn = db.pool.acquire().await.map_err(db_error)?;
-    let mut unserved = store::pending(&mut conn, None).await?;
+    let mut unserved = store::pending(&mut conn, None, &[]).await?;
     let mut providers = Vec::new();
     for provider in &settings.rdns {
         let (mine, rest) = unserved
@@ -105,7 +105,8 @@ pub async fn export(
             };
             // Read before writing: a change queued meanwhile stays queued.
             let mut conn = db.pool.acquire().await.map_err(db_error)?;
-            let queued = store::pending(&mut conn, Some(&z.prefix)).await?;
+            let inner = p.inner_prefixes(z);
+            let queued = store::pending(&mut conn, Some(&z.prefix), &inner).await?;
             exported.push(write_zone(db, p, z, dir).await?);
             if directory.as_deref().is_some_and(|d| same_directory(d, dir)) {
                 store::settle(&mut conn, &queued.iter().collect::<Vec<_>>()).await?;
@@ -154,7 +155,7 @@ pub(super) async fn write_zone(
 }
 
 async fn render(db: &Db, provider: &RdnsProvider, zone: &Zone) -> Result<ExportedZone> {
-    let (names, _invalid) = super::names_in(db, zone).await?;
+    let (names, _invalid) = super::names_in(db, provider, zone).await?;
     let apex = apex(provider);
     Ok(ExportedZone {
         provider: provider.name.clone(),
@@ -163,7 +164,7 @@ async fn render(db: &Db, provider: &RdnsProvider, zone: &Zone) -> Result<Exporte
         file: None,
         delegation_file: None,
         unchanged: false,
-        text: zonefile::zone_file(zone, &names, &apex),
+        text: zonefile::zone_file(zone, &provider.inner_zones(zone), &names, &apex),
         parent_records: zonefile::delegation(zone, &apex),
     })
 }

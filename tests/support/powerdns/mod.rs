@@ -85,6 +85,24 @@ impl PowerDns {
         self.dir.path()
     }
 
+    /// Loads a BIND zone file as `zone` with pdnsutil and checks it: panics on an error.
+    pub fn load_zone_file(&self, zone: &str, file: &std::path::Path) {
+        let pdnsutil = |args: &[&str]| {
+            let out = Command::new("pdnsutil")
+                .arg(format!("--config-dir={}", self.config_dir().display()))
+                .args(args)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{args:?}: {text}");
+            text
+        };
+        pdnsutil(&["load-zone", zone, file.to_str().unwrap()]);
+        let checked = pdnsutil(&["check-zone", zone]);
+        assert!(!checked.contains("[Error]"), "{zone}: {checked}");
+    }
+
     /// SIGTERM, then a bounded wait (SIGKILL after 5 s). Its ports then refuse
     /// connections. Stopping a stopped server does nothing.
     pub fn stop(&mut self) {
