@@ -9,11 +9,9 @@ use sqlx::PgConnection;
 use crate::engine::text::{NAME_MAX, cut};
 use crate::engine::vlan::VlanRange;
 use crate::error::{Error, Result};
+use crate::model::{Device, Event, Service, Vlan};
 use crate::service::catalog::next_vlan_in;
 use crate::store::catalog;
-use crate::store::journal::Event;
-use crate::store::rows::Vlan;
-use crate::store::services::{Device, Service};
 
 /// The service's VLAN and what happened to it.
 #[derive(Debug, Clone, Serialize)]
