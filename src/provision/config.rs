@@ -2,6 +2,8 @@
 //! JSON path (`rules[1].prefix_length: 129 is out of range for IPv6`), so one save shows
 //! the author everything to fix.
 
+mod new_vlan;
+
 use std::fmt;
 
 use ipnet::IpNet;
@@ -153,7 +155,7 @@ fn read_config(value: &Value, faults: &mut Faults) -> Option<IpamConfig> {
             "mode \"full\" needs at least one rule (or use mode \"disabled\")",
         );
     }
-    let new_vlan = super::new_vlan::read(object.get("new_vlan"), rules.as_deref(), faults);
+    let new_vlan = new_vlan::read(object.get("new_vlan"), rules.as_deref(), faults);
     Some(IpamConfig {
         mode: mode?,
         rules: rules?,

@@ -2,6 +2,5 @@
 //! `ipam_config`.
 
 pub mod config;
-mod new_vlan;
 
 pub use config::{Fault, IpamConfig, Mode, Rule, RuleKind};

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::config::{Faults, Rule, RuleKind, join};
+use super::{Faults, Rule, RuleKind, join};
 use crate::engine::vlan::{self, VlanRange};
 
 /// Reads the key (None inside: not asked for; None outside: faulty). The rules are
