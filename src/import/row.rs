@@ -54,8 +54,10 @@ pub(super) fn record(
                 ));
             }
             let address = values::address(ip)?;
-            // An empty status with nobody named and nothing said: a free address.
-            let says_nothing = fields.status.is_none()
+            // An empty status with nobody named and nothing said: a free address (a host
+            // listed among the subnets is one in use).
+            let says_nothing = !in_subnet_column
+                && fields.status.is_none()
                 && !fields.parked
                 && fields.customer.is_none()
                 && fields.device.is_none()
