@@ -328,5 +328,14 @@ async fn refused_rows_name_the_row_and_the_fix() {
         ),
         "{stderr}"
     );
+    let (code, _, stderr) = cli.json(
+        &["import", "--fill-down", "Rack", ips.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--fill-down \"Rack\": no header of the file names that column"),
+        "{stderr}"
+    );
     assert_eq!(t.snapshot().await, tree, "nothing changed");
 }

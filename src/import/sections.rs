@@ -122,11 +122,14 @@ pub(super) fn read(sheets: &[Sheet], fill_down: &[String]) -> Result<Records, St
     Ok(out)
 }
 
+/// A fill-down column's last value, and its row.
+type LastValue = (String, usize);
+
 /// One section's header and what it fills down.
 struct Section<'f> {
     header: Header,
     /// (cell index, the name given to --fill-down, the last value and its row).
-    fills: Vec<(usize, &'f String, Option<(String, usize)>)>,
+    fills: Vec<(usize, &'f String, Option<LastValue>)>,
     /// The pool its title names.
     pool: Option<IpNet>,
     /// The pool a title just read names, for the section whose header comes next.

@@ -224,11 +224,20 @@ fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportRepo
                     .entry((written.clone(), state.clone()))
                     .or_default() += 1;
             }
-            let mut line = format!("{verb} subnet {} {state}", s.cidr);
+            let mut line = format!("{verb} subnet {} {}", s.cidr, state_word(s));
             for (key, value) in [("customer", &m.customer), ("location", &m.location)] {
                 if let Some(v) = value {
                     line.push_str(&format!(" {key}={v}"));
                 }
+            }
+            if m.pool {
+                line.push_str(" pool");
+            }
+            if m.parked {
+                line.push_str(" parked");
+            }
+            for reason in [&s.note.reserve_reason, &s.note.park_reason] {
+                line.push_str(&self::reason(reason));
             }
             line
         })
@@ -279,15 +288,19 @@ fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportRepo
     }
 }
 
-/// `block`, `allocated pool`, `free, parked (Deprecated)`, `reserved (DHCP)`.
-fn subnet_state(s: &NewSubnet) -> String {
-    let m = &s.meaning;
-    let mut state = match (s.subdivided, m.status) {
+/// `block`, `allocated`, `reserved`, `free`.
+fn state_word(s: &NewSubnet) -> &'static str {
+    match (s.subdivided, s.meaning.status) {
         (true, _) => "block",
         (false, Some(status)) => status.as_str(),
         (false, None) => "free",
     }
-    .to_owned();
+}
+
+/// `block`, `allocated pool`, `free, parked (Deprecated)`, `reserved (DHCP)`.
+fn subnet_state(s: &NewSubnet) -> String {
+    let m = &s.meaning;
+    let mut state = state_word(s).to_owned();
     if m.pool {
         state.push_str(" pool");
     }
