@@ -19,13 +19,6 @@ fn fixture(name: &str) -> String {
     )
 }
 
-fn cli_of<'a>(t: &'a TestDb, home: &'a tempfile::TempDir) -> Cli<'a> {
-    Cli {
-        home: home.path(),
-        url: &t.url,
-    }
-}
-
 /// FRA1 (VLAN 102) and AMS1, as the fixtures expect.
 fn site(cli: &Cli) {
     cli.ok(&["location", "add", "FRA1"]);
@@ -71,7 +64,7 @@ fn export(home: &std::path::Path, url: &str) -> String {
 async fn round_trip(t: &TestDb, home: &tempfile::TempDir) {
     let first = export(home.path(), &t.url);
     let (copy, copy_home) = (support::test_db().await, support::reachable_tempdir());
-    let cli = cli_of(&copy, &copy_home);
+    let cli = Cli::of(copy_home.path(), &copy.url);
     site(&cli);
     cli.import("export.csv", &first);
     copy.assert_tree_is_sound().await;
@@ -81,7 +74,7 @@ async fn round_trip(t: &TestDb, home: &tempfile::TempDir) {
 #[tokio::test]
 async fn a_netbox_export_imports_with_its_statuses_mapped() {
     let (t, home) = (support::test_db().await, support::reachable_tempdir());
-    let cli = cli_of(&t, &home);
+    let cli = Cli::of(home.path(), &t.url);
     site(&cli);
     let dry = cli.ok(&["import", "--dry-run", &fixture("netbox_prefixes.csv")]);
     let became: Vec<String> = dry["statuses"]
@@ -172,7 +165,7 @@ async fn a_netbox_export_imports_with_its_statuses_mapped() {
 #[tokio::test]
 async fn netbox_bulk_import_columns_import_too() {
     let (t, home) = (support::test_db().await, support::reachable_tempdir());
-    let cli = cli_of(&t, &home);
+    let cli = Cli::of(home.path(), &t.url);
     site(&cli);
     cli.ok(&["import", &fixture("netbox_bulk_prefixes.csv")]);
     cli.ok(&["import", &fixture("netbox_bulk_ip_addresses.csv")]);
@@ -191,7 +184,7 @@ async fn netbox_bulk_import_columns_import_too() {
 #[tokio::test]
 async fn a_phpipam_export_imports_with_every_section_reported() {
     let (t, home) = (support::test_db().await, support::reachable_tempdir());
-    let cli = cli_of(&t, &home);
+    let cli = Cli::of(home.path(), &t.url);
     site(&cli);
     let subnets = cli.ok(&[
         "import",
@@ -249,7 +242,7 @@ async fn a_phpipam_export_imports_with_every_section_reported() {
 #[tokio::test]
 async fn a_merged_site_cell_fills_down_and_bare_hosts_are_addresses() {
     let (t, home) = (support::test_db().await, support::reachable_tempdir());
-    let cli = cli_of(&t, &home);
+    let cli = Cli::of(home.path(), &t.url);
     site(&cli);
     let file = fixture("noc_merged_site.csv");
     let dry = cli.ok(&["import", "--dry-run", "--fill-down", "Site", &file]);
@@ -284,7 +277,7 @@ async fn a_merged_site_cell_fills_down_and_bare_hosts_are_addresses() {
 #[tokio::test]
 async fn refused_rows_name_the_row_and_the_fix() {
     let (t, home) = (support::test_db().await, support::reachable_tempdir());
-    let cli = cli_of(&t, &home);
+    let cli = Cli::of(home.path(), &t.url);
     site(&cli);
     let tree = t.snapshot().await;
     let sheet = home.path().join("bad.csv");
@@ -338,4 +331,30 @@ async fn refused_rows_name_the_row_and_the_fix() {
         "{stderr}"
     );
     assert_eq!(t.snapshot().await, tree, "nothing changed");
+}
+
+#[tokio::test]
+async fn the_database_holds_an_address_reservation_to_its_rules() {
+    let (t, home) = (support::test_db().await, support::reachable_tempdir());
+    let cli = Cli::of(home.path(), &t.url);
+    site(&cli);
+    cli.import(
+        "pool.csv",
+        "subnet,ip,status\n10.90.0.0/29,,\n,10.90.0.2,used\n,10.90.0.3,reserved\n",
+    );
+    for (change, rule) in [
+        (
+            "UPDATE ip_addresses SET reserve_reason = 'x' WHERE address = '10.90.0.2'",
+            "ip_addresses_reserve_reason_only_reserved",
+        ),
+        (
+            "UPDATE ip_addresses SET is_unavailable = true, cooldown_until = now()
+             WHERE address = '10.90.0.3'",
+            "ip_addresses_cooling_not_reserved",
+        ),
+    ] {
+        let err = sqlx::query(change).execute(&t.pool).await.unwrap_err();
+        assert!(err.to_string().contains(rule), "{change}: {err}");
+    }
+    assert_eq!(address(&cli, "10.90.0.3"), "reserved - -");
 }
