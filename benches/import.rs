@@ -95,6 +95,7 @@ async fn main() {
         path,
         sheet: None,
         location: None,
+        fill_down: Vec::new(),
         dry_run: false,
     };
     let start = Instant::now();

@@ -25,6 +25,7 @@ async fn import_text(
         path,
         sheet: None,
         location: location.map(str::to_owned),
+        fill_down: Vec::new(),
         dry_run: false,
     };
     import(db, &request, &Quiet).await
@@ -151,6 +152,7 @@ async fn a_far_out_cell_does_not_build_a_grid() {
         .into(),
         sheet: None,
         location: None,
+        fill_down: Vec::new(),
         dry_run: true,
     };
     let report = import(&db, &request, &Quiet).await.unwrap();

@@ -146,6 +146,7 @@ async fn a_generated_tree_round_trips_through_export_and_import() {
         path: file,
         sheet: None,
         location: None,
+        fill_down: Vec::new(),
         dry_run: false,
     };
     let report = import(&target.db(), &request, &Quiet).await.unwrap();

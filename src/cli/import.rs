@@ -25,6 +25,10 @@ pub struct ImportArgs {
     /// The location of new root blocks whose rows name none.
     #[arg(long, value_name = "LOC")]
     location: Option<String>,
+    /// A column (by its header) whose blank cells take the value above, as a merged
+    /// cell shows it; may be given again for another column.
+    #[arg(long, value_name = "COLUMN")]
+    fill_down: Vec<String>,
 }
 
 impl ImportArgs {
@@ -61,6 +65,7 @@ pub async fn run(args: ImportArgs, settings: &Settings, out: &Output) -> Result<
         path: args.file,
         sheet: args.sheet,
         location: args.location,
+        fill_down: args.fill_down,
         dry_run: args.dry_run,
     };
     let (db, _) = database::open(settings).await?;
@@ -115,6 +120,24 @@ fn summary(r: &ImportReport) -> String {
             text.push_str(&clean(&format!("problem {}: {}", p.at, p.message)));
             text.push('\n');
         }
+        for f in r.filled.iter().take(50) {
+            text.push_str(&clean(&format!(
+                "filled {}: {} {:?} (from row {})\n",
+                f.at, f.column, f.value, f.from_row
+            )));
+        }
+        if r.filled.len() > 50 {
+            text.push_str(&format!(
+                "... and {} more filled cells\n",
+                r.filled.len() - 50
+            ));
+        }
+    }
+    for m in &r.statuses {
+        text.push_str(&clean(&format!(
+            "status {:?} -> {} ({} rows)\n",
+            m.status, m.became, m.rows
+        )));
     }
     let verb = if r.dry_run {
         "would import"
@@ -138,6 +161,13 @@ fn summary(r: &ImportReport) -> String {
     if !r.ignored_columns.is_empty() {
         let columns: Vec<String> = r.ignored_columns.iter().map(|c| clean(c)).collect();
         text.push_str(&format!("ignored columns: {}\n", columns.join(", ")));
+    }
+    if !r.not_carried.is_empty() {
+        let columns: Vec<String> = r.not_carried.iter().map(|c| clean(c)).collect();
+        text.push_str(&format!(
+            "not carried (carve has no place for them): {}\n",
+            columns.join("; ")
+        ));
     }
     if !r.ignored_sheets.is_empty() {
         let sheets: Vec<String> = r.ignored_sheets.iter().map(|c| clean(c)).collect();

@@ -122,6 +122,10 @@ pub fn ip_detail(ip: &IpView) -> Vec<(&'static str, String)> {
     if let Some(reason) = &ip.parked_reason {
         rows.push(("parked for", clean(reason)));
     }
+    if ip.reserved {
+        let reason = ip.reserve_reason.as_deref().map_or("-".to_owned(), clean);
+        rows.push(("reserved for", reason));
+    }
     if let Some(left) = ip.cooldown_left {
         rows.push(("cooldown", cooldown::left_text(left)));
     }

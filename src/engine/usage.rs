@@ -58,8 +58,10 @@ impl LeafCounts {
 /// The address records of a pool inside its usable range.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolCounts {
-    /// Records in use (not parked).
+    /// Records in use (neither parked nor reserved).
     pub active: u64,
+    /// Reserved records that are not parked.
+    pub reserved: u64,
     /// Parked records (a release cooldown included).
     pub parked: u64,
     /// Records of either kind among the first addresses the pool keeps back.
@@ -104,7 +106,8 @@ impl Utilization {
     }
 
     /// A pool: its usable addresses, of which the first `reserve_first` are reserved
-    /// (unless a record sits there); all not in use is parked when the pool is.
+    /// (unless a record sits there, which counts as what it is), and so is each reserved
+    /// record; all not in use is parked when the pool is.
     pub fn of_pool(
         net: &IpNet,
         reserve_first: u32,
@@ -114,7 +117,9 @@ impl Utilization {
         let total = usable_range(net, 0).map_or(0, |(lo, hi)| hi - lo + 1);
         let kept_back = u128::from(reserve_first).min(total);
         let used = u128::from(c.active).min(total);
-        let reserved = kept_back.saturating_sub(u128::from(c.in_reserved_first));
+        let reserved = (kept_back.saturating_sub(u128::from(c.in_reserved_first))
+            + u128::from(c.reserved))
+        .min(total - used);
         let parked_records = u128::from(c.parked);
         let parked = if parked_pool {
             total.saturating_sub(used + reserved)
@@ -229,6 +234,7 @@ mod tests {
             active: 2,
             parked: 1,
             in_reserved_first: 1,
+            ..PoolCounts::default()
         };
         let u = Utilization::of_pool(&net("192.0.2.0/29"), 2, false, counts);
         assert_eq!(
@@ -240,6 +246,22 @@ mod tests {
             (parked.used, parked.reserved, parked.parked, parked.free),
             (2, 1, 3, 0)
         );
+    }
+
+    #[test]
+    fn reserved_records_are_reserved_not_used() {
+        // A /29: 6 usable; 1 kept back (empty), 2 in use, 2 reserved records.
+        let counts = PoolCounts {
+            active: 2,
+            reserved: 2,
+            ..PoolCounts::default()
+        };
+        let u = Utilization::of_pool(&net("192.0.2.0/29"), 1, false, counts);
+        assert_eq!(
+            (u.total, u.used, u.reserved, u.parked, u.free),
+            (6, 2, 3, 0, 1)
+        );
+        assert_eq!(u.summary(), "2 of 6 used (33%), 3 reserved, 1 free");
     }
 
     #[test]

@@ -17,6 +17,24 @@ pub enum Column {
     Purpose,
     Pool,
     Device,
+    /// What carve has no place for (yet): read so a value there is reported, never
+    /// dropped silently.
+    Vrf,
+    Mac,
+    Interface,
+    Switch,
+    Port,
+}
+
+impl Column {
+    /// The columns whose values carve cannot carry, and what the report calls them.
+    pub const NOT_CARRIED: [(Column, &'static str); 5] = [
+        (Column::Vrf, "VRF"),
+        (Column::Mac, "MAC address"),
+        (Column::Interface, "interface"),
+        (Column::Switch, "switch"),
+        (Column::Port, "port"),
+    ];
 }
 
 /// Aliases, in their normalised form (lowercase letters and digits only).
@@ -91,6 +109,19 @@ const ALIASES: &[(Column, &[&str])] = &[
     (Column::Purpose, &["purpose", "role", "usage"]),
     (Column::Pool, &["pool", "ispool"]),
     (Column::Device, &["device", "devicename", "server"]),
+    (Column::Vrf, &["vrf", "vrfname"]),
+    (Column::Mac, &["mac", "macaddress", "hwaddress"]),
+    (
+        Column::Interface,
+        &[
+            "interface",
+            "assigned",
+            "assignedobject",
+            "assignedinterface",
+        ],
+    ),
+    (Column::Switch, &["switch"]),
+    (Column::Port, &["port", "switchport"]),
 ];
 
 fn alias(word: &str) -> Option<Column> {
@@ -115,6 +146,10 @@ const ABOUT_SOMETHING_ELSE: &[&str] = &[
     "size",
     "total",
     "broadcast",
+    // phpIPAM's "Master Subnet", NetBox's "VLAN Group" and "Tenant Group".
+    "master",
+    "parent",
+    "group",
 ];
 
 /// Words that only qualify another ("IPv6 Prefix" is a prefix).
@@ -172,6 +207,9 @@ pub struct Header {
     pub unknown: Vec<String>,
     /// Headers naming a column already found (ignored).
     pub repeated: Vec<String>,
+    /// More description columns (phpIPAM has description and note): their text is
+    /// added to the first's.
+    pub more_descriptions: Vec<usize>,
 }
 
 impl Header {
@@ -183,6 +221,9 @@ impl Header {
                 continue;
             }
             match column_of(text) {
+                Some(Column::Description) if header.index(Column::Description).is_some() => {
+                    header.more_descriptions.push(i);
+                }
                 Some(c) if header.index(c).is_some() => header.repeated.push(text.to_owned()),
                 Some(c) => {
                     header.columns.push((c, i));
@@ -215,10 +256,15 @@ impl Header {
 
     /// The trimmed cell of `column` in `row`, None when absent or blank.
     pub fn cell<'r>(&self, row: &'r [String], column: Column) -> Option<&'r str> {
-        let text = row.get(self.index(column)?)?;
-        let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-        (!text.is_empty()).then_some(text)
+        nonblank(row.get(self.index(column)?)?)
     }
+}
+
+/// A cell's text, None when it is blank: empty, or the em dash NetBox's table export
+/// writes for an empty field.
+pub fn nonblank(cell: &str) -> Option<&str> {
+    let text = cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    (!text.is_empty() && text != "\u{2014}").then_some(text)
 }
 
 #[cfg(test)]
@@ -249,6 +295,13 @@ mod tests {
         assert_eq!(column_of("IPv4 Subnet"), Some(Column::Subnet));
         assert_eq!(column_of("Gateway IP"), None);
         assert_eq!(column_of("Network Name"), None);
+        assert_eq!(column_of("Master Subnet"), None);
+        assert_eq!(column_of("vlan_group"), None);
+        assert_eq!(column_of("Hosts check"), None);
+        assert_eq!(column_of("DNS Name"), Some(Column::Rdns));
+        assert_eq!(column_of("ip state"), Some(Column::Status));
+        assert_eq!(column_of("is_pool"), Some(Column::Pool));
+        assert_eq!(column_of("Assigned"), Some(Column::Interface));
     }
 
     #[test]
@@ -260,7 +313,9 @@ mod tests {
         assert_eq!(header.index(Column::Subnet), Some(0));
         assert_eq!(header.index(Column::Description), Some(3));
         assert_eq!(header.unknown, ["Rack"]);
-        assert_eq!(header.repeated, ["Notes"]);
+        assert_eq!(header.more_descriptions, [4]);
+        let cells: Vec<String> = ["Network", "CIDR"].map(String::from).to_vec();
+        assert_eq!(Header::parse(&cells).repeated, ["CIDR"]);
         assert!(header.has_address());
     }
 }

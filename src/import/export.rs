@@ -63,7 +63,13 @@ pub fn rows(tree: &Existing) -> Vec<[String; 11]> {
         rows.push([
             pool,
             address.to_string(),
-            if ip.parked { "parked" } else { "used" }.to_owned(),
+            match (ip.reserved, ip.parked) {
+                (true, true) => "reserved, parked",
+                (true, false) => "reserved",
+                (false, true) => "parked",
+                (false, false) => "used",
+            }
+            .to_owned(),
             text(&ip.customer),
             String::new(),
             ip.vlan.map(|v| v.to_string()).unwrap_or_default(),

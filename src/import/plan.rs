@@ -60,10 +60,30 @@ impl Meaning {
     }
 }
 
+/// What a row says beyond its meaning (not compared with carve's rows): its status as
+/// written, and the peer's word kept as the park or reserve reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub written_status: Option<String>,
+    pub park_reason: Option<String>,
+    pub reserve_reason: Option<String>,
+}
+
+impl Note {
+    fn of(fields: &Fields) -> Note {
+        Note {
+            written_status: fields.written_status.clone(),
+            park_reason: fields.park_reason.clone(),
+            reserve_reason: fields.reserve_reason.clone(),
+        }
+    }
+}
+
 /// An address record's meaning.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IpMeaning {
     pub parked: bool,
+    pub reserved: bool,
     pub customer: Option<String>,
     pub vlan: Option<i32>,
     pub purpose: Option<String>,
@@ -77,6 +97,7 @@ impl IpMeaning {
         let f = &row.fields;
         IpMeaning {
             parked: f.parked,
+            reserved: f.status == Some(Status::Reserved),
             customer: f.customer.clone(),
             vlan: f.vlan,
             purpose: f.purpose.clone(),
@@ -140,6 +161,7 @@ pub struct NewSubnet {
     pub effective_vlan: Option<(String, i32)>,
     /// The row it comes from; None for a buddy step carve adds.
     pub at: Option<At>,
+    pub note: Note,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -152,6 +174,7 @@ pub struct NewIp {
     /// The location the row names (it must be its pool's).
     pub location: Option<String>,
     pub at: At,
+    pub note: Note,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -162,6 +185,9 @@ pub struct Plan {
     pub assign: Vec<NewSubnet>,
     /// Existing blank leaves that new subnets are carved from.
     pub subdivide: Vec<IpNet>,
+    /// Existing leaves that become pools: the file's addresses lie in them (in NetBox
+    /// and phpIPAM, addresses live in ordinary prefixes).
+    pub make_pools: Vec<IpNet>,
     pub ips: Vec<NewIp>,
     /// Customers to create.
     pub customers: BTreeSet<String>,
@@ -180,6 +206,7 @@ pub fn plan(records: &Records, existing: &Existing, default_location: Option<&st
             ..Plan::default()
         },
         imported: BTreeMap::new(),
+        notes: HashMap::new(),
     };
     planner.collect_subnets(records);
     let pools = planner.place_ips(records);
@@ -195,6 +222,7 @@ struct Planner<'a> {
     plan: Plan,
     /// Imported subnets by CIDR, with their meaning.
     imported: BTreeMap<IpNet, (At, Meaning)>,
+    notes: HashMap<IpNet, Note>,
 }
 
 impl Planner<'_> {
@@ -216,12 +244,16 @@ impl Planner<'_> {
             seen.insert(row.cidr, row);
             self.imported
                 .insert(row.cidr, (row.at.clone(), Meaning::of(&row.fields)));
+            self.notes.insert(row.cidr, Note::of(&row.fields));
         }
-        // A pool named next to addresses, not on a row of its own, is added as a pool.
+        // A pool named next to addresses (or implied by an interface mask), not on a row
+        // of its own, is added as a pool.
         for row in &records.ips {
-            if let Some(pool) = row.pool
-                && !self.imported.contains_key(&pool)
-                && !self.existing.subnets.contains_key(&pool)
+            let pool = row.pool.or(row
+                .implied_pool
+                .filter(|net| self.holds_more_closely(net, row.address)));
+            if let Some(pool) = pool
+                && !self.known(&pool)
             {
                 let meaning = Meaning {
                     pool: true,
@@ -241,6 +273,34 @@ impl Planner<'_> {
         self.imported.contains_key(net) || self.existing.subnets.contains_key(net)
     }
 
+    /// Whether `net` would hold `address` more closely than the subnets known, and may:
+    /// never inside a leaf carve holds (an import carves only free space).
+    fn holds_more_closely(&self, net: &IpNet, address: IpAddr) -> bool {
+        match net_and_supernets(&IpNet::from(address)).find(|s| self.known(s)) {
+            None => true,
+            Some(deepest) => {
+                let carvable = self
+                    .existing
+                    .subnets
+                    .get(&deepest)
+                    .is_none_or(|e| e.subdivided || e.is_carvable());
+                deepest.prefix_len() < net.prefix_len() && carvable
+            }
+        }
+    }
+
+    /// The nearest of `nets` (a subnet and its supernets, deepest first) held for a
+    /// customer: the block, its customer, and its row when the file names it.
+    fn holder(&self, nets: impl IntoIterator<Item = IpNet>) -> Option<(IpNet, String, Option<At>)> {
+        nets.into_iter().find_map(|s| {
+            let imported = self.imported.get(&s).map(|(at, m)| (m, Some(at)));
+            let existing = self.existing.subnets.get(&s).map(|e| (&e.meaning, None));
+            imported
+                .or(existing)
+                .and_then(|(m, at)| Some((s, m.customer.clone()?, at.cloned())))
+        })
+    }
+
     /// Places each address in its pool; returns the pools used.
     fn place_ips(&mut self, records: &Records) -> BTreeSet<IpNet> {
         let mut pools = BTreeSet::new();
@@ -255,10 +315,19 @@ impl Planner<'_> {
             // A /32 (or /128) pool holds its one address itself.
             let Some(pool) = net_and_supernets(&IpNet::from(row.address)).find(|s| self.known(s))
             else {
-                let message = format!(
-                    "{} is outside every subnet in the file and in carve: add a row for its subnet",
-                    row.address
-                );
+                let message = if row.in_subnet_column {
+                    format!(
+                        "{} in the subnet column has no prefix length and lies in no block of \
+                         the file or of carve: write it as ADDRESS/LENGTH for a subnet, or add \
+                         a row for the block it lies in",
+                        row.address
+                    )
+                } else {
+                    format!(
+                        "{} is outside every subnet in the file and in carve: add a row for its subnet",
+                        row.address
+                    )
+                };
                 self.problem(&row.at, message);
                 continue;
             };
@@ -286,17 +355,26 @@ impl Planner<'_> {
                 }
                 continue;
             }
-            // A subnet the file names may become a pool; one it does not must be one.
-            match self.existing.subnets.get(&pool) {
-                Some(e) if !e.meaning.pool && !self.imported.contains_key(&pool) => {
-                    let message = format!(
-                        "{} is in {pool}, which is not a pool in carve (carve subnet set {pool} --pool)",
-                        row.address
-                    );
-                    self.problem(&row.at, message);
-                    continue;
-                }
-                _ => {}
+            if let Some(customer) = &meaning.customer
+                && let Some((block, theirs, their_row)) = self.holder(net_and_supernets(&pool))
+                && theirs != *customer
+            {
+                let whose = their_row.map_or("in carve".to_owned(), |r| format!("on {r}"));
+                let message = format!(
+                    "{} for {customer:?} lies in {block}, held for {theirs:?} ({whose}): name \
+                     {theirs:?} on the row, or no customer",
+                    row.address
+                );
+                self.problem(&row.at, message);
+                continue;
+            }
+            // A leaf carve has that holds the file's addresses becomes their pool.
+            if let Some(e) = self.existing.subnets.get(&pool)
+                && !e.meaning.pool
+                && !e.subdivided
+                && !self.plan.make_pools.contains(&pool)
+            {
+                self.plan.make_pools.push(pool);
             }
             self.plan.ips.push(NewIp {
                 address: row.address,
@@ -305,6 +383,7 @@ impl Planner<'_> {
                 vlan_location: None,
                 location: row.fields.location.clone(),
                 at: row.at.clone(),
+                note: Note::of(&row.fields),
             });
         }
         pools

@@ -9,10 +9,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::columns::{Column, Header};
 use super::read::Sheet;
-use super::values::{self, Status};
-use crate::engine::dns::normalize_hostname;
+use super::values::Status;
 
 /// Where a row is: its sheet (in a workbook) and its number.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -51,6 +49,11 @@ pub struct Fields {
     pub purpose: Option<String>,
     pub device: Option<String>,
     pub pool: bool,
+    /// The status cell as written (the dry run shows what each became).
+    pub written_status: Option<String>,
+    /// The peer's word where carve's status has none (Deprecated, DHCP, Offline).
+    pub park_reason: Option<String>,
+    pub reserve_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -66,9 +69,23 @@ pub struct IpRow {
     pub address: IpAddr,
     pub rdns: Option<String>,
     /// The subnet a row names next to its address (a sheet listing each address with
-    /// its subnet): the address's pool.
+    /// its subnet, or the title of its section in a phpIPAM export): the address's pool.
     pub pool: Option<IpNet>,
+    /// The subnet an interface mask implies (`10.0.0.5/24`): its pool when no subnet
+    /// of the file or of carve holds the address more closely.
+    pub implied_pool: Option<IpNet>,
+    /// Written in the subnet column (a bare host): an address only inside a block.
+    pub in_subnet_column: bool,
     pub fields: Fields,
+}
+
+/// A blank cell that `--fill-down` took from the row above.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Filled {
+    pub at: At,
+    pub column: String,
+    pub value: String,
+    pub from_row: usize,
 }
 
 /// Everything read from a file.
@@ -81,168 +98,26 @@ pub struct Records {
     pub ignored_columns: Vec<String>,
     /// Sheets with no address column (ignored).
     pub ignored_sheets: Vec<String>,
+    /// Values carve has no place for (VRFs, MACs, interfaces, switch ports), one line
+    /// per column: never dropped without a word.
+    pub not_carried: Vec<String>,
+    /// Cells `--fill-down` filled.
+    pub filled: Vec<Filled>,
     /// Rows with content, header rows excluded.
     pub rows: usize,
     /// Blank rows and free addresses: nothing to record.
     pub skipped: usize,
 }
 
-/// How many leading rows may come before the header (titles, notes).
-const HEADER_SEARCH: usize = 20;
-
 /// Reads every sheet's records; an error when no sheet has an address column.
 pub fn records(sheets: &[Sheet]) -> Result<Records, String> {
-    let mut out = Records::default();
-    let mut any = false;
-    for sheet in sheets {
-        let filled = sheet
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, cells))| cells.iter().any(|c| !c.trim().is_empty()));
-        // The header is the first row that can be one (titles above it are not).
-        let best = filled
-            .take(HEADER_SEARCH)
-            .map(|(i, (_, cells))| (i, Header::parse(cells)))
-            .find(|(_, h)| h.is_header());
-        let Some((index, header)) = best else {
-            out.ignored_sheets
-                .push(sheet.name.clone().unwrap_or_default());
-            continue;
-        };
-        any = true;
-        let prefix = sheet
-            .name
-            .as_ref()
-            .map(|s| format!("{s}: "))
-            .unwrap_or_default();
-        let ignored = header.unknown.iter().chain(&header.repeated);
-        out.ignored_columns
-            .extend(ignored.map(|h| format!("{prefix}{h}")));
-        let mut header = header;
-        for (row, cells) in &sheet.rows[index + 1..] {
-            let at = At {
-                sheet: sheet.name.clone(),
-                row: *row,
-            };
-            if cells.iter().all(|c| c.trim().is_empty()) {
-                out.skipped += 1;
-                continue;
-            }
-            // A sheet of sections, each under a header of its own (addresses under
-            // "IP, Customer, PTR" after the subnets): the new header applies from here.
-            // A header row names columns and holds no address.
-            let next = Header::parse(cells);
-            if next.is_header() && next.columns.len() > 1 && !cells.iter().any(|c| holds_address(c))
-            {
-                header = next;
-                continue;
-            }
-            out.rows += 1;
-            if let Err(message) = record(&header, cells, at.clone(), &mut out) {
-                out.problems.push(Problem { at, message });
-            }
-        }
-    }
-    if !any {
-        return Err(
-            "no sheet has a column carve can read addresses from (a header such as \
-                    subnet, prefix, cidr, network or block, or ip, address or host)"
-                .to_owned(),
-        );
-    }
-    Ok(out)
+    records_with(sheets, &[])
 }
 
-/// Whether a cell holds an address or prefix (so its row is data, not a header).
-fn holds_address(cell: &str) -> bool {
-    let text = cell.trim();
-    let first = text.split([' ', '/', '-']).next().unwrap_or_default();
-    first.parse::<IpAddr>().is_ok()
-}
-
-fn record(header: &Header, cells: &[String], at: At, out: &mut Records) -> Result<(), String> {
-    let cell = |column| header.cell(cells, column);
-    let fields = fields(header, cells)?;
-    let subnet = cell(Column::Subnet)
-        .map(|c| values::prefixes(c, cell(Column::Mask)))
-        .transpose()?;
-    let rdns = cell(Column::Rdns)
-        .map(normalize_hostname)
-        .transpose()
-        .map_err(|e| format!("rDNS {e}"))?;
-    match (cell(Column::Ip), subnet) {
-        (Some(ip), pool) => {
-            let pool = match pool.as_deref() {
-                None => None,
-                Some([one]) => Some(*one),
-                Some(_) => return Err("an address row's subnet must be one CIDR".to_owned()),
-            };
-            let address = values::address(ip)?;
-            if fields.status == Some(Status::Free) && !fields.parked {
-                out.skipped += 1;
-                return Ok(());
-            }
-            out.ips.push(IpRow {
-                at,
-                address,
-                rdns,
-                pool,
-                fields,
-            });
-        }
-        (None, Some(nets)) => {
-            if rdns.is_some() {
-                return Err("rDNS belongs to an address, not a subnet".to_owned());
-            }
-            for cidr in nets {
-                out.subnets.push(SubnetRow {
-                    at: at.clone(),
-                    cidr,
-                    fields: fields.clone(),
-                });
-            }
-        }
-        (None, None) => return Err("no address: the subnet and IP cells are empty".to_owned()),
-    }
-    Ok(())
-}
-
-fn fields(header: &Header, cells: &[String]) -> Result<Fields, String> {
-    let cell = |column| header.cell(cells, column);
-    let text = |column| {
-        cell(column)
-            .map(values::text)
-            .transpose()
-            .map(|t| t.filter(|t| !t.is_empty()))
-    };
-    let (status, parked) = match cell(Column::Status) {
-        Some(cell) => Status::parse_cell(cell)?,
-        None => (None, false),
-    };
-    let customer = text(Column::Customer)?;
-    if status == Some(Status::Free)
-        && let Some(customer) = &customer
-    {
-        return Err(format!(
-            "the row says free but names customer {customer:?}: space for a customer is \
-             used (allocated) or reserved"
-        ));
-    }
-    Ok(Fields {
-        status,
-        parked,
-        customer,
-        vlan: cell(Column::Vlan).map(values::vlan).transpose()?,
-        location: text(Column::Location)?,
-        description: text(Column::Description)?,
-        purpose: text(Column::Purpose)?,
-        device: text(Column::Device)?,
-        pool: cell(Column::Pool)
-            .map(values::flag)
-            .transpose()?
-            .unwrap_or(false),
-    })
+/// Reads every sheet's records, filling blank cells of the `fill_down` columns from the
+/// row above (a merged cell).
+pub fn records_with(sheets: &[Sheet], fill_down: &[String]) -> Result<Records, String> {
+    super::sections::read(sheets, fill_down)
 }
 
 #[cfg(test)]

@@ -19,43 +19,105 @@ pub enum Status {
     Parked,
 }
 
-impl Status {
-    pub fn parse(text: &str) -> Result<Status, String> {
-        let word: String = text
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        Ok(match word.as_str() {
-            "free" | "available" | "unused" | "unallocated" | "unassigned" | "open" => Status::Free,
-            "used" | "allocated" | "assigned" | "active" | "inuse" | "taken" => Status::Allocated,
-            "reserved" => Status::Reserved,
-            "parked" | "unavailable" | "blocked" | "quarantine" | "quarantined" => Status::Parked,
-            _ => {
-                return Err(format!(
-                    "status {text:?} is not one carve knows (free, used, reserved, parked, \
-                     allocated, or one of them with parked: \"allocated, parked\")"
-                ));
-            }
-        })
-    }
+/// What a status cell says, in carve's terms. The statuses of NetBox and phpIPAM map
+/// to carve's model (README, "Importing"): where carve's word loses the peer's (NetBox's
+/// Deprecated, DHCP; phpIPAM's Offline), the peer's word is kept as the park or reserve
+/// reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct StatusCell {
+    /// Free, Allocated or Reserved (never Parked: that is `parked`).
+    pub status: Option<Status>,
+    pub parked: bool,
+    /// A block that holds others (NetBox's Container): no status of its own.
+    pub container: bool,
+    /// SLAAC (NetBox): an address in use that its host chose itself.
+    pub slaac: bool,
+    pub park_reason: Option<String>,
+    pub reserve_reason: Option<String>,
+}
 
-    /// A status cell: one status, or a status and `parked` ("allocated, parked"); returns
-    /// the status (never Parked) and whether the space is parked.
-    pub fn parse_cell(text: &str) -> Result<(Option<Status>, bool), String> {
-        let mut status = None;
-        let mut parked = false;
+/// One word of a status cell.
+enum Word {
+    Is(Status),
+    /// The status, and that the cell's word is kept as its reason.
+    Because(Status),
+    Container,
+    Slaac,
+}
+
+fn word(text: &str) -> Result<Word, String> {
+    let word: String = text
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    Ok(match word.as_str() {
+        "free" | "available" | "unused" | "unallocated" | "unassigned" | "open" => {
+            Word::Is(Status::Free)
+        }
+        "used" | "allocated" | "assigned" | "active" | "inuse" | "taken" | "online" => {
+            Word::Is(Status::Allocated)
+        }
+        "reserved" => Word::Is(Status::Reserved),
+        "dhcp" | "gateway" => Word::Because(Status::Reserved),
+        "parked" | "unavailable" | "blocked" | "quarantine" | "quarantined" => {
+            Word::Is(Status::Parked)
+        }
+        "deprecated" | "offline" => Word::Because(Status::Parked),
+        "container" => Word::Container,
+        "slaac" => Word::Slaac,
+        _ => {
+            return Err(format!(
+                "status {text:?} is not one carve knows (free, used, reserved, parked, \
+                 allocated, or one of them with parked: \"allocated, parked\"; NetBox's \
+                 active, container, deprecated, dhcp, slaac; phpIPAM's offline, used, \
+                 reserved, dhcp, gateway)"
+            ));
+        }
+    })
+}
+
+impl Status {
+    /// A status cell: one status, or a status and a parked one ("allocated, parked",
+    /// "reserved, deprecated").
+    pub fn parse_cell(text: &str) -> Result<StatusCell, String> {
+        let mut cell = StatusCell::default();
         for part in text
             .split([',', '+', '/', ';'])
             .filter(|p| !p.trim().is_empty())
         {
-            match Status::parse(part)? {
-                Status::Parked => parked = true,
-                s if status.is_none() => status = Some(s),
+            let reason = Some(part.trim().to_owned());
+            let status = match word(part)? {
+                Word::Container => {
+                    cell.container = true;
+                    None
+                }
+                Word::Slaac => {
+                    cell.slaac = true;
+                    Some(Status::Allocated)
+                }
+                Word::Is(Status::Parked) => {
+                    cell.parked = true;
+                    None
+                }
+                Word::Because(Status::Parked) => {
+                    cell.parked = true;
+                    cell.park_reason = reason;
+                    None
+                }
+                Word::Because(status) => {
+                    cell.reserve_reason = reason;
+                    Some(status)
+                }
+                Word::Is(status) => Some(status),
+            };
+            match status {
+                Some(s) if cell.status.is_none() && !cell.container => cell.status = Some(s),
+                None if !(cell.container && cell.status.is_some()) => {}
                 _ => return Err(format!("status {text:?} names two statuses")),
             }
         }
-        Ok((status, parked))
+        Ok(cell)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -80,9 +142,15 @@ pub fn prefixes(cell: &str, mask: Option<&str>) -> Result<Vec<IpNet>, String> {
         (None, Some(mask)) => (cell, Some(prefix_length(mask)?.to_string())),
         (None, None) => match cell.split_once(char::is_whitespace) {
             Some((address, mask)) => (address.trim(), Some(prefix_length(mask)?.to_string())),
-            None => {
+            None if cell.parse::<IpAddr>().is_ok() => {
                 return Err(format!(
                     "{cell:?} has no prefix length: write it as ADDRESS/LENGTH or add a mask column"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "{cell:?} is neither a prefix (ADDRESS/LENGTH) nor an address: a host \
+                     name belongs in a hostname or PTR column"
                 ));
             }
         },
@@ -154,10 +222,15 @@ pub fn address(cell: &str) -> Result<IpAddr, String> {
         .map_err(|_| format!("{text:?} is not an IP address"))
 }
 
-/// A VLAN cell: `102`, `VLAN102`, `vlan 102`, `Vlan-102`, `102.0`.
+/// A VLAN cell: `102`, `VLAN102`, `vlan 102`, `Vlan-102`, `102.0`, or a name with its
+/// VID as NetBox writes it (`Cust-Edge (102)`).
 pub fn vlan(cell: &str) -> Result<i32, String> {
     let text = cell.trim();
-    let lower = text.to_ascii_lowercase();
+    let vid = text
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once('('))
+        .map(|(_, vid)| vid.trim());
+    let lower = vid.unwrap_or(text).to_ascii_lowercase();
     let digits = match lower.strip_prefix("vlan") {
         Some(rest) => rest.trim_start_matches([' ', '-', '_']),
         None => lower.as_str(),
@@ -166,7 +239,9 @@ pub fn vlan(cell: &str) -> Result<i32, String> {
     match digits.parse::<i32>() {
         Ok(vid) if (1..=4094).contains(&vid) => Ok(vid),
         Ok(_) => Err(format!("VLAN {text:?} is out of range (1..4094)")),
-        Err(_) => Err(format!("{text:?} is not a VLAN (102 or VLAN102)")),
+        Err(_) => Err(format!(
+            "{text:?} is not a VLAN (102, VLAN102, or a name and its VID: Cust-Edge (102))"
+        )),
     }
 }
 
@@ -237,26 +312,52 @@ mod tests {
         assert!(err("10.0.0.0", Some("255.0.255.0")).contains("not contiguous"));
         assert!(err("10.0.0.9 - 10.0.0.1", None).contains("ends before it starts"));
         assert!(err("10.0.0.0 - 2001:db8::", None).contains("mixes IPv4 and IPv6"));
-        assert!(err("banana", None).contains("no prefix length"));
+        assert!(err("banana", None).contains("neither a prefix"));
         assert!(err("10.0.0.0/7", None).contains("out of range"));
     }
 
     #[test]
+    fn peer_statuses_keep_their_word_where_carve_has_none() {
+        let deprecated = Status::parse_cell("Deprecated").unwrap();
+        assert_eq!((deprecated.status, deprecated.parked), (None, true));
+        assert_eq!(deprecated.park_reason.as_deref(), Some("Deprecated"));
+        let dhcp = Status::parse_cell("DHCP").unwrap();
+        assert_eq!(dhcp.status, Some(Status::Reserved));
+        assert_eq!(dhcp.reserve_reason.as_deref(), Some("DHCP"));
+        let container = Status::parse_cell("Container").unwrap();
+        assert_eq!((container.status, container.container), (None, true));
+        assert!(Status::parse_cell("SLAAC").unwrap().slaac);
+        let offline = Status::parse_cell("Offline").unwrap();
+        assert_eq!(offline.park_reason.as_deref(), Some("Offline"));
+    }
+
+    #[test]
     fn vlans_statuses_addresses_and_text() {
-        for cell in ["102", "VLAN102", "vlan 102", "Vlan-102", "102.0"] {
+        for cell in [
+            "102",
+            "VLAN102",
+            "vlan 102",
+            "Vlan-102",
+            "102.0",
+            "Cust-Edge (102)",
+            "Edge (vlan 102)",
+        ] {
             assert_eq!(vlan(cell), Ok(102), "{cell}");
         }
         assert!(vlan("4095").unwrap_err().contains("out of range"));
         assert!(vlan("-5").is_err());
-        assert_eq!(Status::parse(" In Use "), Ok(Status::Allocated));
+        assert!(vlan("Cust-Edge").unwrap_err().contains("Cust-Edge (102)"));
+        let status = |text| Status::parse_cell(text).map(|c| (c.status, c.parked));
+        assert_eq!(status(" In Use "), Ok((Some(Status::Allocated), false)));
         assert_eq!(
-            Status::parse_cell("Allocated, parked"),
+            status("Allocated, parked"),
             Ok((Some(Status::Allocated), true))
         );
-        assert_eq!(Status::parse_cell("parked"), Ok((None, true)));
-        assert!(Status::parse_cell("free, used").is_err());
-        assert_eq!(Status::parse("FREE"), Ok(Status::Free));
-        assert!(Status::parse("maybe").is_err());
+        assert_eq!(status("parked"), Ok((None, true)));
+        assert!(status("free, used").is_err());
+        assert!(status("container, used").is_err());
+        assert_eq!(status("FREE"), Ok((Some(Status::Free), false)));
+        assert!(status("maybe").is_err());
         assert_eq!(address("10.0.0.5/24").unwrap().to_string(), "10.0.0.5");
         assert_eq!(address("2001:DB8::5").unwrap().to_string(), "2001:db8::5");
         assert_eq!(text("'=SUM(A1)").unwrap(), "=SUM(A1)");

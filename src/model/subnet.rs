@@ -186,6 +186,9 @@ pub struct IpRecord {
     pub rdns_updated_at: Option<String>,
     pub is_unavailable: bool,
     pub unavailable_reason: Option<String>,
+    /// Kept out of allocation, with its reason (migration 0015).
+    pub is_reserved: bool,
+    pub reserve_reason: Option<String>,
     pub description: Option<String>,
     pub allocation_id: Option<String>,
     /// Seconds left of a release cooldown (parked until then).

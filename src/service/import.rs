@@ -2,6 +2,7 @@
 //! or, when any row is wrong, nothing changes and every wrong row is reported.
 //! Re-importing the same file finds everything in place and changes nothing.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -9,7 +10,9 @@ use serde_json::json;
 
 use super::tx::{journal_failure, retrying};
 use crate::error::{Error, ErrorKind, Result};
-use crate::import::{self, NewSubnet, Plan, Problem, Records};
+use crate::import::records::Filled;
+use crate::import::values::Status;
+use crate::import::{self, NewIp, NewSubnet, Plan, Problem, Records};
 use crate::model::Event;
 use crate::store::import as store;
 use crate::store::journal;
@@ -22,6 +25,8 @@ pub struct ImportRequest {
     pub sheet: Option<String>,
     /// The location of new root blocks whose rows name none.
     pub location: Option<String>,
+    /// Columns whose blank cells take the value above (a merged cell).
+    pub fill_down: Vec<String>,
     pub dry_run: bool,
 }
 
@@ -60,9 +65,23 @@ pub struct ImportReport {
     pub customers: Vec<String>,
     pub ignored_columns: Vec<String>,
     pub ignored_sheets: Vec<String>,
+    /// Values carve has no place for, per column (VRFs, MACs, interfaces, switch ports).
+    pub not_carried: Vec<String>,
+    /// Blank cells `--fill-down` filled from the row above.
+    pub filled: Vec<Filled>,
+    /// What each status of the file became, with how many rows.
+    pub statuses: Vec<StatusMapping>,
     pub problems: Vec<Problem>,
     /// What would be (or was) created or set, one line each.
     pub changes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct StatusMapping {
+    /// As the file writes it.
+    pub status: String,
+    pub became: String,
+    pub rows: usize,
 }
 
 pub async fn import(
@@ -72,9 +91,11 @@ pub async fn import(
 ) -> Result<ImportReport> {
     progress.stage("reading", 0);
     let (path, sheet) = (request.path.clone(), request.sheet.clone());
+    let fill_down = request.fill_down.clone();
     let records = tokio::task::spawn_blocking(move || {
         let sheets = import::read::read(&path, sheet.as_deref())?;
-        import::records(&sheets).map_err(|e| Error::validation(format!("{}: {e}", path.display())))
+        import::records::records_with(&sheets, &fill_down)
+            .map_err(|e| Error::validation(format!("{}: {e}", path.display())))
     })
     .await
     .map_err(|e| Error::internal(format!("reading the file failed: {e}")))??;
@@ -121,7 +142,10 @@ async fn attempt(
     }
     let plan = import::plan(records, &existing, request.location.as_deref());
     let report = report(request, records, &plan);
-    let nothing = plan.subnets.is_empty() && plan.assign.is_empty() && plan.ips.is_empty();
+    let nothing = plan.subnets.is_empty()
+        && plan.assign.is_empty()
+        && plan.ips.is_empty()
+        && plan.make_pools.is_empty();
     if !plan.problems.is_empty() || request.dry_run || nothing {
         tx.rollback().await.map_err(db_error)?;
         return Ok(report);
@@ -131,7 +155,11 @@ async fn attempt(
     let subdivided = store::subdivide(&mut tx, &plan.subdivide).await?;
     let assign: Vec<&NewSubnet> = plan.assign.iter().collect();
     let assigned = store::update_blank(&mut tx, &assign, &ids).await?;
-    if subdivided != plan.subdivide.len() as u64 || assigned != plan.assign.len() as u64 {
+    let pools = store::make_pools(&mut tx, &plan.make_pools).await?;
+    if subdivided != plan.subdivide.len() as u64
+        || assigned != plan.assign.len() as u64
+        || pools != plan.make_pools.len() as u64
+    {
         return Err(Error::internal(
             "import: free subnets changed under the import's lock",
         ));
@@ -176,6 +204,7 @@ fn overlap_meanwhile(error: Error) -> Error {
 fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportReport {
     let from_rows = plan.subnets.iter().filter(|s| s.at.is_some()).count();
     let assigned: std::collections::HashSet<_> = plan.assign.iter().map(|s| s.cidr).collect();
+    let mut statuses: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut changes: Vec<String> = plan
         .subnets
         .iter()
@@ -189,13 +218,13 @@ fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportRepo
             } else {
                 "create"
             };
-            let mut line = format!("{verb} subnet {}", s.cidr);
-            let state = match (s.subdivided, m.status) {
-                (true, _) => "block",
-                (false, Some(status)) => status.as_str(),
-                (false, None) => "free",
-            };
-            line.push_str(&format!(" {state}"));
+            let state = subnet_state(s);
+            if let Some(written) = &s.note.written_status {
+                *statuses
+                    .entry((written.clone(), state.clone()))
+                    .or_default() += 1;
+            }
+            let mut line = format!("{verb} subnet {} {}", s.cidr, state_word(s));
             for (key, value) in [("customer", &m.customer), ("location", &m.location)] {
                 if let Some(v) = value {
                     line.push_str(&format!(" {key}={v}"));
@@ -207,12 +236,29 @@ fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportRepo
             if m.parked {
                 line.push_str(" parked");
             }
+            for reason in [&s.note.reserve_reason, &s.note.park_reason] {
+                line.push_str(&self::reason(reason));
+            }
             line
         })
         .collect();
+    changes.extend(
+        plan.make_pools
+            .iter()
+            .map(|p| format!("set subnet {p} pool (the file's addresses lie in it)")),
+    );
     changes.extend(plan.ips.iter().map(|ip| {
         let holder = ip.meaning.customer.as_deref().unwrap_or("-");
-        format!("create ip {} in {} customer={holder}", ip.address, ip.pool)
+        let state = ip_state(ip);
+        if let Some(written) = &ip.note.written_status {
+            *statuses
+                .entry((written.clone(), state.clone()))
+                .or_default() += 1;
+        }
+        format!(
+            "create ip {} in {} {state} customer={holder}",
+            ip.address, ip.pool
+        )
     }));
     ImportReport {
         file: request.path.display().to_string(),
@@ -227,7 +273,77 @@ fn report(request: &ImportRequest, records: &Records, plan: &Plan) -> ImportRepo
         customers: plan.customers.iter().cloned().collect(),
         ignored_columns: records.ignored_columns.clone(),
         ignored_sheets: records.ignored_sheets.clone(),
+        not_carried: records.not_carried.clone(),
+        filled: records.filled.clone(),
+        statuses: statuses
+            .into_iter()
+            .map(|((status, became), rows)| StatusMapping {
+                status,
+                became,
+                rows,
+            })
+            .collect(),
         problems: plan.problems.clone(),
         changes,
     }
+}
+
+/// `block`, `allocated`, `reserved`, `free`.
+fn state_word(s: &NewSubnet) -> &'static str {
+    match (s.subdivided, s.meaning.status) {
+        (true, _) => "block",
+        (false, Some(status)) => status.as_str(),
+        (false, None) => "free",
+    }
+}
+
+/// `block`, `allocated pool`, `free, parked (Deprecated)`, `reserved (DHCP)`.
+fn subnet_state(s: &NewSubnet) -> String {
+    let m = &s.meaning;
+    let mut state = state_word(s).to_owned();
+    if m.pool {
+        state.push_str(" pool");
+    }
+    with_reasons(
+        state,
+        m.parked,
+        &s.note,
+        !s.subdivided && m.status == Some(Status::Reserved),
+    )
+}
+
+/// `allocated`, `reserved (DHCP)`, `parked (Offline)`.
+fn ip_state(ip: &NewIp) -> String {
+    let m = &ip.meaning;
+    match (m.reserved, m.parked) {
+        (true, parked) => with_reasons("reserved".to_owned(), parked, &ip.note, true),
+        (false, true) => {
+            with_reasons("parked".to_owned(), false, &ip.note, false)
+                + &reason(&ip.note.park_reason)
+        }
+        (false, false) => "allocated".to_owned(),
+    }
+}
+
+fn reason(reason: &Option<String>) -> String {
+    reason
+        .as_ref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default()
+}
+
+fn with_reasons(
+    mut state: String,
+    parked: bool,
+    note: &import::plan::Note,
+    reserved: bool,
+) -> String {
+    if reserved {
+        state.push_str(&reason(&note.reserve_reason));
+    }
+    if parked {
+        state.push_str(", parked");
+        state.push_str(&reason(&note.park_reason));
+    }
+    state
 }

@@ -118,6 +118,10 @@ pub struct IpView {
     pub parked: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parked_reason: Option<String>,
+    /// Kept out of allocation (status `reserved` unless it is parked too).
+    pub reserved: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserve_reason: Option<String>,
     pub customer: Option<String>,
     pub device: Option<String>,
     pub service: Option<i64>,
@@ -139,11 +143,15 @@ impl From<IpRecord> for IpView {
             subnet: r.subnet,
             status: if r.is_unavailable || r.subnet_hidden {
                 "parked"
+            } else if r.is_reserved {
+                "reserved"
             } else {
                 "allocated"
             },
             parked: r.is_unavailable,
             parked_reason: r.unavailable_reason,
+            reserved: r.is_reserved,
+            reserve_reason: r.reserve_reason,
             customer: r.customer,
             device: r.device,
             service: r.service_id,

@@ -90,8 +90,9 @@ pub struct PoolRange {
 /// For each pool (in order), its address records inside its usable range.
 pub async fn pool_counts(conn: &mut PgConnection, pools: &[PoolRange]) -> Result<Vec<PoolCounts>> {
     let host = |a: IpAddr| IpNet::from(a);
-    let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT x.i, count(a.id) FILTER (WHERE NOT a.is_unavailable),
+    let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT x.i, count(a.id) FILTER (WHERE NOT a.is_unavailable AND NOT a.is_reserved),
+                count(a.id) FILTER (WHERE NOT a.is_unavailable AND a.is_reserved),
                 count(a.id) FILTER (WHERE a.is_unavailable),
                 count(a.id) FILTER (WHERE a.address <= x.kept)
          FROM unnest($1::bigint[], $2::inet[], $3::inet[], $4::inet[])
@@ -113,11 +114,12 @@ pub async fn pool_counts(conn: &mut PgConnection, pools: &[PoolRange]) -> Result
     .await
     .map_err(db_error)?;
     let mut out = vec![PoolCounts::default(); pools.len()];
-    for (i, active, parked, kept) in rows {
+    for (i, active, reserved, parked, kept) in rows {
         if let Some(counts) = usize::try_from(i - 1).ok().and_then(|i| out.get_mut(i)) {
             let n = |v: i64| u64::try_from(v).unwrap_or(0);
             *counts = PoolCounts {
                 active: n(active),
+                reserved: n(reserved),
                 parked: n(parked),
                 in_reserved_first: n(kept),
             };

@@ -37,7 +37,8 @@ pub async fn start_address(
     let sql = format!(
         "UPDATE ip_addresses SET customer_id = NULL, device_id = NULL, service_id = NULL,
                 vlan_id = NULL, purpose = NULL, description = NULL, allocation_id = NULL,
-                rdns = NULL, rdns_updated_at = NULL, {COOL}
+                rdns = NULL, rdns_updated_at = NULL, is_reserved = false, reserve_reason = NULL,
+                {COOL}
          WHERE id = $1 {UNTIL}"
     );
     cool(conn, &sql, id, seconds).await

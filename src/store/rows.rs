@@ -22,7 +22,8 @@ pub const SUBNET_SELECT: &str = "SELECT s.id, s.cidr, s.parent_id, s.allocation_
 pub const IP_SELECT: &str = "SELECT a.id, a.address, a.subnet_id, a.subnet_cidr AS subnet,
         a.subnet_hidden, c.name AS customer, dev.name AS device, a.service_id, v.vid AS vlan, a.purpose, a.rdns,
         to_char(a.rdns_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS rdns_updated_at,
-        a.is_unavailable, a.unavailable_reason, a.description, a.allocation_id::text AS allocation_id,
+        a.is_unavailable, a.unavailable_reason, a.is_reserved, a.reserve_reason, a.description,
+        a.allocation_id::text AS allocation_id,
         ceil(extract(epoch FROM a.cooldown_until - now()))::bigint AS cooldown_secs
     FROM ip_addresses a
     LEFT JOIN customers c ON c.id = a.customer_id

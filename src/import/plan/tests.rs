@@ -53,7 +53,7 @@ fn a_block_and_a_subnet_inside_it_become_a_tree_of_halves() {
 #[test]
 fn addresses_make_their_subnet_a_pool() {
     let plan = planned(
-        "cidr,ip,rdns\n10.0.0.0/29,,\n,10.0.0.2,gw.example.net.\n,10.0.1.2,\n",
+        "cidr,ip,rdns\n10.0.0.0/29,,\n,10.0.0.2,gw.example.net.\n,10.0.1.2,db.example.net\n",
         &known(),
     );
     assert!(plan.subnets[0].meaning.pool);

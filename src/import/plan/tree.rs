@@ -43,13 +43,25 @@ impl Planner<'_> {
                 effective_location: None,
                 effective_vlan: None,
                 at: Some(at.clone()),
+                note: self.notes.get(&cidr).cloned().unwrap_or_default(),
             };
             if let Some(existing) = self.existing.subnets.get(&cidr) {
                 let theirs = &existing.meaning;
+                // A row that does not say pool leaves a pool one (an import never
+                // un-pools), and a leaf that takes the file's addresses becomes one.
+                let pool = theirs.pool || self.plan.make_pools.contains(&cidr);
+                let ours = Meaning {
+                    pool: node.meaning.pool || theirs.pool,
+                    ..node.meaning.clone()
+                };
+                let theirs_now = Meaning {
+                    pool,
+                    ..theirs.clone()
+                };
                 let same = if existing.subdivided {
-                    *theirs == node.meaning.as_container()
+                    theirs_now == ours.as_container()
                 } else {
-                    *theirs == node.meaning
+                    theirs_now == ours
                 };
                 if same {
                     self.plan.unchanged += 1;
@@ -112,10 +124,33 @@ impl Planner<'_> {
         self.complete(&mut new);
         self.link(&mut new, &mut assign);
         self.plan.subdivide.retain(|a| !assign.contains_key(a));
+        self.plan.make_pools.retain(|p| !assign.contains_key(p));
         self.plan.subdivide.sort();
         self.plan.subdivide.dedup();
+        self.pools_not_carved();
         self.plan.subnets = new.into_values().collect();
         self.plan.assign = assign.into_values().collect();
+    }
+
+    /// A leaf that becomes the pool of the file's addresses cannot also be carved.
+    fn pools_not_carved(&mut self) {
+        let carved: Vec<(IpNet, At)> = self
+            .plan
+            .make_pools
+            .iter()
+            .filter(|p| self.plan.subdivide.contains(p))
+            .filter_map(|p| {
+                let ip = self.plan.ips.iter().find(|ip| ip.pool == *p)?;
+                Some((*p, ip.at.clone()))
+            })
+            .collect();
+        for (pool, at) in carved {
+            let message = format!(
+                "{pool} would hold this address (a pool) and subnets of the file: a pool is \
+                 never split (put the address in one of those subnets)"
+            );
+            self.problem(&at, message);
+        }
     }
 
     fn existing_roots(&self) -> Vec<IpNet> {
@@ -237,13 +272,7 @@ impl Planner<'_> {
             let (Some(customer), Some(at)) = (&node.meaning.customer, &node.at) else {
                 continue;
             };
-            let owner = supernets(&node.cidr).into_iter().find_map(|s| {
-                let imported = self.imported.get(&s).map(|(at, m)| (m, Some(at)));
-                let existing = self.existing.subnets.get(&s).map(|e| (&e.meaning, None));
-                imported
-                    .or(existing)
-                    .and_then(|(m, at)| Some((s, m.customer.clone()?, at.cloned())))
-            });
+            let owner = self.holder(supernets(&node.cidr));
             if let Some((block, theirs, their_row)) = owner
                 && theirs != *customer
             {
@@ -344,6 +373,7 @@ fn structural(cidr: IpNet) -> NewSubnet {
         effective_location: None,
         effective_vlan: None,
         at: None,
+        note: super::Note::default(),
     }
 }
 

@@ -152,6 +152,8 @@ fn freed(record: IpRecord) -> IpView {
     let mut view = IpView::from(record);
     view.parked = false;
     view.parked_reason = None;
+    view.reserved = false;
+    view.reserve_reason = None;
     view.cooldown_left = None;
     view.status = "free";
     view

@@ -4,7 +4,7 @@
 
 mod write;
 
-pub use write::{Ids, ids, insert_ips, insert_subnets, subdivide, update_blank};
+pub use write::{Ids, ids, insert_ips, insert_subnets, make_pools, subdivide, update_blank};
 
 use ipnet::IpNet;
 use sqlx::PgConnection;
@@ -48,6 +48,7 @@ struct SubnetRow {
 struct IpRow {
     address: IpNet,
     is_unavailable: bool,
+    is_reserved: bool,
     customer: Option<String>,
     vlan: Option<i32>,
     purpose: Option<String>,
@@ -78,7 +79,7 @@ pub async fn existing(conn: &mut PgConnection, roots: &[IpNet]) -> Result<Existi
     .await
     .map_err(db_error)?;
     let ips: Vec<IpRow> = sqlx::query_as(
-        "SELECT a.address, a.is_unavailable, c.name AS customer, v.vid AS vlan, a.purpose,
+        "SELECT a.address, a.is_unavailable, a.is_reserved, c.name AS customer, v.vid AS vlan, a.purpose,
                 a.rdns, a.description, d.name AS device
          FROM unnest($1::cidr[]) r
          JOIN ip_addresses a ON a.address >= r AND a.address <= cidr_last(r)
@@ -147,6 +148,7 @@ fn existing_subnet(s: SubnetRow) -> ExistingSubnet {
 fn existing_ip(a: IpRow) -> IpMeaning {
     IpMeaning {
         parked: a.is_unavailable,
+        reserved: a.is_reserved,
         customer: a.customer,
         vlan: a.vlan,
         purpose: a.purpose,

@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use sqlx::PgConnection;
 
 use crate::error::Result;
-use crate::import::plan::IpMeaning;
+use crate::import::plan::{IpMeaning, Note};
 use crate::import::values::Status;
 use crate::import::{NewIp, NewSubnet};
 use crate::store::db_error;
@@ -87,6 +87,8 @@ struct SubnetColumns {
     device: Vec<Option<i64>>,
     description: Vec<Option<String>>,
     purpose: Vec<Option<String>>,
+    park_reason: Vec<Option<String>>,
+    reserve_reason: Vec<Option<String>>,
 }
 
 impl SubnetColumns {
@@ -116,6 +118,8 @@ impl SubnetColumns {
             c.device.push(id(&ids.devices, &m.device));
             c.description.push(m.description.clone());
             c.purpose.push(m.purpose.clone());
+            c.park_reason.push(node.note.park_reason.clone());
+            c.reserve_reason.push(node.note.reserve_reason.clone());
         }
         c
     }
@@ -123,9 +127,13 @@ impl SubnetColumns {
 
 const SUBNET_VALUES: &str = "unnest($1::cidr[], $2::cidr[], $3::text[], $4::bool[], $5::bool[],
         $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::text[],
-        $13::text[])
+        $13::text[], $14::text[], $15::text[])
     AS x(cidr, parent, status, parked, pool, location, effective_location, vlan,
-         effective_vlan, customer, device, description, purpose)";
+         effective_vlan, customer, device, description, purpose, park_reason, reserve_reason)";
+
+/// Why an imported row is parked: the peer's status word, else the file.
+const PARK_REASON: &str =
+    "CASE WHEN x.parked THEN coalesce(x.park_reason, 'parked in the imported file') END";
 
 /// Runs `sql` (which reads [`SUBNET_VALUES`]) for `nodes`; returns the rows it touched.
 async fn write_subnets(
@@ -149,6 +157,8 @@ async fn write_subnets(
         .bind(c.device)
         .bind(c.description)
         .bind(c.purpose)
+        .bind(c.park_reason)
+        .bind(c.reserve_reason)
         .execute(conn)
         .await
         .map_err(db_error)?;
@@ -171,13 +181,14 @@ pub async fn insert_subnets(
         "INSERT INTO subnets (cidr, parent_id, parent_cidr, parent_hidden, parent_pool,
              parent_owner_customer, parent_owner_service, parent_owner_device, allocation_status,
              is_unavailable, unavailable_reason, is_pool, location_id, effective_location_id,
-             vlan_id, effective_vlan_id, customer_id, device_id, description, purpose)
+             vlan_id, effective_vlan_id, customer_id, device_id, description, purpose,
+             reserve_reason)
          SELECT x.cidr, p.id, p.cidr, p.hidden, coalesce(p.is_pool, false),
                 coalesce(p.owner_customer_id, 0), coalesce(p.owner_service_id, 0),
-                coalesce(p.owner_device_id, 0), x.status, x.parked,
-                CASE WHEN x.parked THEN 'parked in the imported file' END, x.pool, x.location,
-                x.effective_location, x.vlan, x.effective_vlan, x.customer, x.device,
-                x.description, x.purpose
+                coalesce(p.owner_device_id, 0), x.status, x.parked, {PARK_REASON}, x.pool,
+                x.location, x.effective_location, x.vlan, x.effective_vlan, x.customer,
+                x.device, x.description, x.purpose,
+                CASE WHEN x.status = 'reserved' THEN x.reserve_reason END
          FROM {SUBNET_VALUES}
          LEFT JOIN subnets p ON p.cidr = x.parent
          WHERE x.parent IS NULL OR p.id IS NOT NULL"
@@ -204,7 +215,8 @@ pub async fn insert_subnets(
 pub async fn update_blank(conn: &mut PgConnection, nodes: &[&NewSubnet], ids: &Ids) -> Result<u64> {
     let sql = format!(
         "UPDATE subnets s SET allocation_status = x.status, is_unavailable = x.parked,
-             unavailable_reason = CASE WHEN x.parked THEN 'parked in the imported file' END,
+             unavailable_reason = {PARK_REASON},
+             reserve_reason = CASE WHEN x.status = 'reserved' THEN x.reserve_reason END,
              is_pool = x.pool, location_id = x.location,
              effective_location_id = x.effective_location,
              vlan_id = x.vlan, effective_vlan_id = x.effective_vlan,
@@ -231,20 +243,21 @@ pub async fn insert_ips(conn: &mut PgConnection, ips: &[NewIp], ids: &Ids) -> Re
             ids.vlan(key.as_ref())
         })
         .collect();
-    let done = sqlx::query(
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden, subnet_pool,
              subnet_owner_customer, subnet_owner_service, subnet_owner_device, customer_id,
              device_id, vlan_id, purpose, rdns, rdns_updated_at, is_unavailable,
-             unavailable_reason, description)
+             unavailable_reason, description, is_reserved, reserve_reason)
          SELECT x.address, s.id, s.cidr, s.hidden, s.is_pool, s.owner_customer_id,
                 s.owner_service_id, s.owner_device_id, x.customer, x.device, x.vlan, x.purpose,
-                x.rdns, CASE WHEN x.rdns IS NOT NULL THEN now() END, x.parked,
-                CASE WHEN x.parked THEN 'parked in the imported file' END, x.description
+                x.rdns, CASE WHEN x.rdns IS NOT NULL THEN now() END, x.parked, {PARK_REASON},
+                x.description, x.reserved, CASE WHEN x.reserved THEN x.reserve_reason END
          FROM unnest($1::inet[], $2::cidr[], $3::int8[], $4::int8[], $5::int8[], $6::text[],
-                     $7::text[], $8::bool[], $9::text[])
-              AS x(address, pool, customer, device, vlan, purpose, rdns, parked, description)
-         JOIN subnets s ON s.cidr = x.pool",
-    )
+                     $7::text[], $8::bool[], $9::text[], $10::bool[], $11::text[], $12::text[])
+              AS x(address, pool, customer, device, vlan, purpose, rdns, parked, description,
+                   reserved, park_reason, reserve_reason)
+         JOIN subnets s ON s.cidr = x.pool"
+    )))
     .bind(address)
     .bind(pool)
     .bind(
@@ -262,6 +275,27 @@ pub async fn insert_ips(conn: &mut PgConnection, ips: &[NewIp], ids: &Ids) -> Re
     .bind(m.iter().map(|m| m.rdns.clone()).collect::<Vec<_>>())
     .bind(m.iter().map(|m| m.parked).collect::<Vec<_>>())
     .bind(m.iter().map(|m| m.description.clone()).collect::<Vec<_>>())
+    .bind(m.iter().map(|m| m.reserved).collect::<Vec<_>>())
+    .bind(notes(ips, |n| n.park_reason.clone()))
+    .bind(notes(ips, |n| n.reserve_reason.clone()))
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+fn notes(ips: &[NewIp], of: impl Fn(&Note) -> Option<String>) -> Vec<Option<String>> {
+    ips.iter().map(|ip| of(&ip.note)).collect()
+}
+
+/// Makes leaves the file's addresses lie in pools; returns how many it changed (one
+/// subdivided or made a pool meanwhile is not).
+pub async fn make_pools(conn: &mut PgConnection, leaves: &[IpNet]) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE subnets SET is_pool = true, updated_at = now()
+         WHERE cidr = ANY($1) AND allocation_status <> 'subdivided' AND NOT is_pool",
+    )
+    .bind(leaves)
     .execute(conn)
     .await
     .map_err(db_error)?;

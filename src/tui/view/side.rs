@@ -263,6 +263,10 @@ fn address_lines(ip: &IpView, theme: &Theme, lines: &mut Vec<Line<'static>>) {
     if let Some(reason) = &ip.parked_reason {
         lines.push(field("parked", reason.clone(), theme));
     }
+    if ip.reserved {
+        let reason = ip.reserve_reason.clone().unwrap_or_else(|| "-".into());
+        lines.push(field("reserved", reason, theme));
+    }
     cooldown_line(ip.cooldown_left, theme, lines);
 }
 

@@ -182,7 +182,13 @@ fn subnet_columns<'a>(s: &SubnetView, theme: &Theme, spans: &mut Vec<Span<'a>>) 
 
 /// State as a span (usage is blank for an address); returns customer, purpose and rDNS.
 fn address_columns<'a>(a: &IpView, theme: &Theme, spans: &mut Vec<Span<'a>>) -> Vec<String> {
-    let word = if a.parked { "parked" } else { "alloc" };
+    let word = if a.parked {
+        "parked"
+    } else if a.reserved {
+        "resv"
+    } else {
+        "alloc"
+    };
     spans.push(Span::styled(
         format!(" {word:<6}"),
         state_style(word, theme),
