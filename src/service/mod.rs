@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod allocate;
+pub mod backup;
 pub mod billing;
 pub mod browse;
 pub mod catalog;
