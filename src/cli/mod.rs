@@ -16,6 +16,7 @@ mod product;
 mod rdns;
 mod render;
 mod report;
+mod report_formats;
 mod service;
 mod subnet;
 mod ui;

@@ -15,6 +15,7 @@ pub mod free;
 pub mod holds;
 pub mod import;
 pub mod lookup;
+pub mod monitoring;
 mod ownership;
 pub mod plan;
 pub mod products;
