@@ -37,6 +37,7 @@ pub enum DbCommand {
     /// Print the SQL that creates a read-only role and an operator role with the right
     /// grants in this database (or run it with --apply, as a role that may grant).
     Roles {
+        /// Run the SQL (as a role that may create roles and grant) instead of printing it.
         #[arg(long)]
         apply: bool,
     },

@@ -19,11 +19,15 @@ use crate::store::rows::SubnetStatus;
 pub enum SubnetCommand {
     /// Add a new root block (it must not overlap another root).
     Add {
+        /// The new root block, as a CIDR (it must not overlap another root).
         cidr: String,
+        /// The location (site) it is at; its subtree inherits it.
         #[arg(long)]
         location: Option<String>,
+        /// The VLAN id (1..4094) it is on; its subtree inherits it.
         #[arg(long)]
         vlan: Option<i32>,
+        /// Free text about it.
         #[arg(long)]
         description: Option<String>,
         /// Hand out single addresses from it.
@@ -34,45 +38,60 @@ pub enum SubnetCommand {
     Allocate(AllocateArgs),
     /// Split a free subnet into equal pieces (default: its two halves).
     Split {
+        /// The free block to split, as a CIDR.
         cidr: String,
         /// Length of the pieces.
         #[arg(long)]
         to: Option<u8>,
+        /// Show what would change, and change nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Merge a subdivided subnet whose whole subtree is free back into one block.
     Merge {
+        /// The subdivided block to merge, as a CIDR.
         cidr: String,
+        /// Show what would change, and change nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Return an allocated or reserved subnet to free space.
     Release {
+        /// The allocated or reserved block to free, as a CIDR.
         cidr: String,
+        /// Show what would change, and change nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Reserve a block (carving it out if needed) so nothing allocates it.
     Reserve {
+        /// The block to reserve, as a CIDR.
         cidr: String,
+        /// Why: kept with it and shown by show.
         #[arg(long)]
         reason: Option<String>,
+        /// Show what would change, and change nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Park a subnet and its whole subtree: kept, but never allocated.
     Park {
+        /// The block to park with its subtree, as a CIDR.
         cidr: String,
+        /// Why: kept with it and shown by show.
         #[arg(long)]
         reason: Option<String>,
     },
     /// Undo a park.
-    Unpark { cidr: String },
+    Unpark {
+        /// The parked block, as a CIDR.
+        cidr: String,
+    },
     /// Change a subnet's own attributes.
     Set(SetArgs),
     /// Show a subnet, what holds it and what it holds (compact unless --full).
     Show {
+        /// The block, as a CIDR (203.0.113.0/24).
         cidr: String,
         /// Show every buddy node, not only the meaningful ones.
         #[arg(long)]
@@ -81,6 +100,7 @@ pub enum SubnetCommand {
     /// The free blocks inside a block as they are; with --len, the blocks of that
     /// length an allocation could take there.
     Free {
+        /// The block to look in, as a CIDR.
         cidr: String,
         /// Count (and list the first few of) the free blocks of this prefix length.
         #[arg(long)]
@@ -91,13 +111,16 @@ pub enum SubnetCommand {
     },
     /// List every subnet that carries meaning (structural buddy nodes are left out).
     List {
+        /// Only IPv4 (4) or IPv6 (6).
         #[arg(long, value_name = "4|6", value_parser = super::family)]
         family: Option<u8>,
         /// Only subnets in this state, as the STATE column words it.
         #[arg(long, value_enum)]
         status: Option<ShownState>,
+        /// Only subnets at this location.
         #[arg(long)]
         location: Option<String>,
+        /// Only subnets of this customer.
         #[arg(long)]
         customer: Option<String>,
     },
@@ -123,16 +146,20 @@ pub struct AllocateArgs {
     /// Take exactly this block (splitting down to it if needed).
     #[arg(long)]
     cidr: Option<String>,
+    /// The VLAN id to record; only untagged space or space on that VLAN is used.
     #[arg(long)]
     vlan: Option<i32>,
+    /// The customer it is allocated to, by name.
     #[arg(long)]
     customer: Option<String>,
     /// The device the space is for; without --location, only space at the device's
     /// location is used.
     #[arg(long)]
     device: Option<String>,
+    /// Free text about it.
     #[arg(long)]
     description: Option<String>,
+    /// What it is for (primary, management, ...).
     #[arg(long)]
     purpose: Option<String>,
     /// With --cidr: take the block even while it is in release cooldown (ending the
@@ -146,19 +173,27 @@ pub struct AllocateArgs {
 
 #[derive(Debug, Args)]
 pub struct SetArgs {
+    /// The block to change, as a CIDR.
     cidr: String,
+    /// Set its location (cascades to the subtree).
     #[arg(long, conflicts_with = "no_location")]
     location: Option<String>,
+    /// Clear its location.
     #[arg(long)]
     no_location: bool,
+    /// Set its VLAN id.
     #[arg(long, conflicts_with = "no_vlan")]
     vlan: Option<i32>,
+    /// Clear its VLAN.
     #[arg(long)]
     no_vlan: bool,
+    /// Set its description.
     #[arg(long)]
     description: Option<String>,
+    /// Make it an address pool (a leaf only).
     #[arg(long, conflicts_with = "no_pool")]
     pool: bool,
+    /// Make it an ordinary block again.
     #[arg(long)]
     no_pool: bool,
     /// Keep the first N usable addresses of a pool back (a gateway, say).
