@@ -70,6 +70,13 @@ fn views(cli: &Cli) -> (Value, Value) {
     )
 }
 
+/// Runs a command that must be refused with exit `code`; returns the error message.
+fn refused(cli: &Cli, args: &[&str], code: i32) -> String {
+    let (got, doc, _) = cli.json(args, None);
+    assert_eq!(got, code, "{args:?}: {doc}");
+    doc["error"]["message"].as_str().unwrap().to_owned()
+}
+
 fn path(file: &Path) -> &str {
     file.to_str().unwrap()
 }
@@ -139,9 +146,7 @@ async fn a_restore_into_a_database_that_holds_anything_is_refused_untouched() {
     let target_cli = Cli::of(home.path(), &target.url);
     target_cli.ok(&["subnet", "add", "192.0.2.0/24"]);
     let (tree, journal) = (target.snapshot().await, target.journal().await);
-    let (code, doc, _) = target_cli.json(&["db", "restore", path(&file)], None);
-    assert_eq!(code, 1, "{doc}");
-    let message = doc["error"]["message"].as_str().unwrap();
+    let message = refused(&target_cli, &["db", "restore", path(&file)], 1);
     assert!(
         message.contains("not empty") && message.contains("nothing was changed"),
         "{message}"
@@ -156,16 +161,12 @@ async fn a_restore_into_a_database_that_holds_anything_is_refused_untouched() {
     other
         .exec("CREATE TABLE notes (t text); INSERT INTO notes VALUES ('keep me')")
         .await;
-    let (code, doc, _) =
-        Cli::of(home.path(), &other.url).json(&["db", "restore", path(&file)], None);
-    assert_eq!(code, 1, "{doc}");
-    assert!(
-        doc["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("public.notes"),
-        "{doc}"
+    let message = refused(
+        &Cli::of(home.path(), &other.url),
+        &["db", "restore", path(&file)],
+        1,
     );
+    assert!(message.contains("public.notes"), "{message}");
     assert_eq!(
         count(
             &other,
@@ -199,9 +200,7 @@ async fn a_backup_from_a_newer_schema_is_refused_and_an_older_one_migrated() {
     Cli::of(home.path(), &newer.url).ok(&["db", "backup", path(&file)]);
     let target = support::empty_db().await;
     let target_cli = Cli::of(home.path(), &target.url);
-    let (code, doc, _) = target_cli.json(&["db", "restore", path(&file)], None);
-    assert_eq!(code, 2, "{doc}");
-    let message = doc["error"]["message"].as_str().unwrap();
+    let message = refused(&target_cli, &["db", "restore", path(&file)], 2);
     assert!(
         message.contains("9999") && message.contains("newer"),
         "{message}"
@@ -236,21 +235,12 @@ async fn bad_files_are_named_and_change_nothing() {
     let target_cli = Cli::of(home.path(), &target.url);
 
     let missing = home.path().join("missing.dump");
-    let (code, doc, _) = target_cli.json(&["db", "restore", path(&missing)], None);
-    assert_eq!(code, 1, "{doc}");
-    assert!(
-        doc["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains(path(&missing)),
-        "{doc}"
-    );
+    let message = refused(&target_cli, &["db", "restore", path(&missing)], 1);
+    assert!(message.contains(path(&missing)), "{message}");
 
     let sheet = home.path().join("sheet.csv");
     std::fs::write(&sheet, "Subnet\n10.0.0.0/8\n").unwrap();
-    let (code, doc, _) = target_cli.json(&["db", "restore", path(&sheet)], None);
-    assert_eq!(code, 1, "{doc}");
-    let message = doc["error"]["message"].as_str().unwrap();
+    let message = refused(&target_cli, &["db", "restore", path(&sheet)], 1);
     assert!(
         message.contains(path(&sheet)) && message.contains("not a backup"),
         "{message}"
@@ -258,29 +248,15 @@ async fn bad_files_are_named_and_change_nothing() {
     assert_eq!(tables(&target).await, 0);
 
     // An existing file is never overwritten, and no partial file is left beside it.
-    let (code, doc, _) = cli.json(&["db", "backup", path(&sheet)], None);
-    assert_eq!(code, 1, "{doc}");
-    assert!(
-        doc["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("already exists"),
-        "{doc}"
-    );
+    let message = refused(&cli, &["db", "backup", path(&sheet)], 1);
+    assert!(message.contains("already exists"), "{message}");
     assert_eq!(
         std::fs::read_to_string(&sheet).unwrap(),
         "Subnet\n10.0.0.0/8\n"
     );
     let nowhere = home.path().join("no/such/dir/carve.dump");
-    let (code, doc, _) = cli.json(&["db", "backup", path(&nowhere)], None);
-    assert_eq!(code, 1, "{doc}");
-    assert!(
-        doc["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains(path(&nowhere)),
-        "{doc}"
-    );
+    let message = refused(&cli, &["db", "backup", path(&nowhere)], 1);
+    assert!(message.contains(path(&nowhere)), "{message}");
     let left: Vec<_> = std::fs::read_dir(home.path())
         .unwrap()
         .flatten()

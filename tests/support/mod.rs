@@ -21,7 +21,7 @@ pub mod tmux;
 pub mod undo;
 
 #[allow(unused_imports)] // as dead_code above: each test binary uses a part
-pub use binary::{carve, reachable_tempdir, run, run_concurrently};
+pub use binary::{carve, reachable_tempdir, run, run_concurrently, run_with_input};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
