@@ -33,6 +33,9 @@ pub enum ErrorKind {
     Alert,
     /// A DNS provider could not be reached or refused a change; carve's data is untouched.
     Provider,
+    /// A monitoring plugin's verdict, printed as its status line: the exit code is the
+    /// plugin's (Nagios: 1 warning, 2 critical, 3 unknown).
+    Check(u8),
     /// A change was asked for while carve is read-only (flag, config, or a role that
     /// may not write).
     ReadOnly,
@@ -48,6 +51,7 @@ impl ErrorKind {
             ErrorKind::Validation => "validation",
             ErrorKind::Alert => "alert",
             ErrorKind::ReadOnly => "read_only",
+            ErrorKind::Check(_) => "check",
             ErrorKind::Provider => "provider",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Conflict => "conflict",
@@ -62,6 +66,7 @@ impl ErrorKind {
     /// config or connection problems (the operation never started).
     pub fn exit_code(self) -> u8 {
         match self {
+            ErrorKind::Check(code) => code,
             ErrorKind::Config
             | ErrorKind::Connection
             | ErrorKind::Schema

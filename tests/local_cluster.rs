@@ -294,3 +294,59 @@ fn demo_builds_its_own_database_and_leaves_the_users_alone() {
     );
     assert_eq!(psql(home, &socket_dir, "SELECT count(*) FROM subnets"), "0");
 }
+
+/// Modes of the data dir and of everything directly in it that others may use.
+fn open_to_others(dir: &Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut entries = vec![dir.to_path_buf()];
+    entries.extend(std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()));
+    entries
+        .into_iter()
+        .filter_map(|path| {
+            let mode = std::fs::symlink_metadata(&path).ok()?.permissions().mode() & 0o777;
+            (mode & 0o007 != 0).then(|| format!("{} {mode:o}", path.display()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_data_dir_is_closed_to_others_and_moves_to_a_tenant_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = support::reachable_tempdir();
+    let home = home.path();
+    let _stop = StopOnDrop(home);
+    // A data dir an older carve (or a umask of 022) left open is closed on start.
+    let data = home.join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, _, stderr) = carve_json(home, &["db", "local", "start"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = carve_json(home, &["subnet", "add", "10.0.0.0/16"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(open_to_others(&data), Vec::<String>::new());
+
+    // From "trying it" to production: back up the embedded database, restore it into
+    // the tenant's.
+    let file = home.join("carve.dump");
+    let (code, _, stderr) = carve_json(home, &["db", "backup", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let tenant = support::empty_db().await;
+    let (code, doc, stderr) = carve_json(
+        home,
+        &[
+            "--database-url",
+            &tenant.url,
+            "db",
+            "restore",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["restored"]["subnets"], 1, "{doc}");
+    let (_, local, _) = carve_json(home, &["export", "--format", "json"]);
+    let (_, moved, _) = carve_json(
+        home,
+        &["--database-url", &tenant.url, "export", "--format", "json"],
+    );
+    assert_eq!(local, moved);
+}

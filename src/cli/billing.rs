@@ -25,8 +25,10 @@ pub enum BillingCommand {
     /// Bill a service by a plan, optionally in its own direction: every cycle closed from
     /// now on uses it (an issued invoice keeps the plan it was billed on).
     Assign {
+        /// The service to bill, by id.
         #[arg(value_name = "SERVICE")]
         service: String,
+        /// The plan that bills it.
         #[arg(long)]
         plan: String,
         /// in, out, max or sum (default: the billing setting).
@@ -42,6 +44,7 @@ pub enum BillingCommand {
     /// bytes_out with bytes per 5-minute period. All rows or none; repeating rows already
     /// stored is a no-op.
     Ingest {
+        /// The usage file (CSV), or - for stdin.
         #[arg(value_name = "FILE")]
         file: String,
     },
@@ -62,15 +65,19 @@ pub enum BillingCommand {
     },
     /// A service's invoice with its working (a draft while the cycle is open).
     Invoice {
+        /// The service, by id.
         #[arg(value_name = "SERVICE")]
         service: String,
+        /// The billing month, YYYY-MM.
         #[arg(long, value_name = "YYYY-MM")]
         cycle: String,
     },
     /// A service's rate over a cycle, with the 95th and the commit as lines.
     Graph {
+        /// The service, by id.
         #[arg(value_name = "SERVICE")]
         service: String,
+        /// The billing month, YYYY-MM.
         #[arg(long, value_name = "YYYY-MM")]
         cycle: String,
     },
@@ -78,6 +85,7 @@ pub enum BillingCommand {
 
 #[derive(Debug, Args)]
 pub struct Which {
+    /// The billing month, YYYY-MM.
     #[arg(long, value_name = "YYYY-MM")]
     cycle: String,
     /// Only this service.
@@ -87,18 +95,24 @@ pub struct Which {
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
+    /// Add a billing plan (every fault is named at once).
     Add(Box<PlanArgs>),
+    /// List every billing plan.
     List,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum SettingCommand {
     /// in, out, max (the larger of the two 95ths or totals) or sum.
-    Direction { direction: String },
+    Direction {
+        /// The direction billed: in, out, max or sum.
+        direction: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    /// Its name.
     name: String,
     /// p95, commit_burst, transfer or flat.
     #[arg(long)]

@@ -11,15 +11,23 @@ use crate::service::database;
 
 #[derive(Debug, Subcommand)]
 pub enum NamedCommand {
-    Add { name: String },
+    /// Add one, by name.
+    Add {
+        /// Its name (unique).
+        name: String,
+    },
+    /// List them all.
     List,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum VlanCommand {
+    /// Add a VLAN at a location.
     Add {
+        /// The location it belongs to.
         #[arg(long)]
         location: String,
+        /// The VLAN id (1..4094).
         #[arg(long, required_unless_present = "next", conflicts_with = "next")]
         vid: Option<i32>,
         /// Take the lowest free id (of --range, default 1-4094) at the location.
@@ -28,22 +36,31 @@ pub enum VlanCommand {
         /// With --next: the ids to choose from, LOW-HIGH (e.g. 100-199).
         #[arg(long, conflicts_with = "vid")]
         range: Option<String>,
+        /// A name for it.
         #[arg(long)]
         name: Option<String>,
     },
+    /// Allow allocations on this VLAN again.
     Enable {
+        /// The location it belongs to.
         #[arg(long)]
         location: String,
+        /// The VLAN id (1..4094).
         #[arg(long)]
         vid: i32,
     },
+    /// Stop allocations on this VLAN (what is on it stays).
     Disable {
+        /// The location it belongs to.
         #[arg(long)]
         location: String,
+        /// The VLAN id (1..4094).
         #[arg(long)]
         vid: i32,
     },
+    /// List VLANs (of one location).
     List {
+        /// Only VLANs of this location.
         #[arg(long)]
         location: Option<String>,
     },

@@ -1,4 +1,6 @@
-//! `carve db local start|stop|status` and `carve db migrate`.
+//! `carve db local start|stop|status`, `carve db migrate`, `carve db backup|restore`.
+
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use serde::Serialize;
@@ -7,6 +9,7 @@ use super::output::{Output, rows};
 use crate::config::Settings;
 use crate::error::Result;
 use crate::model::{ClusterPlace, ClusterState, MigrationReport};
+use crate::service::backup::{self, RestoreReport};
 use crate::service::database;
 use crate::service::local::Local;
 
@@ -19,9 +22,22 @@ pub enum DbCommand {
     },
     /// Bring the database schema up to date (also done at the start of every command).
     Migrate,
+    /// Write a consistent backup of carve's database (pg_dump, custom format) to a new
+    /// file only you can read; the schema version is recorded in it.
+    Backup {
+        /// The backup file to create (an existing file is not overwritten).
+        file: PathBuf,
+    },
+    /// Restore a backup into the configured database, which must be empty; an older
+    /// backup is migrated to this carve's schema, a newer one refused.
+    Restore {
+        /// A file written by carve db backup.
+        file: PathBuf,
+    },
     /// Print the SQL that creates a read-only role and an operator role with the right
     /// grants in this database (or run it with --apply, as a role that may grant).
     Roles {
+        /// Run the SQL (as a role that may create roles and grant) instead of printing it.
         #[arg(long)]
         apply: bool,
     },
@@ -31,7 +47,7 @@ pub enum DbCommand {
 pub fn reads_only(command: &DbCommand) -> bool {
     matches!(
         command,
-        DbCommand::Local { .. } | DbCommand::Roles { apply: false }
+        DbCommand::Local { .. } | DbCommand::Roles { apply: false } | DbCommand::Backup { .. }
     )
 }
 
@@ -71,6 +87,26 @@ pub async fn run(command: DbCommand, settings: &Settings, out: &Output) -> Resul
             Ok(())
         }
         DbCommand::Local { command } => local(command, settings, out).await,
+        DbCommand::Backup { file } => {
+            let report = backup::backup(settings, &file, &|_| {}).await?;
+            out.emit(&report, |r| {
+                format!(
+                    "backup written\n{}",
+                    rows(&[
+                        ("database", r.database.clone()),
+                        ("file", r.file.clone()),
+                        ("schema", format!("version {}", r.schema_version)),
+                        ("size", format!("{} bytes", r.bytes)),
+                    ])
+                )
+            });
+            Ok(())
+        }
+        DbCommand::Restore { file } => {
+            let report = backup::restore(settings, &file, &|_| {}).await?;
+            out.emit(&report, restored_text);
+            Ok(())
+        }
         DbCommand::Roles { apply: false } => {
             let sql = database::roles_sql();
             out.emit(&serde_json::json!({ "sql": sql }), |_| sql.clone());
@@ -90,6 +126,32 @@ pub async fn run(command: DbCommand, settings: &Settings, out: &Output) -> Resul
             Ok(())
         }
     }
+}
+
+fn restored_text(r: &RestoreReport) -> String {
+    let schema = match r.migration.applied.len() {
+        0 => format!("version {}", r.migration.schema_version),
+        n => format!(
+            "version {} (the backup's {} migrated, {n} migration(s))",
+            r.migration.schema_version, r.backup_schema_version
+        ),
+    };
+    let c = &r.restored;
+    format!(
+        "backup restored\n{}\nprivileges are not restored: run carve db roles --apply here",
+        rows(&[
+            ("database", r.database.clone()),
+            ("file", r.file.clone()),
+            ("schema", schema),
+            ("subnets", c.subnets.to_string()),
+            ("addresses", c.addresses.to_string()),
+            ("services", c.services.to_string()),
+            ("invoices", c.invoices.to_string()),
+            ("journal rows", c.journal_rows.to_string()),
+            ("row history", c.row_history.to_string()),
+            ("rDNS outbox", c.rdns_outbox.to_string()),
+        ])
+    )
 }
 
 #[derive(Serialize)]

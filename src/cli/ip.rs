@@ -21,6 +21,7 @@ pub enum IpCommand {
     Allocate(AllocateArgs),
     /// The free address ranges of a pool, as its allocator hands them out.
     Free {
+        /// The address pool, as a CIDR.
         pool: String,
         /// List at most this many ranges (all are counted).
         #[arg(long, default_value_t = 50)]
@@ -28,24 +29,32 @@ pub enum IpCommand {
     },
     /// Change an address record.
     Set {
+        /// The address.
         address: String,
         #[command(flatten)]
         holder: HolderArgs,
     },
     /// Keep an address out of allocation.
     Park {
+        /// The address.
         address: String,
+        /// Why: kept with it and shown by show.
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Unpark an address (a cooling one is freed early).
     Unpark {
+        /// The address.
         address: String,
     },
     /// Release an address: free again, or parked while a release cooldown runs.
     Release {
+        /// The address.
         address: String,
     },
+    /// Show one address record.
     Show {
+        /// The address.
         address: String,
     },
 }
@@ -77,8 +86,10 @@ pub struct AllocateArgs {
 
 #[derive(Debug, Args)]
 pub struct HolderArgs {
+    /// The VLAN id to record with the address.
     #[arg(long)]
     vlan: Option<i32>,
+    /// The customer the address is for, by name.
     #[arg(long)]
     customer: Option<String>,
     /// The device it is for (e.g. a BMC address: --device srv-1 --purpose management);
@@ -92,6 +103,7 @@ pub struct HolderArgs {
     // A name starting with '-' is a bad name to explain, not an unknown option.
     #[arg(long, allow_hyphen_values = true)]
     rdns: Option<String>,
+    /// Free text about the address.
     #[arg(long)]
     description: Option<String>,
 }

@@ -50,6 +50,7 @@ fn lookup_text(result: &LookupResult) -> String {
 
 #[derive(Debug, clap::Args)]
 pub struct LogArgs {
+    /// At most this many rows (newest first).
     #[arg(long, default_value_t = 50)]
     limit: i64,
     /// Only this event (e.g. ipam_allocate_subnet).

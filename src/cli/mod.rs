@@ -16,7 +16,9 @@ mod product;
 mod rdns;
 mod render;
 mod report;
+mod report_formats;
 mod service;
+mod shell;
 mod subnet;
 mod undo;
 
@@ -111,7 +113,10 @@ pub enum Command {
         command: ip::IpCommand,
     },
     /// Who holds an address, what holds a CIDR, or all of a customer's space.
-    Lookup { query: String },
+    Lookup {
+        /// An address, a CIDR, or a customer name.
+        query: String,
+    },
     /// The journal of changes, newest first.
     Log(lookup::LogArgs),
     /// Every subnet and address record as CSV, XLSX or JSON (carve import reads it back).
@@ -131,6 +136,7 @@ pub enum Command {
         #[command(subcommand)]
         command: catalog::VlanCommand,
     },
+    /// Customers: who space is allocated to.
     Customer {
         #[command(subcommand)]
         command: catalog::NamedCommand,
@@ -174,6 +180,13 @@ pub enum Command {
         #[command(subcommand)]
         command: db::DbCommand,
     },
+    /// Print a shell completion script: `carve completions bash > /etc/bash_completion.d/carve`.
+    Completions {
+        /// The shell to complete for (bash, zsh, fish, elvish, powershell).
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `carve man | man -l -`.
+    Man,
 }
 
 /// What is left to do once a command line ran: nothing, or open the terminal UI on a
@@ -226,6 +239,11 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<Next> {
 async fn dispatch(command: Command, settings: &Settings, out: &Output) -> Result<Next> {
     let done = match command {
         Command::Db { command } => db::run(command, settings, out).await,
+        Command::Completions { shell } => {
+            shell::completions(shell);
+            Ok(())
+        }
+        Command::Man => shell::man(),
         Command::Subnet { command } => subnet::run(command, settings, out).await,
         Command::Ip { command } => ip::run(command, settings, out).await,
         Command::Lookup { query } => lookup::lookup(&query, settings, out).await,
@@ -322,6 +340,7 @@ fn reads_only(command: &Command) -> bool {
         Command::Rdns { command } => rdns::reads_only(command),
         Command::Billing { command } => billing::reads_only(command),
         Command::Lookup { .. } | Command::Log(_) | Command::Report { .. } | Command::Demo => true,
+        Command::Completions { .. } | Command::Man => true,
         Command::Import(args) => args.dry_run(),
         Command::Export(_) => true,
         Command::Undo(_) => false,

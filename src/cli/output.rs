@@ -30,7 +30,12 @@ impl Output {
     pub fn error(&self, error: &Error) {
         eprintln!("error: {}", one_line(&error.message));
         // An alert follows a report that is already the one JSON document on stdout.
-        if self.json && error.kind != crate::error::ErrorKind::Alert {
+        if self.json
+            && !matches!(
+                error.kind,
+                crate::error::ErrorKind::Alert | crate::error::ErrorKind::Check(_)
+            )
+        {
             let doc = json!({"error": {"kind": error.kind.as_str(), "message": error.message}});
             print_line(&doc.to_string());
         }

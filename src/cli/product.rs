@@ -18,12 +18,16 @@ use crate::service::products::{self, ProductView};
 pub enum DeviceCommand {
     /// Add a device (server, switch, ...) at a location.
     Add {
+        /// The device name (unique).
         name: String,
+        /// The location it stands at.
         #[arg(long)]
         location: String,
+        /// What kind of device it is (server, switch, ...).
         #[arg(long)]
         kind: Option<String>,
     },
+    /// List every device.
     List,
 }
 
@@ -31,19 +35,26 @@ pub enum DeviceCommand {
 pub enum ProductCommand {
     /// Add a product with its allocation rules (a JSON file, or - for stdin).
     Add {
+        /// The product name (unique).
         name: String,
+        /// The allocation rules as JSON: a file, or - for stdin.
         #[arg(long, value_name = "FILE|-")]
         ipam_config: String,
     },
     /// Replace a product's allocation rules.
     Set {
+        /// The product to change.
         name: String,
+        /// The allocation rules as JSON: a file, or - for stdin.
         #[arg(long, value_name = "FILE|-")]
         ipam_config: String,
     },
+    /// Show a product and its rules.
     Show {
+        /// Its name.
         name: String,
     },
+    /// List every product.
     List,
 }
 

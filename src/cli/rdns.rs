@@ -34,6 +34,7 @@ pub enum RdnsCommand {
         /// Only this zone, e.g. 113.0.203.in-addr.arpa or 64/26.113.0.203.in-addr.arpa.
         #[arg(long)]
         zone: Option<String>,
+        /// Only the zones of this internal provider.
         #[arg(long)]
         provider: Option<String>,
         /// Write <zone>.zone files here instead of printing them (into the provider's

@@ -15,10 +15,13 @@ use crate::service::provision::{self, Held, ProvisionRequest, ServiceFilter, Ser
 pub enum ServiceCommand {
     /// Create a service and fulfil its product's rules in one transaction.
     Provision {
+        /// The customer the service is for.
         #[arg(long)]
         customer: String,
+        /// The product whose rules give the space.
         #[arg(long)]
         product: String,
+        /// The device it runs on.
         #[arg(long)]
         device: String,
         /// Show the plan (every split, merge and allocation) and change nothing.
@@ -27,26 +30,34 @@ pub enum ServiceCommand {
     },
     /// Release the device's non-management space and fulfil the product's rules again.
     Reprovision {
+        /// The service, by id.
         #[arg(value_name = "SERVICE")]
         service: String,
+        /// Show what would change, and change nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Release the service's space (management addresses stay on the device).
     Cancel {
+        /// The service, by id.
         #[arg(value_name = "SERVICE")]
         service: String,
+        /// Show what would change, and change nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// The service and the space it holds.
     Show {
+        /// The service, by id.
         #[arg(value_name = "SERVICE")]
         service: String,
     },
+    /// List services (of a customer or a device, in a status).
     List {
+        /// Only services of this customer.
         #[arg(long)]
         customer: Option<String>,
+        /// Only services on this device.
         #[arg(long)]
         device: Option<String>,
         /// active or cancelled

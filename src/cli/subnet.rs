@@ -1,7 +1,10 @@
 //! `carve subnet ...`: add, allocate, split, merge, release, reserve, park, set, show,
 //! list, free.
 
-use clap::{Args, Subcommand};
+mod args;
+
+pub use args::{AllocateArgs, SubnetCommand};
+
 use ipnet::IpNet;
 
 use super::output::{Output, clean, rows};
@@ -12,159 +15,8 @@ use crate::error::{Error, Result};
 use crate::model::SubnetStatus;
 use crate::service::allocate::{self, Allocation, SubnetRequest, Target};
 use crate::service::database;
-use crate::service::lookup::{self, ListQuery, ShownState, SubnetDetail};
+use crate::service::lookup::{self, ListQuery, SubnetDetail};
 use crate::service::subnets::{self, Changes, Outcome};
-
-#[derive(Debug, Subcommand)]
-pub enum SubnetCommand {
-    /// Add a new root block (it must not overlap another root).
-    Add {
-        cidr: String,
-        #[arg(long)]
-        location: Option<String>,
-        #[arg(long)]
-        vlan: Option<i32>,
-        #[arg(long)]
-        description: Option<String>,
-        /// Hand out single addresses from it.
-        #[arg(long)]
-        pool: bool,
-    },
-    /// Allocate a block: a length anywhere (or in a pool, at a location), or one CIDR.
-    Allocate(AllocateArgs),
-    /// Split a free subnet into equal pieces (default: its two halves).
-    Split {
-        cidr: String,
-        /// Length of the pieces.
-        #[arg(long)]
-        to: Option<u8>,
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Merge a subdivided subnet whose whole subtree is free back into one block.
-    Merge {
-        cidr: String,
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Return an allocated or reserved subnet to free space.
-    Release {
-        cidr: String,
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Reserve a block (carving it out if needed) so nothing allocates it.
-    Reserve {
-        cidr: String,
-        #[arg(long)]
-        reason: Option<String>,
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Park a subnet and its whole subtree: kept, but never allocated.
-    Park {
-        cidr: String,
-        #[arg(long)]
-        reason: Option<String>,
-    },
-    /// Undo a park.
-    Unpark { cidr: String },
-    /// Change a subnet's own attributes.
-    Set(SetArgs),
-    /// Show a subnet, what holds it and what it holds (compact unless --full).
-    Show {
-        cidr: String,
-        /// Show every buddy node, not only the meaningful ones.
-        #[arg(long)]
-        full: bool,
-    },
-    /// The free blocks inside a block as they are; with --len, the blocks of that
-    /// length an allocation could take there.
-    Free {
-        cidr: String,
-        /// Count (and list the first few of) the free blocks of this prefix length.
-        #[arg(long)]
-        len: Option<u8>,
-        /// Free for this customer: space held for them counts too.
-        #[arg(long)]
-        customer: Option<String>,
-    },
-    /// List every subnet that carries meaning (structural buddy nodes are left out).
-    List {
-        #[arg(long, value_name = "4|6", value_parser = super::family)]
-        family: Option<u8>,
-        /// Only subnets in this state, as the STATE column words it.
-        #[arg(long, value_enum)]
-        status: Option<ShownState>,
-        #[arg(long)]
-        location: Option<String>,
-        #[arg(long)]
-        customer: Option<String>,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct AllocateArgs {
-    /// Prefix length to allocate.
-    #[arg(long, required_unless_present = "cidr", conflicts_with = "cidr")]
-    len: Option<u8>,
-    /// Address family for --len (default: the pool's, else 4).
-    #[arg(long, value_name = "4|6", value_parser = super::family)]
-    family: Option<u8>,
-    /// Only carve from inside this subnet.
-    #[arg(long)]
-    pool: Option<String>,
-    /// Only carve from space whose (inherited) location is this.
-    #[arg(long)]
-    location: Option<String>,
-    /// The strongest move allowed: exact < merge < split.
-    #[arg(long, default_value = "split")]
-    strategy: String,
-    /// Take exactly this block (splitting down to it if needed).
-    #[arg(long)]
-    cidr: Option<String>,
-    #[arg(long)]
-    vlan: Option<i32>,
-    #[arg(long)]
-    customer: Option<String>,
-    /// The device the space is for; without --location, only space at the device's
-    /// location is used.
-    #[arg(long)]
-    device: Option<String>,
-    #[arg(long)]
-    description: Option<String>,
-    #[arg(long)]
-    purpose: Option<String>,
-    /// With --cidr: take the block even while it is in release cooldown (ending the
-    /// cooldown, journaled as cooldown_forced).
-    #[arg(long, requires = "cidr")]
-    force: bool,
-    /// Show the plan and change nothing.
-    #[arg(long)]
-    dry_run: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct SetArgs {
-    cidr: String,
-    #[arg(long, conflicts_with = "no_location")]
-    location: Option<String>,
-    #[arg(long)]
-    no_location: bool,
-    #[arg(long, conflicts_with = "no_vlan")]
-    vlan: Option<i32>,
-    #[arg(long)]
-    no_vlan: bool,
-    #[arg(long)]
-    description: Option<String>,
-    #[arg(long, conflicts_with = "no_pool")]
-    pool: bool,
-    #[arg(long)]
-    no_pool: bool,
-    /// Keep the first N usable addresses of a pool back (a gateway, say).
-    #[arg(long)]
-    reserve_first: Option<i32>,
-}
 
 pub fn cidr(text: &str) -> Result<IpNet> {
     parse_cidr(text).map_err(|e| Error::validation(e.to_string()))

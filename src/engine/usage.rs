@@ -160,27 +160,35 @@ impl Utilization {
         format!("{}%", self.percent_used().floor())
     }
 
-    /// `32 of 254 used (12%), 4 reserved, 218 free` (reserved and parked only when
-    /// there are some): the one long form. An IPv6 block counts in /64s, the unit its
-    /// space is handed out in (`2 of 65536 /64s used (<1%), 65534 free`): its address
-    /// counts run to 25 digits.
-    pub fn summary(&self) -> String {
-        let (used, reserved, parked, free, total, unit) = match (
+    /// IPv6 blocks: used, reserved, parked, free and total in /64s (used is what the
+    /// others leave).
+    pub fn in_64s(&self) -> Option<[u128; 5]> {
+        match (
             self.total_64s,
             self.free_64s,
             self.reserved_64s,
             self.parked_64s,
         ) {
-            (Some(total), Some(free), Some(reserved), Some(parked)) => {
-                let used = total.saturating_sub(free + reserved + parked);
-                (used, reserved, parked, free, total, " /64s")
-            }
-            _ => (
-                self.used,
-                self.reserved,
-                self.parked,
-                self.free,
-                self.total,
+            (Some(total), Some(free), Some(reserved), Some(parked)) => Some([
+                total.saturating_sub(free + reserved + parked),
+                reserved,
+                parked,
+                free,
+                total,
+            ]),
+            _ => None,
+        }
+    }
+
+    /// `32 of 254 used (12%), 4 reserved, 218 free` (reserved and parked only when
+    /// there are some): the one long form. An IPv6 block counts in /64s, the unit its
+    /// space is handed out in (`2 of 65536 /64s used (<1%), 65534 free`): its address
+    /// counts run to 25 digits.
+    pub fn summary(&self) -> String {
+        let ([used, reserved, parked, free, total], unit) = match self.in_64s() {
+            Some(counts) => (counts, " /64s"),
+            None => (
+                [self.used, self.reserved, self.parked, self.free, self.total],
                 "",
             ),
         };

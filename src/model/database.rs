@@ -33,3 +33,15 @@ pub struct ClusterPlace {
     pub bin_dir: PathBuf,
     pub log_file: PathBuf,
 }
+
+/// How many rows of each kind a database holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contents {
+    pub subnets: i64,
+    pub addresses: i64,
+    pub services: i64,
+    pub invoices: i64,
+    pub journal_rows: i64,
+    pub row_history: i64,
+    pub rdns_outbox: i64,
+}

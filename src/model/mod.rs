@@ -11,7 +11,7 @@ mod subnet;
 
 pub use billing::{StoredInvoice, StoredPlan, Voided};
 pub use catalog::{Catalog, Device, Named, Product, Service, Vlan};
-pub use database::{ClusterPlace, ClusterState, MigrationReport};
+pub use database::{ClusterPlace, ClusterState, Contents, MigrationReport};
 pub use journal::{Event, JournalEntry, LogFilter};
 pub use rdns::{Pending, PtrState, SyncRecord};
 pub use subnet::{IpRecord, Owner, Subnet, SubnetStatus};

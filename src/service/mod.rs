@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod allocate;
+pub mod backup;
 pub mod billing;
 pub mod browse;
 pub mod catalog;
@@ -16,6 +17,7 @@ pub mod holds;
 pub mod import;
 pub mod local;
 pub mod lookup;
+pub mod monitoring;
 mod ownership;
 pub mod plan;
 pub mod products;

@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod attributes;
+pub mod backup;
 pub mod billing;
 pub mod candidates;
 pub mod capacity;

@@ -131,6 +131,34 @@ pub async fn sync_record(conn: &mut PgConnection, provider: &str) -> Result<Sync
     Ok(found.unwrap_or_default())
 }
 
+/// How many changes wait in the outbox, and how long (seconds) the oldest has waited.
+pub async fn outbox_depth(conn: &mut PgConnection) -> Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT count(*), coalesce(extract(epoch FROM now() - min(queued_at)), 0)::bigint
+         FROM rdns_outbox",
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// A provider's last good sync (Unix seconds) and whether its last sync was good; both
+/// None when it never synced.
+pub async fn sync_health(
+    conn: &mut PgConnection,
+    provider: &str,
+) -> Result<(Option<i64>, Option<bool>)> {
+    let found: Option<(Option<i64>, bool)> = sqlx::query_as(
+        "SELECT extract(epoch FROM last_ok_at)::bigint, last_error IS NULL
+         FROM rdns_providers WHERE name = $1",
+    )
+    .bind(provider)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(found.map_or((None, None), |(ok, good)| (ok, Some(good))))
+}
+
 /// Replaces what the last sync left different in `prefix` outside `except` (child zones
 /// keep what their own sync left): address -> the name DNS serves (None: none).
 pub async fn replace_drift(

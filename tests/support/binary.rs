@@ -39,6 +39,26 @@ pub fn run(command: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// Runs a command with `input` on its stdin and returns (exit code, stdout, stderr).
+pub fn run_with_input(command: &mut Command, input: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    stdin.write_all(input.as_bytes()).expect("write stdin");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait for the command");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Starts `n` copies of a command at once and returns each one's (exit code, stdout
 /// parsed as JSON, stderr).
 pub fn run_concurrently(

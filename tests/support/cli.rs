@@ -1,9 +1,7 @@
 //! The real binary with `--json` against a test database: one JSON document back per
 //! command, with the exit code and stderr.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -29,26 +27,7 @@ impl<'a> Cli<'a> {
             .args(args);
         let (code, stdout, stderr) = match stdin {
             None => super::run(&mut command),
-            Some(text) => {
-                let mut child = command
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(text.as_bytes())
-                    .unwrap();
-                let out = child.wait_with_output().unwrap();
-                (
-                    out.status.code().unwrap_or(-1),
-                    String::from_utf8_lossy(&out.stdout).into_owned(),
-                    String::from_utf8_lossy(&out.stderr).into_owned(),
-                )
-            }
+            Some(text) => super::run_with_input(&mut command, text),
         };
         let doc =
             serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?} {stderr}"));

@@ -21,7 +21,7 @@ pub mod tmux;
 pub mod undo;
 
 #[allow(unused_imports)] // as dead_code above: each test binary uses a part
-pub use binary::{carve, reachable_tempdir, run, run_concurrently};
+pub use binary::{carve, reachable_tempdir, run, run_concurrently, run_with_input};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -63,6 +63,16 @@ pub struct TestDb {
 }
 
 pub async fn test_db() -> TestDb {
+    new_db(true).await
+}
+
+/// A fresh database without carve's schema (what a tenant's DBA hands over), dropped
+/// when the value goes out of scope.
+pub async fn empty_db() -> TestDb {
+    new_db(false).await
+}
+
+async fn new_db(migrated: bool) -> TestDb {
     let server = SERVER
         .get_or_init(|| async {
             match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
@@ -87,13 +97,16 @@ pub async fn test_db() -> TestDb {
     .execute(&mut admin)
     .await
     .expect("drop a leftover test database");
+    let template = match migrated {
+        true => server.template.as_str(),
+        false => "template0",
+    };
     sqlx::query(AssertSqlSafe(format!(
-        "CREATE DATABASE {name} TEMPLATE {}",
-        server.template
+        "CREATE DATABASE {name} TEMPLATE {template}"
     )))
     .execute(&mut admin)
     .await
-    .expect("clone the template database");
+    .expect("create the test database");
     admin.close().await.ok();
     let options = server.admin.clone().database(&name);
     let pool = PgPoolOptions::new()

@@ -1,6 +1,7 @@
 //! Finding the PostgreSQL server binaries on this machine (DESIGN.md section 4):
 //! a configured directory, then PATH, then `pg_config --bindir`, then Debian's
-//! versioned directories, newest first.
+//! versioned directories, newest first. The client tools a backup runs (`pg_dump`,
+//! `pg_restore`) are found the same way.
 
 use std::path::{Path, PathBuf};
 
@@ -12,13 +13,14 @@ pub struct PgBinaries {
     pub dir: PathBuf,
 }
 
-const REQUIRED: [&str; 3] = ["initdb", "pg_ctl", "postgres"];
+const SERVER: [&str; 3] = ["initdb", "pg_ctl", "postgres"];
+const DUMP: [&str; 2] = ["pg_dump", "pg_restore"];
 const DEBIAN_ROOT: &str = "/usr/lib/postgresql";
 
 impl PgBinaries {
     pub fn find(configured: Option<&Path>) -> Result<PgBinaries> {
         if let Some(dir) = configured {
-            return if is_server_dir(dir) {
+            return if holds(dir, &SERVER) {
                 Ok(PgBinaries {
                     dir: dir.to_path_buf(),
                 })
@@ -31,9 +33,28 @@ impl PgBinaries {
         }
         candidates()
             .into_iter()
-            .find(|dir| is_server_dir(dir))
+            .find(|dir| holds(dir, &SERVER))
             .map(|dir| PgBinaries { dir })
             .ok_or_else(not_found)
+    }
+
+    /// The directory of `pg_dump` and `pg_restore`: `local.bin_dir` when it holds them,
+    /// else where the server binaries are looked for (a client-only machine has them
+    /// without a server).
+    pub fn find_dump_tools(configured: Option<&Path>) -> Result<PgBinaries> {
+        configured
+            .map(Path::to_path_buf)
+            .into_iter()
+            .chain(candidates())
+            .find(|dir| holds(dir, &DUMP))
+            .map(|dir| PgBinaries { dir })
+            .ok_or_else(|| {
+                Error::local_cluster(
+                    "no pg_dump and pg_restore found (looked in local.bin_dir, PATH, \
+                     `pg_config --bindir` and /usr/lib/postgresql/*/bin): install them \
+                     (Debian/Ubuntu: apt-get install postgresql-client)",
+                )
+            })
     }
 
     pub fn tool(&self, name: &str) -> PathBuf {
@@ -50,8 +71,8 @@ fn not_found() -> Error {
     )
 }
 
-fn is_server_dir(dir: &Path) -> bool {
-    REQUIRED.iter().all(|tool| dir.join(tool).is_file())
+fn holds(dir: &Path, tools: &[&str]) -> bool {
+    tools.iter().all(|tool| dir.join(tool).is_file())
 }
 
 fn candidates() -> Vec<PathBuf> {
@@ -60,9 +81,10 @@ fn candidates() -> Vec<PathBuf> {
     // the real directory is where the link points.
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
-            let initdb = dir.join("initdb");
-            if let Ok(real) = std::fs::canonicalize(&initdb) {
-                dirs.extend(real.parent().map(Path::to_path_buf));
+            for tool in [SERVER[0], DUMP[0]] {
+                if let Ok(real) = std::fs::canonicalize(dir.join(tool)) {
+                    dirs.extend(real.parent().map(Path::to_path_buf));
+                }
             }
             dirs.push(dir);
         }

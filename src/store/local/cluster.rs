@@ -7,8 +7,6 @@
 //! - `postgres.log`   the server's log
 //! - `cluster.lock`   serialises start-up between concurrent carve processes
 
-use std::fs::{DirBuilder, File};
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -21,7 +19,6 @@ use super::system_user::SystemUser;
 use crate::error::{Error, Result};
 use crate::model::ClusterState;
 use crate::os::running_as_root;
-use crate::os::trust::{Owners, untrusted};
 
 /// The superuser initdb creates and carve connects as.
 pub const SUPERUSER: &str = "carve";
@@ -40,7 +37,7 @@ pub struct LocalCluster {
     pub log_file: PathBuf,
     pub binaries: PgBinaries,
     /// Set when carve runs as root: the cluster then runs as this user.
-    run_as: Option<SystemUser>,
+    pub(super) run_as: Option<SystemUser>,
 }
 
 impl LocalCluster {
@@ -89,7 +86,7 @@ impl LocalCluster {
     pub async fn ensure_running(&self) -> Result<bool> {
         self.prepare_data_dir()?;
         let lock = self.data_dir.join("cluster.lock");
-        let _guard = tokio::task::spawn_blocking(move || lock_file(&lock))
+        let _guard = tokio::task::spawn_blocking(move || super::data_dir::lock_file(&lock))
             .await
             .map_err(|e| Error::internal(format!("cluster lock task failed: {e}")))??;
         match self.state().await? {
@@ -140,38 +137,6 @@ impl LocalCluster {
             "postgresql://{SUPERUSER}@localhost/{database}?host={}",
             self.socket_dir.display()
         )
-    }
-
-    fn prepare_data_dir(&self) -> Result<()> {
-        if let Some(user) = &self.run_as {
-            user.check_can_reach(&self.pgdata)?;
-        }
-        let mode = if self.run_as.is_some() { 0o755 } else { 0o700 };
-        make_dir(&self.data_dir, mode)?;
-        refuse_untrusted("data dir", &self.data_dir, &Owners::me_or_root())?;
-        let cluster_owners = || match &self.run_as {
-            Some(user) => Owners::also(user.uid),
-            None => Owners::me_or_root(),
-        };
-        for (what, dir) in [
-            ("cluster dir", &self.pgdata),
-            ("socket dir", &self.socket_dir),
-        ] {
-            make_dir(dir, 0o700)?;
-            refuse_untrusted(what, dir, &cluster_owners())?;
-            if let Some(user) = &self.run_as {
-                user.chown(dir)?;
-            }
-        }
-        if let Some(user) = &self.run_as {
-            if !self.log_file.exists() {
-                File::create(&self.log_file).map_err(|e| {
-                    Error::local_cluster(format!("cannot create {}: {e}", self.log_file.display()))
-                })?;
-            }
-            user.chown(&self.log_file)?;
-        }
-        Ok(())
     }
 
     async fn initdb(&self) -> Result<()> {
@@ -309,35 +274,6 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
         "/tmp/carve-{uid}-{:016x}",
         crate::os::fnv1a(data_dir.as_os_str().as_encoded_bytes())
     ))
-}
-
-/// A directory someone else owns or may write could hold their own PostgreSQL (or
-/// socket) in place of carve's.
-fn refuse_untrusted(what: &str, dir: &Path, owners: &Owners) -> Result<()> {
-    match untrusted(what, dir, owners) {
-        Some(why) => Err(Error::local_cluster(why)),
-        None => Ok(()),
-    }
-}
-
-fn make_dir(dir: &Path, mode: u32) -> Result<()> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(mode)
-        .create(dir)
-        .map_err(|e| Error::local_cluster(format!("cannot create {}: {e}", dir.display())))
-}
-
-fn lock_file(path: &Path) -> Result<File> {
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|e| Error::local_cluster(format!("cannot open {}: {e}", path.display())))?;
-    file.lock()
-        .map_err(|e| Error::local_cluster(format!("cannot lock {}: {e}", path.display())))?;
-    Ok(file)
 }
 
 /// pg_ctl status prints `pg_ctl: server is running (PID: 1234)`.

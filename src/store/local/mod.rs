@@ -2,6 +2,7 @@
 
 mod binaries;
 mod cluster;
+mod data_dir;
 mod system_user;
 
 pub use binaries::PgBinaries;
