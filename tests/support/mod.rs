@@ -17,6 +17,7 @@ pub mod powerdns;
 pub mod rdns;
 pub mod screen;
 pub mod site;
+pub mod standby;
 pub mod tmux;
 pub mod undo;
 
@@ -247,11 +248,7 @@ fn migrations_hash() -> u64 {
 impl TestDb {
     /// The handle the service layer takes.
     pub fn db(&self) -> carve::store::Db {
-        carve::store::Db {
-            pool: self.pool.clone(),
-            description: self.name.clone(),
-            release_cooldown: Default::default(),
-        }
+        carve::store::Db::over(self.pool.clone(), self.name.clone())
     }
 
     /// Every subnet and address with its state, in order: equal snapshots mean

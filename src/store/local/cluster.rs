@@ -142,7 +142,9 @@ impl LocalCluster {
         )
     }
 
-    fn prepare_data_dir(&self) -> Result<()> {
+    /// Creates the data directory's parts with the owners and modes the server needs
+    /// (nothing is started); `ensure_running` does it first.
+    pub fn prepare_data_dir(&self) -> Result<()> {
         if let Some(user) = &self.run_as {
             user.check_can_reach(&self.pgdata)?;
         }
@@ -261,7 +263,8 @@ impl LocalCluster {
         Ok(())
     }
 
-    fn tool(&self, name: &str) -> Command {
+    /// One of the server's programs, run as the cluster's user.
+    pub fn tool(&self, name: &str) -> Command {
         let mut command = Command::new(self.binaries.tool(name));
         if let Some(user) = &self.run_as {
             command.uid(user.uid).gid(user.gid);
