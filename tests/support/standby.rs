@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use carve::store::local::{LocalCluster, SUPERUSER};
+use sqlx::{ConnectOptions, Connection};
 
 use super::reachable_tempdir;
 
@@ -37,6 +38,16 @@ impl Pair {
             String::from_utf8_lossy(&out.stderr)
         );
         standby.ensure_running().await.expect("start the standby");
+        // Synchronous: a commit the primary acknowledged is on the standby, so a
+        // failover loses no change a client was told was done.
+        let mut primary_conn = primary.connect_options("postgres").connect().await.unwrap();
+        for sql in [
+            "ALTER SYSTEM SET synchronous_standby_names = '*'",
+            "SELECT pg_reload_conf()",
+        ] {
+            sqlx::query(sql).execute(&mut primary_conn).await.unwrap();
+        }
+        primary_conn.close().await.ok();
         Pair {
             dir,
             primary,
@@ -61,7 +72,15 @@ impl Pair {
     /// What pg_auto_failover or Patroni would do when the primary dies: it is stopped
     /// hard, and the standby promoted.
     pub async fn fail_over(&self) {
+        self.kill_primary().await;
+        self.promote().await;
+    }
+
+    pub async fn kill_primary(&self) {
         pg_ctl(&self.primary, &["stop", "-m", "immediate"]).await;
+    }
+
+    pub async fn promote(&self) {
         pg_ctl(&self.standby, &["promote", "-w"]).await;
     }
 }
