@@ -360,11 +360,10 @@ async fn a_dry_run_close_needs_no_write_access() {
         .username(&reader)
         .password("look")
         .database(&t.name);
-    let ro = Db {
-        pool: sqlx::PgPool::connect_with(options).await.unwrap(),
-        description: reader.clone(),
-        release_cooldown: Default::default(),
-    };
+    let ro = Db::over(
+        sqlx::PgPool::connect_with(options).await.unwrap(),
+        reader.clone(),
+    );
     let dry = billing::close(&ro, october(), None, true).await.unwrap();
     assert_eq!((dry.issued, dry.invoices.len()), (2, 2));
     assert!(billing::close(&ro, october(), None, false).await.is_err());

@@ -54,7 +54,7 @@ async fn a_change_asked_for_during_a_restart_is_applied_once_when_the_database_i
         .unwrap();
     admin.close().await.unwrap();
     let db = Db::connect(
-        cluster.connect_options("restarts"),
+        carve::store::Target::single(cluster.connect_options("restarts")),
         Duration::from_secs(3),
         Duration::from_secs(30),
         4,

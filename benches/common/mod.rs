@@ -67,10 +67,6 @@ pub async fn fresh_db(admin: &PgConnectOptions, name: &str, connections: u32) ->
         .await
         .expect("connect to the bench database");
     migrate(&pg).await.expect("migrate");
-    let db = Db {
-        pool: pg.clone(),
-        description: name.into(),
-        release_cooldown: Default::default(),
-    };
+    let db = Db::over(pg.clone(), name.into());
     (pg, db)
 }

@@ -1,6 +1,6 @@
 //! Changes made by anyone, heard as they commit: what keeps an open UI current.
 
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::store::Db;
 use crate::store::changes::ChangeListener;
 
@@ -8,8 +8,15 @@ use crate::store::changes::ChangeListener;
 pub struct Changes(ChangeListener);
 
 impl Changes {
+    /// Listens; when the server is gone, the database's hosts are tried again first
+    /// (after a failover the promoted standby is the one to listen on).
     pub async fn start(db: &Db) -> Result<Changes> {
-        Ok(Changes(ChangeListener::start(db).await?))
+        match ChangeListener::start(db).await {
+            Err(e) if e.kind == ErrorKind::Connection && db.answers().await => {
+                Ok(Changes(ChangeListener::start(db).await?))
+            }
+            other => Ok(Changes(other?)),
+        }
     }
 
     /// Waits for the next committed change, by anyone.

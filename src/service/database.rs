@@ -5,7 +5,7 @@ use crate::config::{DatabaseTarget, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::MigrationReport;
 use crate::store::local::{DATABASE, LocalCluster};
-use crate::store::{self, Db};
+use crate::store::{self, Db, Target};
 
 /// The private cluster under the configured data directory (nothing is started).
 pub(super) fn local_cluster(settings: &Settings) -> Result<LocalCluster> {
@@ -15,18 +15,18 @@ pub(super) fn local_cluster(settings: &Settings) -> Result<LocalCluster> {
 /// Connects to the configured database, starting the embedded cluster if that is the
 /// target and it is not running. Does not migrate.
 pub async fn connect(settings: &Settings) -> Result<Db> {
-    let options = match &settings.database {
+    let target = match &settings.database {
         DatabaseTarget::Url { url, source } => {
-            store::connect_options_from_url(url, source, settings.password_command.as_deref())?
+            store::target_from_url(url, source, settings.password_command.as_deref())?
         }
         DatabaseTarget::Local => {
             let cluster = local_cluster(settings)?;
             cluster.ensure_running().await?;
-            cluster.connect_options(DATABASE)
+            Target::single(cluster.connect_options(DATABASE))
         }
     };
     let mut db = Db::connect(
-        options,
+        target,
         settings.connect_timeout,
         settings.lock_timeout,
         settings.max_connections,

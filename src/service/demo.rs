@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::engine::parse_cidr;
 use crate::error::{Error, Result};
 use crate::model::Catalog;
-use crate::store::{self, Db};
+use crate::store::{self, Db, Target};
 
 pub const DEMO_DATABASE: &str = "carve_demo";
 
@@ -25,7 +25,7 @@ pub async fn create(settings: &Settings) -> Result<Db> {
     cluster.ensure_running().await?;
     cluster.create_database_named(DEMO_DATABASE, true).await?;
     let db = Db::connect(
-        cluster.connect_options(DEMO_DATABASE),
+        Target::single(cluster.connect_options(DEMO_DATABASE)),
         settings.connect_timeout,
         settings.lock_timeout,
         settings.max_connections,

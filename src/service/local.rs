@@ -4,8 +4,8 @@ use super::database::{local_cluster, schema};
 use crate::config::Settings;
 use crate::error::Result;
 use crate::model::{ClusterPlace, ClusterState, MigrationReport};
-use crate::store::Db;
 use crate::store::local::{DATABASE, LocalCluster};
+use crate::store::{Db, Target};
 
 /// The private cluster the settings name (finding it starts nothing).
 pub struct Local(LocalCluster);
@@ -33,7 +33,7 @@ impl Local {
     pub async fn start(&self, settings: &Settings) -> Result<(bool, MigrationReport)> {
         let started = self.0.ensure_running().await?;
         let db = Db::connect(
-            self.0.connect_options(DATABASE),
+            Target::single(self.0.connect_options(DATABASE)),
             settings.connect_timeout,
             settings.lock_timeout,
             1,

@@ -1,13 +1,16 @@
 //! Connecting to PostgreSQL: options from a URL (TLS as the URL asks, password from the
-//! URL, `PGPASSFILE` or a command), and connection failures turned into one clear line.
+//! URL, `PGPASSFILE` or a command; several hosts tried in order, keeping the asked kind
+//! of session), and connection failures turned into one clear line.
 //! A password never reaches a message or a log: targets are described without it.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::{ConnectOptions, Connection, PgConnection};
 
+use super::targets::{Session, SessionKind, split_hosts};
 use crate::error::{Error, Result};
 use crate::os::{Secret, run_secret_command};
 
@@ -18,69 +21,213 @@ pub struct Db {
     pub description: String,
     /// How long released space stays parked (the config's; none unless set).
     pub release_cooldown: crate::config::ReleaseCooldown,
+    /// Where new sessions may go when this server stops answering.
+    target: Arc<Target>,
+    timeout: Duration,
+}
+
+/// Where to connect: the URL's hosts in order, and the kind of session to keep.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub hosts: Vec<PgConnectOptions>,
+    pub kind: SessionKind,
+}
+
+impl Target {
+    /// One server, any session (the embedded cluster, a test's database).
+    pub fn single(options: PgConnectOptions) -> Target {
+        Target {
+            hosts: vec![options],
+            kind: SessionKind::Any,
+        }
+    }
+
+    /// Whether a lost server may mean that another one is to be used now.
+    fn may_move(&self) -> bool {
+        self.hosts.len() > 1 || self.kind != SessionKind::Any
+    }
 }
 
 impl Db {
-    /// Connects once to surface a bad target as one clear error (no retry loop), then
-    /// opens the pool. Every session waits at most `lock_timeout` for any lock (row,
-    /// table, advisory): a session holding one for good makes carve give up, not hang.
+    /// Finds the first host of `target` that gives a session of the asked kind (one
+    /// clear error naming what each host said, no retry loop), then opens the pool on
+    /// it. Every session waits at most `lock_timeout` for any lock (row, table,
+    /// advisory): a session holding one for good makes carve give up, not hang.
     /// Statements themselves are not bounded: an import or an ingest may rightly run long.
     pub async fn connect(
-        options: PgConnectOptions,
+        target: Target,
         timeout: Duration,
         lock_timeout: Duration,
         max_connections: u32,
     ) -> Result<Db> {
-        let options =
-            options.options([("lock_timeout", format!("{}ms", lock_timeout.as_millis()))]);
-        let description = describe_options(&options);
-        let probe = tokio::time::timeout(timeout, options.connect())
-            .await
-            .map_err(|_| {
-                Error::connection(format!(
-                    "cannot connect to PostgreSQL at {description}: no answer within {} s",
-                    timeout.as_secs()
-                ))
-            })?
-            .map_err(|e| connect_error(&description, &e))?;
-        probe.close().await.ok();
+        let lock_timeout = format!("{}ms", lock_timeout.as_millis());
+        let target = Target {
+            hosts: (target.hosts.into_iter())
+                .map(|h| h.options([("lock_timeout", lock_timeout.as_str())]))
+                .collect(),
+            kind: target.kind,
+        };
+        let chosen = choose(&target, timeout).await?;
+        let description = describe_options(&chosen);
+        let kind = target.kind;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(timeout)
-            .connect_lazy_with(options);
+            // A session is checked as it opens: after a failover the host that was
+            // chosen may now be the wrong kind.
+            .after_connect(move |conn, _| Box::pin(async move { keep_only(kind, conn).await }))
+            .connect_lazy_with(chosen);
         Ok(Db {
             pool,
             description,
             release_cooldown: Default::default(),
+            target: Arc::new(target),
+            timeout,
         })
     }
 
-    /// Whether the database answers a trivial query now.
+    /// A handle on a pool opened elsewhere (a test's database): one server, no failover.
+    pub fn over(pool: PgPool, description: String) -> Db {
+        let target = Target::single((*pool.connect_options()).clone());
+        Db {
+            pool,
+            description,
+            release_cooldown: Default::default(),
+            target: Arc::new(target),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Whether the database answers a trivial query now. When the server does not and
+    /// the URL named several hosts (or a kind of session), the hosts are tried again in
+    /// order and new sessions go to the one that fits: a standby promoted after the
+    /// primary died, say.
     pub async fn answers(&self) -> bool {
+        if self.ping().await {
+            return true;
+        }
+        if !self.target.may_move() {
+            return false;
+        }
+        match choose(&self.target, self.timeout).await {
+            Ok(chosen) => {
+                self.pool.set_connect_options(chosen);
+                self.ping().await
+            }
+            Err(_) => false,
+        }
+    }
+
+    async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 }
 
-/// Builds connection options from a `postgres://` URL. `password_command`, when set and
-/// the URL carries no password, runs through `sh -c` and its first output line is used.
-pub fn connect_options_from_url(
+/// The first host of `target` whose session is of the asked kind (for a preference, a
+/// pass for it first, then one for any); else an error saying what each host said.
+async fn choose(target: &Target, timeout: Duration) -> Result<PgConnectOptions> {
+    let mut said = Vec::new();
+    for pass in target.kind.passes() {
+        said.clear();
+        for host in &target.hosts {
+            match try_host(host, *pass, target.kind, timeout).await {
+                Ok(()) => return Ok(host.clone()),
+                Err(why) => said.push((describe_options(host), why)),
+            }
+        }
+    }
+    Err(match said.as_slice() {
+        [(host, why)] => {
+            Error::connection(format!("cannot connect to PostgreSQL at {host}: {why}"))
+        }
+        _ => Error::connection(format!(
+            "cannot connect to PostgreSQL ({} session wanted): {}",
+            target.kind.as_str(),
+            said.iter()
+                .map(|(host, why)| format!("{host}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+    })
+}
+
+/// Connects to one host and checks its session is of kind `pass`; else why not.
+async fn try_host(
+    host: &PgConnectOptions,
+    pass: SessionKind,
+    asked: SessionKind,
+    timeout: Duration,
+) -> std::result::Result<(), String> {
+    let mut conn = tokio::time::timeout(timeout, host.connect())
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
+        .map_err(|e| refusal(&e))?;
+    let checked = if pass == SessionKind::Any {
+        Ok(())
+    } else {
+        match Session::of(&mut conn).await {
+            Ok(session) if pass.accepts(session) => Ok(()),
+            Ok(session) => Err(format!("{}, not {}", session.describe(), asked.as_str())),
+            Err(e) => Err(refusal(&e)),
+        }
+    };
+    conn.close().await.ok();
+    checked
+}
+
+/// Refuses a new session that is not of the asked kind.
+async fn keep_only(kind: SessionKind, conn: &mut PgConnection) -> sqlx::Result<()> {
+    if kind == SessionKind::Any || kind == SessionKind::PreferStandby {
+        return Ok(());
+    }
+    let session = Session::of(conn).await?;
+    if kind.accepts(session) {
+        return Ok(());
+    }
+    // An I/O error, so that it reads as a lost connection: the UI then waits and
+    // finds the right server again.
+    Err(sqlx::Error::Io(std::io::Error::other(format!(
+        "the server is now {}, not {}",
+        session.describe(),
+        kind.as_str()
+    ))))
+}
+
+/// Where a `postgres://` URL points: each of its hosts (libpq's `h1:p1,h2:p2`) with the
+/// rest of the URL, and the kind of session it asks for (`target_session_attrs`, else
+/// `PGTARGETSESSIONATTRS`, else any). `password_command`, when set and the URL carries
+/// no password, runs through `sh -c` and its first output line is used.
+pub fn target_from_url(
     url: &Secret,
     source: &str,
     password_command: Option<&str>,
-) -> Result<PgConnectOptions> {
-    // The parser's message never repeats the URL, so it is safe to show.
-    let mut options = PgConnectOptions::from_str(url.expose()).map_err(|e| {
-        Error::config(format!(
-            "the database URL from {source} is not a valid postgres:// URL: {e}"
-        ))
-    })?;
-    if let Some(command) = password_command
-        && !url_has_password(url.expose())
-    {
-        let password = run_secret_command("database.password_command", command)?;
-        options = options.password(password.expose());
+) -> Result<Target> {
+    let (urls, kind) = split_hosts(url.expose());
+    let kind = match kind.or_else(|| std::env::var("PGTARGETSESSIONATTRS").ok()) {
+        Some(text) => SessionKind::parse(&text)
+            .map_err(|e| Error::config(format!("the database URL from {source}: {e}")))?,
+        None => SessionKind::Any,
+    };
+    let password = match password_command {
+        Some(command) if !url_has_password(url.expose()) => {
+            Some(run_secret_command("database.password_command", command)?)
+        }
+        _ => None,
+    };
+    let mut hosts = Vec::new();
+    for one in urls {
+        // The parser's message never repeats the URL, so it is safe to show.
+        let mut options = PgConnectOptions::from_str(&one).map_err(|e| {
+            Error::config(format!(
+                "the database URL from {source} is not a valid postgres:// URL: {e}"
+            ))
+        })?;
+        if let Some(password) = &password {
+            options = options.password(password.expose());
+        }
+        hosts.push(options.application_name("carve"));
     }
-    Ok(options.application_name("carve"))
+    Ok(Target { hosts, kind })
 }
 
 fn url_has_password(url: &str) -> bool {
@@ -108,8 +255,9 @@ pub fn describe_options(options: &PgConnectOptions) -> String {
     }
 }
 
-fn connect_error(target: &str, error: &sqlx::Error) -> Error {
-    let reason = match error {
+/// Why a server refused a session, in words.
+fn refusal(error: &sqlx::Error) -> String {
+    match error {
         sqlx::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => {
                 "connection refused (is PostgreSQL running and listening there?)".to_owned()
@@ -124,10 +272,7 @@ fn connect_error(target: &str, error: &sqlx::Error) -> Error {
         },
         sqlx::Error::Tls(e) => format!("TLS failed: {e}"),
         other => other.to_string(),
-    };
-    Error::connection(format!(
-        "cannot connect to PostgreSQL at {target}: {reason}"
-    ))
+    }
 }
 
 #[cfg(test)]
@@ -137,8 +282,8 @@ mod tests {
     #[test]
     fn descriptions_never_contain_the_password() {
         let url = Secret::new("postgres://noc:hunter2@db.example:6432/ipam?sslmode=require");
-        let options = connect_options_from_url(&url, "test", None).unwrap();
-        let text = describe_options(&options);
+        let target = target_from_url(&url, "test", None).unwrap();
+        let text = describe_options(&target.hosts[0]);
         assert_eq!(text, "noc@db.example:6432/ipam");
     }
 
@@ -152,16 +297,15 @@ mod tests {
     #[test]
     fn password_command_supplies_the_password_and_failures_stay_quiet() {
         let url = Secret::new("postgres://u@h/db");
-        assert!(connect_options_from_url(&url, "t", Some("echo s3cret")).is_ok());
-        let err = connect_options_from_url(&url, "t", Some("echo s3cret; exit 3")).unwrap_err();
+        assert!(target_from_url(&url, "t", Some("echo s3cret")).is_ok());
+        let err = target_from_url(&url, "t", Some("echo s3cret; exit 3")).unwrap_err();
         assert!(err.message.contains("password_command failed"), "{err}");
         assert!(!err.message.contains("s3cret"));
     }
 
     #[test]
     fn a_bad_url_is_a_config_error_without_the_url() {
-        let err = connect_options_from_url(&Secret::new("postgres://u:pw@[::1/db"), "t", None)
-            .unwrap_err();
+        let err = target_from_url(&Secret::new("postgres://u:pw@[::1/db"), "t", None).unwrap_err();
         assert_eq!(err.kind.exit_code(), 2);
         assert!(!err.message.contains("pw"), "{err}");
     }

@@ -25,8 +25,10 @@ pub mod roles;
 pub mod rows;
 pub mod search;
 pub mod services;
+mod targets;
 pub mod tree;
 
-pub use connect::{Db, connect_options_from_url, describe_options};
+pub use connect::{Db, Target, describe_options, target_from_url};
 pub use errors::db_error;
 pub use migrate::{check_schema, known_schema_version, migrate};
+pub use targets::SessionKind;

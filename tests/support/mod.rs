@@ -17,6 +17,7 @@ pub mod powerdns;
 pub mod rdns;
 pub mod screen;
 pub mod site;
+pub mod standby;
 pub mod tmux;
 pub mod undo;
 
@@ -260,11 +261,7 @@ fn migrations_hash() -> u64 {
 impl TestDb {
     /// The handle the service layer takes.
     pub fn db(&self) -> carve::store::Db {
-        carve::store::Db {
-            pool: self.pool.clone(),
-            description: self.name.clone(),
-            release_cooldown: Default::default(),
-        }
+        carve::store::Db::over(self.pool.clone(), self.name.clone())
     }
 
     /// Every subnet and address with its state, in order: equal snapshots mean
@@ -313,34 +310,40 @@ impl TestDb {
     /// Asserts the database's own view of the tree: under every root, the leaves tile
     /// it exactly (no gap, no overlap), and every subdivided node has its two halves.
     pub async fn assert_tree_is_sound(&self) {
-        let bad_tiling: Vec<String> = sqlx::query_scalar(
-            "SELECT r.cidr::text FROM subnets r
-             WHERE r.parent_id IS NULL
-               AND (SELECT sum(2::numeric ^ (CASE family(l.cidr) WHEN 4 THEN 32 ELSE 128 END - masklen(l.cidr)))
-                    FROM subnets l WHERE l.cidr <<= r.cidr AND l.allocation_status <> 'subdivided')
-                   <> 2::numeric ^ (CASE family(r.cidr) WHEN 4 THEN 32 ELSE 128 END - masklen(r.cidr))",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .expect("tiling check");
-        assert!(bad_tiling.is_empty(), "leaves do not tile {bad_tiling:?}");
-        let overlapping: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM subnets a JOIN subnets b ON a.id < b.id AND a.cidr && b.cidr
-             WHERE a.allocation_status <> 'subdivided' AND b.allocation_status <> 'subdivided'",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .expect("overlap check");
-        assert_eq!(overlapping, 0, "overlapping leaves");
-        let lopsided: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM subnets p WHERE p.allocation_status = 'subdivided'
-               AND (SELECT count(*) FROM subnets c WHERE c.parent_id = p.id) <> 2",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .expect("children check");
-        assert_eq!(lopsided, 0, "subdivided nodes without exactly two children");
+        assert_tree_is_sound(&self.pool).await;
     }
+}
+
+/// The leaves tile every root, no two leaves overlap, every subdivided node has two
+/// children.
+pub async fn assert_tree_is_sound(pool: &PgPool) {
+    let bad_tiling: Vec<String> = sqlx::query_scalar(
+        "SELECT r.cidr::text FROM subnets r
+         WHERE r.parent_id IS NULL
+           AND (SELECT sum(2::numeric ^ (CASE family(l.cidr) WHEN 4 THEN 32 ELSE 128 END - masklen(l.cidr)))
+                FROM subnets l WHERE l.cidr <<= r.cidr AND l.allocation_status <> 'subdivided')
+               <> 2::numeric ^ (CASE family(r.cidr) WHEN 4 THEN 32 ELSE 128 END - masklen(r.cidr))",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("tiling check");
+    assert!(bad_tiling.is_empty(), "leaves do not tile {bad_tiling:?}");
+    let overlapping: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM subnets a JOIN subnets b ON a.id < b.id AND a.cidr && b.cidr
+         WHERE a.allocation_status <> 'subdivided' AND b.allocation_status <> 'subdivided'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("overlap check");
+    assert_eq!(overlapping, 0, "overlapping leaves");
+    let lopsided: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM subnets p WHERE p.allocation_status = 'subdivided'
+           AND (SELECT count(*) FROM subnets c WHERE c.parent_id = p.id) <> 2",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("children check");
+    assert_eq!(lopsided, 0, "subdivided nodes without exactly two children");
 }
 
 /// Adds a root block (optionally a pool) through the service layer.

@@ -226,7 +226,8 @@ impl LocalCluster {
         Ok(())
     }
 
-    fn tool(&self, name: &str) -> Command {
+    /// One of the server's programs, run as the cluster's user.
+    pub fn tool(&self, name: &str) -> Command {
         let mut command = Command::new(self.binaries.tool(name));
         if let Some(user) = &self.run_as {
             command.uid(user.uid).gid(user.gid);

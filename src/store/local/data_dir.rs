@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::os::trust::{Owners, untrusted};
 
 impl LocalCluster {
-    pub(super) fn prepare_data_dir(&self) -> Result<()> {
+    /// Creates the data directory's parts with the owners and modes the server needs
+    /// (nothing is started); `ensure_running` does it first.
+    pub fn prepare_data_dir(&self) -> Result<()> {
         if let Some(user) = &self.run_as {
             user.check_can_reach(&self.pgdata)?;
         }
