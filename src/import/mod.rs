@@ -8,8 +8,6 @@ pub mod export;
 pub mod plan;
 pub mod read;
 pub mod records;
-mod row;
-mod sections;
 pub mod values;
 
 pub use plan::{Existing, ExistingIp, ExistingSubnet, NewIp, NewSubnet, Plan, plan};

@@ -3,6 +3,9 @@
 //! its sheet and row number. Nothing is dropped silently: blank rows are counted, free
 //! addresses (which need no record) are counted as skipped.
 
+mod row;
+mod sections;
+
 use std::fmt;
 use std::net::IpAddr;
 
@@ -117,7 +120,7 @@ pub fn records(sheets: &[Sheet]) -> Result<Records, String> {
 /// Reads every sheet's records, filling blank cells of the `fill_down` columns from the
 /// row above (a merged cell).
 pub fn records_with(sheets: &[Sheet], fill_down: &[String]) -> Result<Records, String> {
-    super::sections::read(sheets, fill_down)
+    sections::read(sheets, fill_down)
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! - `postgres.log`   the server's log
 //! - `cluster.lock`   serialises start-up between concurrent carve processes
 
+mod data_dir;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -86,7 +88,7 @@ impl LocalCluster {
     pub async fn ensure_running(&self) -> Result<bool> {
         self.prepare_data_dir()?;
         let lock = self.data_dir.join("cluster.lock");
-        let _guard = tokio::task::spawn_blocking(move || super::data_dir::lock_file(&lock))
+        let _guard = tokio::task::spawn_blocking(move || data_dir::lock_file(&lock))
             .await
             .map_err(|e| Error::internal(format!("cluster lock task failed: {e}")))??;
         match self.state().await? {

@@ -2,7 +2,6 @@
 
 mod binaries;
 mod cluster;
-mod data_dir;
 mod system_user;
 
 pub use binaries::PgBinaries;

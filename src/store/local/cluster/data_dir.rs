@@ -5,7 +5,7 @@ use std::fs::{DirBuilder, File, Permissions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use super::cluster::LocalCluster;
+use super::LocalCluster;
 use crate::error::{Error, Result};
 use crate::os::trust::{Owners, untrusted};
 

@@ -5,10 +5,10 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::columns::{Column, Header, nonblank};
-use super::records::{At, Fields, IpRow, Records, SubnetRow};
-use super::values::{self, Status};
+use super::{At, Fields, IpRow, Records, SubnetRow};
 use crate::engine::dns::normalize_hostname;
+use crate::import::columns::{Column, Header, nonblank};
+use crate::import::values::{self, Status};
 
 /// Reads one row into `out`; `section_pool` is the pool its section's title names.
 pub(super) fn record(

@@ -11,11 +11,11 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::columns::{Column, Header, column_of, nonblank};
-use super::read::Sheet;
-use super::records::{At, Filled, Problem, Records};
 use super::row;
+use super::{At, Filled, Problem, Records};
 use crate::engine::parse_cidr;
+use crate::import::columns::{Column, Header, column_of, nonblank};
+use crate::import::read::Sheet;
 
 /// How many leading rows may come before the header (titles, notes).
 const HEADER_SEARCH: usize = 20;
