@@ -221,6 +221,9 @@ pub async fn run(cli: Cli, settings: &Settings, out: &Output) -> Result<Next> {
             eprintln!("carve: profile {} ({})", output::clean(profile), target);
         }
     }
+    // What only reads goes to the standby `read_url` names, when there is one.
+    let reading = settings.for_reads().filter(|_| from_standby(&command));
+    let settings = reading.as_ref().unwrap_or(settings);
     let work = dispatch(command, settings, out);
     // Only the palette's runs (a plan printed, or one to hold to) pay for the fingerprint.
     if !cli.print_plan && cli.expect_plan.is_none() {
@@ -298,6 +301,31 @@ async fn demo(settings: &Settings, out: &Output) -> Result<Next> {
         )
     });
     Ok(Next::Done)
+}
+
+/// Commands a standby serves when `read_url` is set: those that only read and take no
+/// lock. A dry run plans in a transaction that takes row locks, so it stays on the
+/// primary, as does what reads the embedded cluster or prints carve's own help.
+fn from_standby(command: &Command) -> bool {
+    use self::billing::BillingCommand;
+    use self::rdns::RdnsCommand;
+    match command {
+        Command::Import(_)
+        | Command::Db { .. }
+        | Command::Demo
+        | Command::Completions { .. }
+        | Command::Man => false,
+        Command::Rdns { command } => {
+            matches!(
+                command,
+                RdnsCommand::Status | RdnsCommand::Export { output: None, .. }
+            )
+        }
+        Command::Billing { command } => {
+            !matches!(command, BillingCommand::Close { .. }) && billing::reads_only(command)
+        }
+        other => reads_only(other),
+    }
 }
 
 /// Commands that only read. Everything else changes data and is refused when carve is

@@ -41,6 +41,8 @@ struct FileConfig {
 #[serde(default, deny_unknown_fields)]
 struct DatabaseSection {
     url: Option<Secret>,
+    /// A standby of the database `url` names, for what only reads.
+    read_url: Option<Secret>,
     password_command: Option<String>,
     connect_timeout_secs: u64,
     lock_timeout_secs: u64,
@@ -52,6 +54,7 @@ impl Default for DatabaseSection {
     fn default() -> Self {
         DatabaseSection {
             url: None,
+            read_url: None,
             password_command: None,
             connect_timeout_secs: 10,
             lock_timeout_secs: 30,
@@ -101,6 +104,9 @@ pub struct Settings {
     /// The file the settings came from, if one was read.
     pub config_file: Option<PathBuf>,
     pub database: DatabaseTarget,
+    /// Where what only reads goes (a standby of `database`), when set: `read_url` of the
+    /// profile or of `[database]`, only together with the `url` beside it.
+    pub reads: Option<DatabaseTarget>,
     pub password_command: Option<String>,
     pub connect_timeout: Duration,
     /// The longest any session waits for a lock before carve gives up.
@@ -184,7 +190,7 @@ fn resolve(
             url: Secret::new(url),
             source: "DATABASE_URL",
         }
-    } else if let Some(url) = file.database.url {
+    } else if let Some(url) = file.database.url.clone() {
         DatabaseTarget::Url {
             url,
             source: "database.url",
@@ -192,6 +198,7 @@ fn resolve(
     } else {
         DatabaseTarget::Local
     };
+    let reads = reads_target(&file.database, chosen.as_ref(), &database)?;
 
     let data_dir = match non_empty("CARVE_DATA_DIR") {
         Some(dir) => absolute("CARVE_DATA_DIR", PathBuf::from(dir))?,
@@ -245,6 +252,7 @@ fn resolve(
     Ok(Settings {
         config_file,
         database,
+        reads,
         password_command: match &chosen {
             Some(c) => c.password_command.clone(),
             None => file.database.password_command,
@@ -267,6 +275,51 @@ fn resolve(
         keys,
         rdns,
     })
+}
+
+/// The standby for reads: the profile's `read_url` with its `url`, or `[database]`'s
+/// with the `url` beside it. A URL from the command line or the environment names a
+/// database the file's `read_url` may not be a standby of: it is then left out.
+fn reads_target(
+    section: &DatabaseSection,
+    chosen: Option<&profile::Chosen>,
+    database: &DatabaseTarget,
+) -> Result<Option<DatabaseTarget>> {
+    if let Some(chosen) = chosen {
+        return Ok(chosen.reads.clone());
+    }
+    let Some(url) = section.read_url.clone() else {
+        return Ok(None);
+    };
+    if section.url.is_none() {
+        return Err(Error::config(
+            "database.read_url goes with database.url (a standby of that database): set url too",
+        ));
+    }
+    Ok(match database {
+        DatabaseTarget::Url {
+            source: "database.url",
+            ..
+        } => Some(DatabaseTarget::Url {
+            url,
+            source: "database.read_url",
+        }),
+        _ => None,
+    })
+}
+
+impl Settings {
+    /// The settings for a command that only reads, when a standby is set for reads:
+    /// its URL, and nothing written there (schema checked, not migrated).
+    pub fn for_reads(&self) -> Option<Settings> {
+        let reads = self.reads.clone()?;
+        Some(Settings {
+            database: reads,
+            reads: None,
+            read_only: true,
+            ..self.clone()
+        })
+    }
 }
 
 /// A level (`info`) or a comma list of `target=level` directives (`carve=debug,sqlx=warn`).

@@ -14,6 +14,8 @@ use crate::os::Secret;
 #[serde(default, deny_unknown_fields)]
 pub(super) struct ProfileSection {
     url: Option<Secret>,
+    /// A standby of the same database, for what only reads.
+    read_url: Option<Secret>,
     /// The embedded cluster under the data directory instead of a URL.
     embedded: bool,
     password_command: Option<String>,
@@ -27,6 +29,7 @@ pub(super) struct ProfileSection {
 pub(super) struct Chosen {
     pub name: String,
     pub database: DatabaseTarget,
+    pub reads: Option<DatabaseTarget>,
     pub password_command: Option<String>,
     pub read_only: Option<bool>,
     pub theme: Option<String>,
@@ -74,6 +77,15 @@ pub(super) fn choose(
             )));
         }
     };
+    if profile.read_url.is_some() && database == DatabaseTarget::Local {
+        return Err(Error::config(format!(
+            "profiles.{name}: read_url goes with url (the embedded cluster has no standby)"
+        )));
+    }
+    let reads = profile.read_url.map(|url| DatabaseTarget::Url {
+        url,
+        source: "the profile's read_url",
+    });
     let theme = profile
         .theme
         .map(|t| checked_theme(&format!("profiles.{name}.theme"), t))
@@ -81,6 +93,7 @@ pub(super) fn choose(
     Ok(Some(Chosen {
         name,
         database,
+        reads,
         password_command: profile.password_command,
         read_only: profile.read_only,
         theme,

@@ -232,3 +232,30 @@ fn a_profile_that_cannot_be_used_is_refused() {
     .unwrap_err();
     assert!(e.message.contains("profiles.x.theme"), "{}", e.message);
 }
+
+#[test]
+fn a_read_url_goes_with_the_url_beside_it() {
+    let both = "[database]\nurl = \"postgres://p/carve\"\nread_url = \"postgres://s/carve\"\n";
+    let s = settings(both, &[]).unwrap();
+    let reading = s.for_reads().expect("reads go to the standby");
+    assert_eq!(
+        reading.database,
+        DatabaseTarget::Url {
+            url: Secret::new("postgres://s/carve"),
+            source: "database.read_url"
+        }
+    );
+    assert!(reading.read_only && reading.for_reads().is_none());
+    // A URL from the environment names another database: the file's standby is not its.
+    let s = settings(both, &[("CARVE_DATABASE_URL", "postgres://other/db")]).unwrap();
+    assert!(s.for_reads().is_none());
+    let err = settings("[database]\nread_url = \"postgres://s/carve\"\n", &[]).unwrap_err();
+    assert!(err.message.contains("goes with database.url"), "{err}");
+
+    let profiles = "[profiles.eu]\nurl = \"postgres://p/c\"\nread_url = \"postgres://s/c\"\n\
+                    [profiles.lab]\nembedded = true\nread_url = \"postgres://s/c\"\n";
+    let eu = with_profile(profiles, "eu", &[]).unwrap();
+    assert!(eu.for_reads().is_some());
+    let err = with_profile(profiles, "lab", &[]).unwrap_err();
+    assert!(err.message.contains("read_url goes with url"), "{err}");
+}

@@ -21,6 +21,7 @@ pub mod local;
 pub mod locks;
 mod migrate;
 pub mod rdns;
+pub mod replication;
 pub mod roles;
 pub mod rows;
 pub mod search;

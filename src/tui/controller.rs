@@ -19,12 +19,16 @@ use crate::service::plan::{Plan, Run};
 use crate::service::view::{SubnetView, event_lines};
 use crate::service::{addresses, allocate, browse, subnets};
 
+mod palette;
+
 /// How often a lost database is tried again.
 pub(super) const RECONNECT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Controller {
     db: Db,
+    /// A standby the screen reads from (`read_url`), when there is one.
+    reads: Option<Db>,
     tx: UnboundedSender<Msg>,
     /// The newest detail request: older ones still queued are skipped, not run.
     latest_detail: Arc<AtomicU64>,
@@ -38,10 +42,30 @@ impl Controller {
     pub fn new(db: Db, tx: UnboundedSender<Msg>, global_args: Vec<String>) -> Controller {
         Controller {
             db,
+            reads: None,
             tx,
             latest_detail: Arc::new(AtomicU64::new(0)),
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("carve")),
             global_args,
+        }
+    }
+
+    /// Reads (tree, detail, search) go to `reads`, changes to the primary.
+    pub fn reading_from(mut self, reads: Option<Db>) -> Controller {
+        self.reads = reads;
+        self
+    }
+
+    fn reader(&self) -> &Db {
+        self.reads.as_ref().unwrap_or(&self.db)
+    }
+
+    /// After a change, waits a little for the standby the screen reads from to show it,
+    /// so that the reload that follows is not older than the change just made.
+    async fn settle(&self) {
+        if let Some(reads) = &self.reads {
+            let within = std::time::Duration::from_secs(5);
+            let _ = crate::service::changes::caught_up(&self.db, reads, within).await;
         }
     }
 
@@ -57,7 +81,7 @@ impl Controller {
             let msgs = loop {
                 let msgs = this.answer(effect.clone()).await;
                 let lost = repeatable && msgs.iter().any(Msg::lost_connection);
-                if !lost || !this.reconnected().await {
+                if !lost || !this.reconnected(this.reader()).await {
                     break msgs;
                 }
             };
@@ -70,11 +94,11 @@ impl Controller {
 
     /// Tells the UI the database is gone, waits until it answers again (true), or until
     /// the UI quits (false).
-    async fn reconnected(&self) -> bool {
+    async fn reconnected(&self, db: &Db) -> bool {
         let _ = self.tx.send(Msg::Connection { up: false });
         while !self.tx.is_closed() {
             tokio::time::sleep(RECONNECT_EVERY).await;
-            if self.db.answers().await {
+            if db.answers().await {
                 let _ = self.tx.send(Msg::Connection { up: true });
                 return true;
             }
@@ -87,7 +111,7 @@ impl Controller {
     async fn committed(&self, command: &str) -> Result<bool> {
         loop {
             match crate::service::database::command_committed(&self.db, command).await {
-                Err(e) if e.kind == ErrorKind::Connection && self.reconnected().await => {}
+                Err(e) if e.kind == ErrorKind::Connection && self.reconnected(&self.db).await => {}
                 other => return other,
             }
         }
@@ -101,7 +125,7 @@ impl Controller {
         loop {
             let result = crate::actor::with_command(command.clone(), self.operate(op, plan)).await;
             match result {
-                Err(e) if e.kind == ErrorKind::Connection && self.reconnected().await => {
+                Err(e) if e.kind == ErrorKind::Connection && self.reconnected(&self.db).await => {
                     if self.committed(&command).await? {
                         return Ok(Outcome::said(
                             "done: the database confirmed the change after the connection \
@@ -116,7 +140,7 @@ impl Controller {
     }
 
     async fn answer(&self, effect: Effect) -> Vec<Msg> {
-        let db = &self.db;
+        let db = self.reader();
         match effect {
             Effect::LoadLevel {
                 parent,
@@ -188,9 +212,14 @@ impl Controller {
             Effect::Run { id, op, plan } => {
                 // Each action is a command of its own in the journal.
                 let result = self.change(&op, plan.as_ref()).await;
+                self.settle().await;
                 vec![Msg::Done { id, op, result }]
             }
-            Effect::Palette { id, args } => vec![self.palette(id, args).await],
+            Effect::Palette { id, args } => {
+                let msg = self.palette(id, args).await;
+                self.settle().await;
+                vec![msg]
+            }
         }
     }
 
@@ -333,38 +362,6 @@ impl Controller {
                 Outcome::of_undo(&crate::service::undo::undo(db, target, *dry_run).await?)
             }
         })
-    }
-
-    /// Runs `carve ARGS` (the same binary, same database) and returns what it printed.
-    async fn palette(&self, id: u64, args: Vec<String>) -> Msg {
-        let mut command = tokio::process::Command::new(&self.exe);
-        if self.global_args.iter().any(|a| a == "--database-url") {
-            // The UI reached its database by URL (the demo): a profile from the
-            // environment would be a second choice of database, refused.
-            command.env_remove("CARVE_PROFILE");
-        }
-        let output = command
-            .args(&self.global_args)
-            .args(&args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .await;
-        match output {
-            Ok(out) => {
-                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-                text.push_str(&String::from_utf8_lossy(&out.stderr));
-                Msg::Palette {
-                    id,
-                    ok: out.status.success(),
-                    output: text,
-                }
-            }
-            Err(e) => Msg::Palette {
-                id,
-                ok: false,
-                output: format!("cannot start {}: {e}", self.exe.display()),
-            },
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Background tasks of an open UI: changes made elsewhere, heard through PostgreSQL
-//! LISTEN/NOTIFY, and release cooldowns that ended.
+//! LISTEN/NOTIFY (or, reading from a standby, seen in its journal), and release
+//! cooldowns that ended.
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -7,7 +8,7 @@ use super::controller::RECONNECT_EVERY;
 use super::ops::Msg;
 use crate::error::{ErrorKind, Result};
 use crate::service::Db;
-use crate::service::changes::Changes;
+use crate::service::changes::{self, Changes};
 
 /// While the UI is open (and may change data), frees space whose release cooldown has
 /// ended once a minute, so it becomes free on its own; the journal's notification then
@@ -46,5 +47,40 @@ pub async fn listen(db: Db, tx: UnboundedSender<Msg>) {
             }
             tokio::time::sleep(RECONNECT_EVERY).await;
         }
+    }
+}
+
+/// How often a UI reading from a standby looks at its journal: one indexed read.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// For a UI reading from a standby, where LISTEN is refused: once a second, the newest
+/// journal row there (a new one is a change, now replayed) and how far the standby lags
+/// the primary, both sent as messages.
+pub async fn follow_standby(reads: Db, tx: UnboundedSender<Msg>) {
+    let mut newest = None;
+    let mut lost = false;
+    while !tx.is_closed() {
+        match changes::standing(&reads).await {
+            Ok(standing) => {
+                if std::mem::take(&mut lost) {
+                    let _ = tx.send(Msg::Connection { up: true });
+                }
+                if newest.is_some_and(|n| n != standing.newest) {
+                    let _ = tx.send(Msg::External);
+                }
+                newest = Some(standing.newest);
+                let _ = tx.send(Msg::Standby {
+                    lag_secs: standing.lag_secs,
+                });
+            }
+            Err(e) if e.kind == ErrorKind::Connection => {
+                if !lost && !reads.answers().await {
+                    lost = true;
+                    let _ = tx.send(Msg::Connection { up: false });
+                }
+            }
+            Err(e) => tracing::warn!("following the standby: {}", e.message),
+        }
+        tokio::time::sleep(FOLLOW_EVERY).await;
     }
 }

@@ -49,6 +49,8 @@ pub struct Options {
     pub profile: Option<String>,
     /// The global options the palette passes to `carve` so it reaches the same database.
     pub global_args: Vec<String>,
+    /// A standby the screen reads from (`read_url`); changes still go to the primary.
+    pub reads: Option<Db>,
 }
 
 /// Opens the UI on `db` for `carve` with no command (and `carve demo` on a terminal),
@@ -60,6 +62,10 @@ pub async fn open(db: Db, settings: &Settings, global_args: Vec<String>) -> Resu
         ));
     }
     let read_only = crate::service::database::read_only_reason(settings, &db).await?;
+    let reads = match settings.for_reads() {
+        Some(reading) => Some(crate::service::database::open(&reading).await?.0),
+        None => None,
+    };
     let options = Options {
         read_only,
         theme: Theme::load(&settings.theme, theme::no_color_from_env())?,
@@ -67,6 +73,7 @@ pub async fn open(db: Db, settings: &Settings, global_args: Vec<String>) -> Resu
         database: db.description.clone(),
         profile: settings.profile.clone(),
         global_args,
+        reads,
     };
     run(db, options).await
 }
@@ -130,11 +137,23 @@ async fn event_loop(terminal: &mut Screen, db: Db, options: Options) -> Result<(
     let fail = |e: std::io::Error| Error::internal(format!("cannot draw: {e}"));
     let (tx, mut rx) = unbounded_channel();
     read_input(tx.clone());
-    tokio::spawn(listen::listen(db.clone(), tx.clone()));
+    let standby = match &options.reads {
+        Some(reads) => crate::service::changes::standing(reads).await?.standby,
+        None => false,
+    };
+    match &options.reads {
+        // LISTEN is refused on a standby: its journal is followed instead.
+        Some(reads) if standby => {
+            tokio::spawn(listen::follow_standby(reads.clone(), tx.clone()));
+        }
+        _ => {
+            tokio::spawn(listen::listen(db.clone(), tx.clone()));
+        }
+    }
     if options.read_only.is_none() {
         tokio::spawn(listen::free_ended_cooldowns(db.clone(), tx.clone()));
     }
-    let controller = Controller::new(db, tx, options.global_args);
+    let controller = Controller::new(db, tx, options.global_args).reading_from(options.reads);
     let size = terminal.size().map_err(fail)?;
     let mut app = App::new(options.keymap, options.database, (size.width, size.height));
     app.read_only = options.read_only;

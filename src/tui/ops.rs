@@ -222,6 +222,10 @@ pub enum Msg {
     Connection {
         up: bool,
     },
+    /// Reading from a standby: how many seconds what is shown lags the primary.
+    Standby {
+        lag_secs: i64,
+    },
 }
 
 impl Msg {

@@ -53,6 +53,8 @@ pub struct App {
     pub profile: Option<String>,
     /// The database stopped answering; the controller waits for it to come back.
     pub reconnecting: bool,
+    /// Reading from a standby: how far behind the primary it is, in seconds.
+    pub standby_lag: Option<i64>,
     pub size: (u16, u16),
     pub hits: Vec<Hit>,
     pub hit: usize,
@@ -112,6 +114,7 @@ impl App {
             read_only: None,
             profile: None,
             reconnecting: false,
+            standby_lag: None,
             size,
             hits: Vec::new(),
             hit: 0,
@@ -249,6 +252,10 @@ impl App {
                 }
             }
             Msg::Connection { up: true } => Vec::new(),
+            Msg::Standby { lag_secs } => {
+                self.standby_lag = Some(lag_secs);
+                Vec::new()
+            }
             other => {
                 self.pending = self.pending.saturating_sub(1);
                 let mut effects = self.answer(other);

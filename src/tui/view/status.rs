@@ -33,6 +33,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let style = theme.style(Slot::Error);
         spans.push(Span::styled(" reconnecting to the database…", style));
     }
+    if let Some(lag) = app.standby_lag.filter(|lag| *lag > 0) {
+        spans.push(Span::styled(
+            format!(" standby {lag} s behind"),
+            theme.style(Slot::Parked),
+        ));
+    }
     if app.read_only.is_some() {
         spans.push(Span::styled(" READ-ONLY", theme.style(Slot::Parked)));
     }
