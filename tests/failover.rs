@@ -11,16 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use carve::os::Secret;
 use carve::service::allocate::SubnetRequest;
 use carve::service::subnets;
-use carve::store::{Db, migrate, target_from_url};
-use carve::tui::controller::Controller;
-use carve::tui::listen;
+use carve::store::migrate;
 use carve::tui::ops::{Effect, Msg, Op};
+use support::messages::{done, wait_for};
 use support::site::net;
-use support::standby::Pair;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use support::standby::{Pair, connect};
 
 const WRITERS: usize = 8;
 /// Longer than any allocation may take, failover included: a writer past it hung.
@@ -174,31 +171,6 @@ async fn eight_cli_writers_ride_out_a_failover_and_every_block_reported_is_there
     support::assert_tree_is_sound(&db.pool).await;
 }
 
-async fn connect(url: &str) -> Db {
-    let target = target_from_url(&Secret::new(url), "test", None).unwrap();
-    Db::connect(target, Duration::from_secs(5), Duration::from_secs(30), 4)
-        .await
-        .unwrap()
-}
-
-/// The next message `wanted` picks, within `limit`; the others are dropped.
-async fn wait_for(
-    rx: &mut UnboundedReceiver<Msg>,
-    limit: Duration,
-    wanted: impl Fn(&Msg) -> bool,
-) -> Msg {
-    tokio::time::timeout(limit, async {
-        loop {
-            let msg = rx.recv().await.expect("the controller is gone");
-            if wanted(&msg) {
-                return msg;
-            }
-        }
-    })
-    .await
-    .expect("the message did not come")
-}
-
 #[tokio::test]
 async fn an_open_ui_follows_the_failover_and_applies_its_change_once() {
     let pair = Pair::start().await;
@@ -213,9 +185,7 @@ async fn an_open_ui_follows_the_failover_and_applies_its_change_once() {
         .await
         .unwrap();
 
-    let (tx, mut rx) = unbounded_channel();
-    tokio::spawn(listen::listen(db.clone(), tx.clone()));
-    let controller = Controller::new(db.clone(), tx, Vec::new());
+    let (controller, mut rx) = support::messages::open_ui(&db);
     pair.kill_primary().await;
     controller.run(Effect::Run {
         id: 1,
@@ -227,14 +197,9 @@ async fn an_open_ui_follows_the_failover_and_applies_its_change_once() {
     })
     .await;
     pair.promote().await;
-    let done = wait_for(&mut rx, Duration::from_secs(60), |m| {
-        matches!(m, Msg::Done { id: 1, .. })
-    })
-    .await;
-    let Msg::Done { result, .. } = done else {
-        unreachable!()
-    };
-    let outcome = result.expect("applied on the promoted standby");
+    let outcome = done(&mut rx, 1, Duration::from_secs(60))
+        .await
+        .expect("applied on the promoted standby");
     assert!(
         outcome.summary.contains("203.0.113.0/26"),
         "{}",

@@ -8,17 +8,11 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use carve::os::Secret;
 use carve::service::allocate::{SubnetRequest, allocate_subnet};
 use carve::service::subnets;
-use carve::store::{Db, migrate, target_from_url};
+use carve::store::{Db, migrate};
 use support::site::net;
-use support::standby::Pair;
-
-async fn connect(url: &str) -> carve::error::Result<Db> {
-    let target = target_from_url(&Secret::new(url), "test", None)?;
-    Db::connect(target, Duration::from_secs(5), Duration::from_secs(30), 4).await
-}
+use support::standby::{Pair, try_connect};
 
 async fn in_recovery(db: &Db) -> bool {
     sqlx::query_scalar("SELECT pg_is_in_recovery()")
@@ -29,14 +23,14 @@ async fn in_recovery(db: &Db) -> bool {
 
 /// Waits until the standby has replayed everything the primary wrote so far.
 async fn caught_up(pair: &Pair) {
-    let primary = connect(&pair.url(&[&pair.primary.socket_dir], ""))
+    let primary = try_connect(&pair.url(&[&pair.primary.socket_dir], ""))
         .await
         .unwrap();
     let lsn: String = sqlx::query_scalar("SELECT pg_current_wal_lsn()::text")
         .fetch_one(&primary.pool)
         .await
         .unwrap();
-    let standby = connect(&pair.url(&[&pair.standby.socket_dir], ""))
+    let standby = try_connect(&pair.url(&[&pair.standby.socket_dir], ""))
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -66,14 +60,18 @@ async fn the_hosts_are_tried_in_order_for_the_kind_of_session_asked_for() {
     std::fs::create_dir(&nothing).unwrap();
 
     // The first host is down: the next one is used.
-    let db = connect(&pair.url(&[&nothing, primary], "")).await.unwrap();
+    let db = try_connect(&pair.url(&[&nothing, primary], ""))
+        .await
+        .unwrap();
     assert!(described(&db, primary), "{}", db.description);
     migrate(&db.pool).await.unwrap();
 
     // The first host is a standby: any session takes it, read-write skips it.
-    let db = connect(&pair.url(&[standby, primary], "")).await.unwrap();
+    let db = try_connect(&pair.url(&[standby, primary], ""))
+        .await
+        .unwrap();
     assert!(in_recovery(&db).await);
-    let db = connect(&pair.url(&[standby, primary], "target_session_attrs=read-write"))
+    let db = try_connect(&pair.url(&[standby, primary], "target_session_attrs=read-write"))
         .await
         .unwrap();
     assert!(described(&db, primary), "{}", db.description);
@@ -85,15 +83,15 @@ async fn the_hosts_are_tried_in_order_for_the_kind_of_session_asked_for() {
         ("prefer-standby", true),
     ] {
         let url = pair.url(&[primary, standby], &format!("target_session_attrs={kind}"));
-        let db = connect(&url).await.unwrap();
+        let db = try_connect(&url).await.unwrap();
         assert_eq!(in_recovery(&db).await, wanted, "{kind}");
     }
     // With no standby to prefer, a preference takes the primary.
     let url = pair.url(&[&nothing, primary], "target_session_attrs=prefer-standby");
-    assert!(!in_recovery(&connect(&url).await.unwrap()).await);
+    assert!(!in_recovery(&try_connect(&url).await.unwrap()).await);
 
     // Nothing fits: one line saying what each host said.
-    let err = connect(&pair.url(&[&nothing, standby], "target_session_attrs=read-write"))
+    let err = try_connect(&pair.url(&[&nothing, standby], "target_session_attrs=read-write"))
         .await
         .unwrap_err();
     assert_eq!(err.kind.exit_code(), 2);
@@ -109,7 +107,7 @@ async fn the_hosts_are_tried_in_order_for_the_kind_of_session_asked_for() {
         "{err}"
     );
 
-    let err = connect(&pair.url(&[primary], "target_session_attrs=master"))
+    let err = try_connect(&pair.url(&[primary], "target_session_attrs=master"))
         .await
         .unwrap_err();
     assert_eq!(err.kind.exit_code(), 2);
@@ -162,7 +160,7 @@ async fn a_handle_whose_primary_died_writes_to_the_promoted_standby() {
         &[&pair.primary.socket_dir, &pair.standby.socket_dir],
         "target_session_attrs=read-write",
     );
-    let db = connect(&url).await.unwrap();
+    let db = try_connect(&url).await.unwrap();
     migrate(&db.pool).await.unwrap();
     let root = net("203.0.113.0/24");
     subnets::add_root(&db, &root, None, None, None, false)

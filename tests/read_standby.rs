@@ -7,22 +7,15 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use carve::os::Secret;
 use carve::service::allocate::SubnetRequest;
-use carve::store::{Db, target_from_url};
+use carve::store::Db;
 use carve::tui::controller::Controller;
 use carve::tui::listen;
 use carve::tui::ops::{Effect, Msg, Op};
+use support::messages::{done, wait_for};
 use support::site::net;
-use support::standby::Pair;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-
-async fn connect(url: &str) -> Db {
-    let target = target_from_url(&Secret::new(url), "test", None).unwrap();
-    Db::connect(target, Duration::from_secs(5), Duration::from_secs(30), 4)
-        .await
-        .unwrap()
-}
+use support::standby::{Pair, connect};
+use tokio::sync::mpsc::unbounded_channel;
 
 async fn replay(standby: &Db, on: bool) {
     let sql = if on {
@@ -94,24 +87,6 @@ async fn reads_come_from_the_standby_and_changes_and_dry_runs_from_the_primary()
     }
 }
 
-/// The next message `wanted` picks, within `limit`; the others are dropped.
-async fn wait_for(
-    rx: &mut UnboundedReceiver<Msg>,
-    limit: Duration,
-    wanted: impl Fn(&Msg) -> bool,
-) -> Msg {
-    tokio::time::timeout(limit, async {
-        loop {
-            let msg = rx.recv().await.expect("the controller is gone");
-            if wanted(&msg) {
-                return msg;
-            }
-        }
-    })
-    .await
-    .expect("the message did not come")
-}
-
 #[tokio::test]
 async fn a_ui_on_the_standby_follows_the_primary_says_its_lag_and_shows_its_own_change() {
     let pair = Pair::start().await;
@@ -164,15 +139,9 @@ async fn a_ui_on_the_standby_follows_the_primary_says_its_lag_and_shows_its_own_
         op: Op::Allocate(SubnetRequest::length(4, 26, Some(root))),
         plan: None,
     });
-    let done = wait_for(&mut rx, Duration::from_secs(30), |m| {
-        matches!(m, Msg::Done { id: 1, .. })
-    })
-    .await;
-    let Msg::Done { result, .. } = done else {
-        unreachable!()
-    };
+    let outcome = done(&mut rx, 1, Duration::from_secs(30)).await;
     assert!(
-        result
+        outcome
             .expect("allocated")
             .summary
             .contains("203.0.113.0/26")

@@ -12,35 +12,15 @@ use carve::service::subnets;
 use carve::store::local::LocalCluster;
 use carve::store::{Db, migrate};
 use carve::tui::app::App;
-use carve::tui::controller::Controller;
 use carve::tui::keymap::Keymap;
-use carve::tui::listen;
 use carve::tui::ops::{Effect, Msg, Op};
 use carve::tui::theme::Theme;
 use carve::tui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sqlx::{ConnectOptions, Connection};
+use support::messages::{done, wait_for};
 use support::site::net;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-
-/// The next message `wanted` picks, within `limit`; the others are dropped.
-async fn wait_for(
-    rx: &mut UnboundedReceiver<Msg>,
-    limit: Duration,
-    wanted: impl Fn(&Msg) -> bool,
-) -> Msg {
-    tokio::time::timeout(limit, async {
-        loop {
-            let msg = rx.recv().await.expect("the controller is gone");
-            if wanted(&msg) {
-                return msg;
-            }
-        }
-    })
-    .await
-    .expect("the message did not come")
-}
 
 #[tokio::test]
 async fn a_change_asked_for_during_a_restart_is_applied_once_when_the_database_is_back() {
@@ -67,9 +47,7 @@ async fn a_change_asked_for_during_a_restart_is_applied_once_when_the_database_i
         .await
         .unwrap();
 
-    let (tx, mut rx) = unbounded_channel();
-    tokio::spawn(listen::listen(db.clone(), tx.clone()));
-    let controller = Controller::new(db.clone(), tx, Vec::new());
+    let (controller, mut rx) = support::messages::open_ui(&db);
     cluster.stop().await.unwrap();
     let op = Op::Allocate(SubnetRequest::length(4, 26, Some(root)));
     controller.run(Effect::Run {
@@ -87,14 +65,9 @@ async fn a_change_asked_for_during_a_restart_is_applied_once_when_the_database_i
         matches!(m, Msg::Connection { up: true })
     })
     .await;
-    let done = wait_for(&mut rx, Duration::from_secs(60), |m| {
-        matches!(m, Msg::Done { id: 1, .. })
-    })
-    .await;
-    let Msg::Done { result, .. } = done else {
-        unreachable!()
-    };
-    let outcome = result.expect("applied once the database is back");
+    let outcome = done(&mut rx, 1, Duration::from_secs(60))
+        .await
+        .expect("applied once the database is back");
     assert!(
         outcome.summary.contains("203.0.113.0/26"),
         "{}",

@@ -12,6 +12,7 @@ mod binary;
 pub mod cli;
 pub mod cloudflare;
 mod cluster;
+pub mod messages;
 mod net;
 pub mod powerdns;
 pub mod rdns;

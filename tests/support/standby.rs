@@ -2,8 +2,11 @@
 //! on this machine (unix sockets only), for multi-host URLs and failover.
 
 use std::path::Path;
+use std::time::Duration;
 
+use carve::os::Secret;
 use carve::store::local::{LocalCluster, SUPERUSER};
+use carve::store::{Db, target_from_url};
 use sqlx::{ConnectOptions, Connection};
 
 use super::reachable_tempdir;
@@ -110,4 +113,14 @@ impl Drop for Pair {
             let _ = stop.as_std_mut().output();
         }
     }
+}
+
+/// A handle on `url` as carve opens one (hosts tried in order, the kind kept).
+pub async fn try_connect(url: &str) -> carve::error::Result<Db> {
+    let target = target_from_url(&Secret::new(url), "test", None)?;
+    Db::connect(target, Duration::from_secs(5), Duration::from_secs(30), 4).await
+}
+
+pub async fn connect(url: &str) -> Db {
+    try_connect(url).await.expect("connect")
 }
