@@ -16,6 +16,9 @@ fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
+        Err(e) if is_nagios_check(&args) && !shows_help(&e) => {
+            return unknown(&one_line(&e.render().to_string()));
+        }
         Err(e) => return usage_error(e, &args),
     };
     let out = Output { json: cli.json };
@@ -44,12 +47,42 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The check printed its own status line (and exit code) already.
+        Err(error) if matches!(error.kind, carve::error::ErrorKind::Check(_)) => {
+            ExitCode::from(error.kind.exit_code())
+        }
+        // A check that could not run at all (its config, say) is UNKNOWN, not CRITICAL.
+        Err(error) if is_nagios_check(&args) => unknown(&error.message),
         Err(error) => {
             tracing::warn!(kind = error.kind.as_str(), "{}", error.message);
             out.error(&error);
             ExitCode::from(error.kind.exit_code())
         }
     }
+}
+
+/// `--format nagios`: a monitoring check, whose every failure to run is UNKNOWN (exit 3,
+/// one status line on stdout), as the plugin guidelines want.
+fn is_nagios_check(args: &[OsString]) -> bool {
+    args.windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "nagios")
+        || args.iter().any(|a| a == "--format=nagios")
+}
+
+fn unknown(message: &str) -> ExitCode {
+    let message = message.lines().collect::<Vec<_>>().join("; ");
+    println!(
+        "UTILIZATION UNKNOWN - {}",
+        cut(&clean(&message), QUOTE_MAX * 4)
+    );
+    ExitCode::from(3)
+}
+
+fn shows_help(error: &clap::Error) -> bool {
+    matches!(
+        error.kind(),
+        ClapErrorKind::DisplayHelp | ClapErrorKind::DisplayVersion
+    )
 }
 
 /// Help and version go to stdout with exit 0; real usage errors exit 2 (DESIGN.md

@@ -144,3 +144,39 @@ async fn the_nagios_check_follows_the_plugin_rules() {
     );
     assert_eq!(stdout.lines().count(), 1);
 }
+
+/// A check that cannot run at all (a mistyped flag, a broken config file) is UNKNOWN
+/// with one status line, never CRITICAL: it must not page anyone as a full pool.
+#[test]
+fn a_check_that_cannot_run_is_unknown_not_critical() {
+    let home = support::reachable_tempdir();
+    let nagios = ["report", "utilization", "--format", "nagios"];
+    let (code, stdout, stderr) =
+        support::run(support::carve(home.path()).args(nagios).arg("--warnign=80"));
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("UTILIZATION UNKNOWN - ") && stdout.contains("--warnign"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+
+    let config = home.path().join("broken.toml");
+    std::fs::write(&config, "[database]\nurl = 5\n").unwrap();
+    let (code, stdout, _) = support::run(
+        support::carve(home.path())
+            .env("CARVE_CONFIG", &config)
+            .args(["report", "utilization", "--format=nagios"]),
+    );
+    assert_eq!(code, 3, "{stdout}");
+    assert!(
+        stdout.starts_with("UTILIZATION UNKNOWN - ") && stdout.contains("database.url"),
+        "{stdout}"
+    );
+
+    // Help is still help, and other formats keep the usage exit code.
+    let (code, _, _) = support::run(support::carve(home.path()).args(nagios).arg("--help"));
+    assert_eq!(code, 0);
+    let (code, _, _) =
+        support::run(support::carve(home.path()).args(["report", "utilization", "--warnign=80"]));
+    assert_eq!(code, 2);
+}
