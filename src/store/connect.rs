@@ -68,7 +68,7 @@ impl Db {
             kind: target.kind,
         };
         let chosen = choose(&target, timeout).await?;
-        let description = describe_options(&chosen);
+        let description = describe_hosts(&chosen, &target.hosts);
         let kind = target.kind;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
@@ -243,16 +243,21 @@ fn url_has_password(url: &str) -> bool {
 /// `user@host:port/database` or `user@socket:/dir/database`: enough to know which
 /// tenant you are in, never the password.
 pub fn describe_options(options: &PgConnectOptions) -> String {
-    let database = options.get_database().unwrap_or(options.get_username());
-    match options.get_socket() {
-        Some(dir) => format!("{}@[{}]/{database}", options.get_username(), dir.display()),
-        None => format!(
-            "{}@{}:{}/{database}",
-            options.get_username(),
-            options.get_host(),
-            options.get_port()
-        ),
-    }
+    describe_hosts(options, std::slice::from_ref(options))
+}
+
+/// `user@db1:5432,db2:5432/database`: a target of several hosts, which names the tenant
+/// whichever host serves it now (a failover does not make it stale).
+fn describe_hosts(first: &PgConnectOptions, hosts: &[PgConnectOptions]) -> String {
+    let database = first.get_database().unwrap_or(first.get_username());
+    let hosts: Vec<String> = hosts
+        .iter()
+        .map(|host| match host.get_socket() {
+            Some(dir) => format!("[{}]", dir.display()),
+            None => format!("{}:{}", host.get_host(), host.get_port()),
+        })
+        .collect();
+    format!("{}@{}/{database}", first.get_username(), hosts.join(","))
 }
 
 /// Why a server refused a session, in words.
