@@ -13,9 +13,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use carve::store::local::{LocalCluster, SUPERUSER};
-
 use carve::model::ClusterState;
+use carve::store::local::{LocalCluster, SUPERUSER};
 use sqlx::{ConnectOptions, Connection};
 
 use super::{Server, UrlScheme, ensure_template, migrations_hash};
