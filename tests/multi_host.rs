@@ -78,6 +78,13 @@ async fn the_hosts_are_tried_in_order_for_the_kind_of_session_asked_for() {
     );
     migrate(&db.pool).await.unwrap();
 
+    // libpq's form with the socket in the query and no host in the URL.
+    let url = format!("postgres://carve@/carve?host={}", primary.display());
+    assert_eq!(
+        served_by(&try_connect(&url).await.unwrap()).await,
+        pair.primary.pgdata
+    );
+
     // The first host is a standby: any session takes it, read-write skips it.
     let db = try_connect(&pair.url(&[standby, primary], ""))
         .await

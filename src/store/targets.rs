@@ -104,8 +104,9 @@ impl Session {
 
 /// One URL per host of `url`, in order, each naming only that host, and the
 /// `target_session_attrs` the URL asked for (taken out: sqlx does not know it). A URL
-/// with no host at all (`postgres://carve@/db?host=/run/pg`, a socket given in the query
-/// as libpq allows) gets `localhost`, which that `host` parameter then overrides.
+/// with a user but no host (`postgres://carve@/db?host=/run/pg`, as libpq allows) has its
+/// user and password moved into the query, where the URL parser takes them without a
+/// host; with no host at all the default socket is used, as libpq does.
 pub fn split_hosts(url: &str) -> (Vec<String>, Option<String>) {
     let (url, kind) = take_param(url, "target_session_attrs");
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -118,7 +119,10 @@ pub fn split_hosts(url: &str) -> (Vec<String>, Option<String>) {
         None => (String::new(), authority),
     };
     let urls = if hosts.is_empty() {
-        vec![format!("{scheme}://{userinfo}localhost{tail}")]
+        vec![format!(
+            "{scheme}://{}",
+            with_user_in_query(tail, &userinfo)
+        )]
     } else {
         hosts
             .split(',')
@@ -126,6 +130,24 @@ pub fn split_hosts(url: &str) -> (Vec<String>, Option<String>) {
             .collect()
     };
     (urls, kind)
+}
+
+/// `tail` (`/db?query`) with `user@` / `user:password@` added to its query. A `+` is kept
+/// a plus: in a query it would read as a space.
+fn with_user_in_query(tail: &str, userinfo: &str) -> String {
+    let Some(userinfo) = userinfo.strip_suffix('@') else {
+        return tail.to_owned();
+    };
+    let (user, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(password)),
+        None => (userinfo, None),
+    };
+    let mut params = format!("user={}", user.replace('+', "%2B"));
+    if let Some(password) = password {
+        params.push_str(&format!("&password={}", password.replace('+', "%2B")));
+    }
+    let joint = if tail.contains('?') { '&' } else { '?' };
+    format!("{tail}{joint}{params}")
 }
 
 /// `url` without the query parameter `name`, and its value (the last one given).
@@ -184,7 +206,12 @@ mod tests {
     #[test]
     fn a_socket_in_the_query_needs_no_host_in_the_url() {
         let (urls, _) = split_hosts("postgres://carve@/ipam?host=/run/pg");
-        assert_eq!(urls, ["postgres://carve@localhost/ipam?host=/run/pg"]);
+        assert_eq!(urls, ["postgres:///ipam?host=/run/pg&user=carve"]);
+        let (urls, _) = split_hosts("postgres://carve:a+b@/ipam");
+        assert_eq!(urls, ["postgres:///ipam?user=carve&password=a%2Bb"]);
+        // No host and no user: the default socket, as before.
+        let (urls, _) = split_hosts("postgres:///ipam");
+        assert_eq!(urls, ["postgres:///ipam"]);
     }
 
     #[test]
