@@ -47,13 +47,14 @@ fn style(bar: &ProgressBar, template: &str) {
 impl Progress for Shown {
     fn stage(&self, name: &'static str, total: u64) {
         let Some(bar) = &self.0 else { return };
-        style(bar, if total == 0 { SPINNER } else { BAR });
+        // Length first: the ticker may draw between two of these calls.
         if total == 0 {
             bar.unset_length();
         } else {
             bar.set_length(total);
         }
         bar.set_position(0);
+        style(bar, if total == 0 { SPINNER } else { BAR });
         bar.set_prefix(name);
         bar.set_message("");
     }
