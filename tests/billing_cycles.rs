@@ -55,7 +55,9 @@ async fn closing_issues_exact_invoices_once() {
     let t = support::test_db().await;
     let db = site(&t).await;
     let (a, b) = billed_october(&t, &db).await;
-    let dry = billing::close(&db, october(), None, true, &Quiet).await.unwrap();
+    let dry = billing::close(&db, october(), None, true, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((dry.issued, dry.invoices.len()), (2, 2));
     assert!(
         dry.invoices
@@ -68,7 +70,9 @@ async fn closing_issues_exact_invoices_once() {
         "a dry run stores nothing"
     );
 
-    let closed = billing::close(&db, october(), None, false, &Quiet).await.unwrap();
+    let closed = billing::close(&db, october(), None, false, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((closed.issued, closed.unchanged), (2, 0));
     let total = |s: i64| {
         closed
@@ -91,7 +95,9 @@ async fn closing_issues_exact_invoices_once() {
     assert_eq!(inv.status, "issued");
 
     // Closing again returns the same invoices and changes nothing.
-    let again = billing::close(&db, october(), None, false, &Quiet).await.unwrap();
+    let again = billing::close(&db, october(), None, false, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((again.issued, again.unchanged), (0, 2));
     let ids = |r: &billing::CloseReport| {
         r.invoices
@@ -131,7 +137,9 @@ async fn a_closed_cycle_is_frozen_until_reopened() {
     let t = support::test_db().await;
     let db = site(&t).await;
     let (a, _) = billed_october(&t, &db).await;
-    billing::close(&db, october(), None, false, &Quiet).await.unwrap();
+    billing::close(&db, october(), None, false, &Quiet)
+        .await
+        .unwrap();
     let before = billing_state(&t).await;
 
     // A late sample is refused by carve, with its row...
@@ -175,7 +183,9 @@ async fn a_closed_cycle_is_frozen_until_reopened() {
     ingest(&db, &usage([(a, 20, 1, 1)])).await.unwrap_err(); // period 20 exists: other counters
     let spike = usage((8928 - 1..8928).map(|i| (a, i, 1000, 50)));
     assert_eq!(ingest(&db, &spike).await.unwrap().unchanged, 1);
-    let closed = billing::close(&db, october(), None, false, &Quiet).await.unwrap();
+    let closed = billing::close(&db, october(), None, false, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((closed.issued, closed.unchanged), (1, 1));
     assert_eq!(
         count(&t, "SELECT count(*) FROM invoices WHERE status = 'void'").await,
@@ -365,8 +375,14 @@ async fn a_dry_run_close_needs_no_write_access() {
         sqlx::PgPool::connect_with(options).await.unwrap(),
         reader.clone(),
     );
-    let dry = billing::close(&ro, october(), None, true, &Quiet).await.unwrap();
+    let dry = billing::close(&ro, october(), None, true, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((dry.issued, dry.invoices.len()), (2, 2));
-    assert!(billing::close(&ro, october(), None, false, &Quiet).await.is_err());
+    assert!(
+        billing::close(&ro, october(), None, false, &Quiet)
+            .await
+            .is_err()
+    );
     assert_eq!(count(&t, "SELECT count(*) FROM invoices").await, 0);
 }

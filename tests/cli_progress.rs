@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use support::billing::usage;
+use support::cli::Cli;
 use support::tmux::Tmux;
 
 const RUN: Duration = Duration::from_secs(120);
@@ -17,7 +19,11 @@ const RUN: Duration = Duration::from_secs(120);
 fn sheet(home: &Path) -> PathBuf {
     let mut text = String::from("subnet,ip,status,pool\n10.20.0.0/20,,,yes\n");
     for i in 1..3500_u32 {
-        text.push_str(&format!("10.20.0.0/20,10.20.{}.{},used,\n", i / 256, i % 256));
+        text.push_str(&format!(
+            "10.20.0.0/20,10.20.{}.{},used,\n",
+            i / 256,
+            i % 256
+        ));
     }
     let file = home.join("addresses.csv");
     std::fs::write(&file, text).unwrap();
@@ -76,7 +82,10 @@ async fn long_commands_show_progress_on_a_terminal_and_stdout_stays_the_same() {
     let (shown, code) = on_terminal(home.path(), &with_url(&on_tty.url, &["import", file]), &out);
     assert_eq!(code, 0, "{shown}");
     assert_progress(&shown, "writing addresses", "import");
-    assert!(shown.contains("/3499"), "the bar counts the addresses: {shown:?}");
+    assert!(
+        shown.contains("/3499"),
+        "the bar counts the addresses: {shown:?}"
+    );
     let (code, stdout, stderr) = piped(home.path(), &with_url(&on_pipe.url, &["import", file]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stderr, "", "stderr is a pipe: no progress");
@@ -100,7 +109,10 @@ async fn long_commands_show_progress_on_a_terminal_and_stdout_stays_the_same() {
     assert_progress(&shown, "backing up", "db backup");
     let on_terminal_doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    assert_eq!(on_terminal_doc["schema_version"].as_i64().map(|v| v > 0), Some(true));
+    assert_eq!(
+        on_terminal_doc["schema_version"].as_i64().map(|v| v > 0),
+        Some(true)
+    );
 }
 
 #[tokio::test]
@@ -139,5 +151,59 @@ async fn quiet_and_pipes_get_nothing_of_the_progress() {
 
     let (code, help, _) = piped(home.path(), &["--help"]);
     assert_eq!(code, 0);
-    assert!(help.contains("--quiet"), "--help documents --quiet:\n{help}");
+    assert!(
+        help.contains("--quiet"),
+        "--help documents --quiet:\n{help}"
+    );
+}
+
+#[tokio::test]
+async fn billing_ingest_and_close_show_progress_on_a_terminal() {
+    let (on_tty, on_pipe) = (support::test_db().await, support::test_db().await);
+    let home = support::reachable_tempdir();
+    let mut services = Vec::new();
+    for t in [&on_tty, &on_pipe] {
+        let db = support::site::site(t).await;
+        let service = support::site::transit_services(&db, 1).await[0].to_string();
+        let cli = Cli::of(home.path(), &t.url);
+        let plan = [
+            "--model",
+            "p95",
+            "--currency",
+            "EUR",
+            "--price-per-mbps",
+            "2",
+        ];
+        cli.ok(&[&["billing", "plan", "add", "edge"][..], &plan[..]].concat());
+        cli.ok(&["billing", "assign", &service, "--plan", "edge"]);
+        services.push(service);
+    }
+    assert_eq!(
+        services[0], services[1],
+        "one usage file for both databases"
+    );
+    let id: i64 = services[0].parse().unwrap();
+    let file = home.path().join("usage.csv");
+    std::fs::write(&file, usage((0..5000).map(|i| (id, i, 10, 20)))).unwrap();
+    let file = file.to_str().unwrap();
+    let out = home.path().join("stdout");
+
+    let ingest = ["billing", "ingest", file];
+    let (shown, code) = on_terminal(home.path(), &with_url(&on_tty.url, &ingest), &out);
+    assert_eq!(code, 0, "{shown}");
+    assert_progress(&shown, "reading samples", "billing ingest");
+    let (code, stdout, stderr) = piped(home.path(), &with_url(&on_pipe.url, &ingest));
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), stdout);
+    assert!(stdout.contains("5000"), "{stdout}");
+
+    let close = ["--json", "billing", "close", "--cycle", "2026-10"];
+    let (shown, code) = on_terminal(home.path(), &with_url(&on_tty.url, &close), &out);
+    assert_eq!(code, 0, "{shown}");
+    assert_progress(&shown, "reading services", "billing close");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["issued"], 1, "{doc}");
+    let (code, _, stderr) = piped(home.path(), &with_url(&on_pipe.url, &close));
+    assert_eq!((code, stderr.as_str()), (0, ""));
 }

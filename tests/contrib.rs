@@ -57,7 +57,12 @@ fn one<'a>(ini: &'a Ini, section: &str, key: &str, file: &str) -> &'a str {
         .get(section)
         .and_then(|s| s.get(key))
         .unwrap_or_else(|| panic!("{file}: no {key}= in [{section}]"));
-    assert_eq!(values.len(), 1, "{file}: {key}= given {} times", values.len());
+    assert_eq!(
+        values.len(),
+        1,
+        "{file}: {key}= given {} times",
+        values.len()
+    );
     &values[0]
 }
 
@@ -80,7 +85,14 @@ fn carve_accepts(command: &str, file: &str) -> Vec<String> {
 fn no_secrets(path: &Path) {
     let text = std::fs::read_to_string(path).unwrap().to_lowercase();
     for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
-        for word in ["password", "token", "secret", "pgpass", "://", "--database-url"] {
+        for word in [
+            "password",
+            "token",
+            "secret",
+            "pgpass",
+            "://",
+            "--database-url",
+        ] {
             assert!(!line.contains(word), "{path:?} holds {word:?}: {line}");
         }
     }
@@ -145,7 +157,10 @@ fn the_cron_file_runs_both_syncs_as_a_dedicated_user() {
         if fields.len() == 1 && line.contains('=') {
             continue; // An environment line of /etc/cron.d.
         }
-        assert!(fields.len() > 6, "not minute hour day month weekday user command: {line}");
+        assert!(
+            fields.len() > 6,
+            "not minute hour day month weekday user command: {line}"
+        );
         assert!(!["root", "0"].contains(&fields[5]), "runs as root: {line}");
         let command = fields[6..].join(" ");
         let command = command.split(" >").next().unwrap();

@@ -229,7 +229,8 @@ async fn host_pools_and_parked_allocations_survive_export_and_import() {
     let copy = fra1(&target).await;
     let report = import_text(&copy, &csv, None).await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    let again = carve::import::export::csv(&carve::service::export::rows(&copy, &Quiet).await.unwrap());
+    let again =
+        carve::import::export::csv(&carve::service::export::rows(&copy, &Quiet).await.unwrap());
     assert_eq!(again, csv);
     assert_eq!(count(&target, parked).await, 1);
 }

@@ -161,7 +161,9 @@ async fn a_generated_tree_round_trips_through_export_and_import() {
         count(&target, "SELECT count(*) FROM ip_addresses").await,
         ips
     );
-    let again = carve::service::export::rows(&target.db(), &Quiet).await.unwrap();
+    let again = carve::service::export::rows(&target.db(), &Quiet)
+        .await
+        .unwrap();
     assert_eq!(
         carve::import::export::csv(&again),
         csv,

@@ -62,10 +62,7 @@ pub async fn run(args: ExportArgs, settings: &Settings, out: &Output) -> Result<
     let (db, _) = database::open(settings).await?;
     let progress = Shown::on(out);
     let rows = crate::service::export::rows(&db, &progress).await?;
-    progress.stage(
-        "writing",
-        0,
-    );
+    progress.stage("writing", 0);
     let bytes = match format {
         Format::Csv => export::csv(&rows).into_bytes(),
         Format::Xlsx => export::xlsx(&rows)?,

@@ -77,7 +77,7 @@ async fn ingest_once(
             continue;
         }
         rows += 1;
-        if rows % REPORT_EVERY == 0 {
+        if rows.is_multiple_of(REPORT_EVERY) {
             progress.advance(REPORT_EVERY);
         }
         match parsed.and_then(|fields| sample::parse(&fields, now)) {
