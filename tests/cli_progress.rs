@@ -164,19 +164,7 @@ async fn billing_ingest_and_close_show_progress_on_a_terminal() {
     let mut services = Vec::new();
     for t in [&on_tty, &on_pipe] {
         let db = support::site::site(t).await;
-        let service = support::site::transit_services(&db, 1).await[0].to_string();
-        let cli = Cli::of(home.path(), &t.url);
-        let plan = [
-            "--model",
-            "p95",
-            "--currency",
-            "EUR",
-            "--price-per-mbps",
-            "2",
-        ];
-        cli.ok(&[&["billing", "plan", "add", "edge"][..], &plan[..]].concat());
-        cli.ok(&["billing", "assign", &service, "--plan", "edge"]);
-        services.push(service);
+        services.push(Cli::of(home.path(), &t.url).billed_transit(&db).await);
     }
     assert_eq!(
         services[0], services[1],
