@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use carve::billing::cycle::Cycle;
 use carve::billing::plan::{Model, Plan, Tier};
+use carve::service::progress::Quiet;
 use carve::service::provision::{self, ProvisionRequest};
 use carve::service::{billing, catalog, products};
 use rust_decimal::Decimal;
@@ -113,7 +114,9 @@ async fn main() {
 
     let started = Instant::now();
     let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path).unwrap());
-    let report = billing::ingest(&db, "usage.csv", file).await.unwrap();
+    let report = billing::ingest(&db, "usage.csv", file, &Quiet)
+        .await
+        .unwrap();
     let ingest_s = started.elapsed().as_secs_f64();
     assert_eq!(report.ingested as usize, rows);
     println!(
@@ -122,20 +125,26 @@ async fn main() {
     );
 
     let started = Instant::now();
-    let closed = billing::close(&db, cycle, None, false).await.unwrap();
+    let closed = billing::close(&db, cycle, None, false, &Quiet)
+        .await
+        .unwrap();
     let close_s = started.elapsed().as_secs_f64();
     assert_eq!(closed.issued, services);
     println!("close: {close_s:.1} s ({} invoices)", closed.issued);
 
     let started = Instant::now();
-    let again = billing::close(&db, cycle, None, false).await.unwrap();
+    let again = billing::close(&db, cycle, None, false, &Quiet)
+        .await
+        .unwrap();
     let reclose_s = started.elapsed().as_secs_f64();
     assert_eq!((again.issued, again.unchanged), (0, services));
     println!("close again (no change): {reclose_s:.2} s");
 
     let started = Instant::now();
     let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path).unwrap());
-    let again = billing::ingest(&db, "usage.csv", file).await.unwrap();
+    let again = billing::ingest(&db, "usage.csv", file, &Quiet)
+        .await
+        .unwrap();
     let reingest_s = started.elapsed().as_secs_f64();
     assert_eq!(again.unchanged as usize, rows);
     println!("re-ingest of the same file into the closed cycle (a no-op): {reingest_s:.1} s");

@@ -118,7 +118,9 @@ async fn main() {
         again.unchanged
     );
     let start = Instant::now();
-    let exported = carve::service::export::rows(&db).await.expect("export");
+    let exported = carve::service::export::rows(&db, &Quiet)
+        .await
+        .expect("export");
     let export_secs = start.elapsed().as_secs_f64();
     println!("export: {export_secs:.1} s ({} rows)", exported.len() - 1);
     println!(

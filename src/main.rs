@@ -21,7 +21,10 @@ fn main() -> ExitCode {
         }
         Err(e) => return usage_error(e, &args),
     };
-    let out = Output { json: cli.json };
+    let out = Output {
+        json: cli.json,
+        quiet: cli.quiet,
+    };
     let overrides = Overrides {
         config_file: cli.config.clone(),
         database_url: cli.database_url.clone().map(Secret::new),

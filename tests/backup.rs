@@ -27,20 +27,7 @@ async fn every_kind_of_row(t: &support::TestDb, cli: &Cli<'_>) -> i64 {
         "--rdns",
         "web-1.example.net",
     ]);
-    let transit = support::site::transit_services(&db, 1).await[0].to_string();
-    cli.ok(&[
-        "billing",
-        "plan",
-        "add",
-        "edge",
-        "--model",
-        "p95",
-        "--currency",
-        "EUR",
-        "--price-per-mbps",
-        "2",
-    ]);
-    cli.ok(&["billing", "assign", &transit, "--plan", "edge"]);
+    let transit = cli.billed_transit(&db).await;
     let usage = format!("{transit},{OCT},{},{}\n", 10 * MBPS, 20 * MBPS);
     let (code, doc, _) = cli.json(&["billing", "ingest", "-"], Some(&usage));
     assert_eq!(code, 0, "{doc}");

@@ -7,6 +7,7 @@ mod support;
 use carve::billing::cycle::Cycle;
 use carve::billing::plan::{Direction, Model, Plan, Tier};
 use carve::service::billing;
+use carve::service::progress::Quiet;
 use carve::store::Db;
 use support::billing::{OCT, billing_state, d, ingest, october, plan, usage};
 use support::site::{count, site, transit_services};
@@ -54,7 +55,9 @@ async fn closing_issues_exact_invoices_once() {
     let t = support::test_db().await;
     let db = site(&t).await;
     let (a, b) = billed_october(&t, &db).await;
-    let dry = billing::close(&db, october(), None, true).await.unwrap();
+    let dry = billing::close(&db, october(), None, true, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((dry.issued, dry.invoices.len()), (2, 2));
     assert!(
         dry.invoices
@@ -67,7 +70,9 @@ async fn closing_issues_exact_invoices_once() {
         "a dry run stores nothing"
     );
 
-    let closed = billing::close(&db, october(), None, false).await.unwrap();
+    let closed = billing::close(&db, october(), None, false, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((closed.issued, closed.unchanged), (2, 0));
     let total = |s: i64| {
         closed
@@ -90,7 +95,9 @@ async fn closing_issues_exact_invoices_once() {
     assert_eq!(inv.status, "issued");
 
     // Closing again returns the same invoices and changes nothing.
-    let again = billing::close(&db, october(), None, false).await.unwrap();
+    let again = billing::close(&db, october(), None, false, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((again.issued, again.unchanged), (0, 2));
     let ids = |r: &billing::CloseReport| {
         r.invoices
@@ -110,7 +117,7 @@ async fn closing_issues_exact_invoices_once() {
     );
 
     // A cycle still running is not closed (a dry run shows it).
-    let e = billing::close(&db, Cycle::parse("2026-12").unwrap(), None, false)
+    let e = billing::close(&db, Cycle::parse("2026-12").unwrap(), None, false, &Quiet)
         .await
         .unwrap_err();
     assert!(
@@ -119,7 +126,7 @@ async fn closing_issues_exact_invoices_once() {
         e.message
     );
     assert!(
-        billing::close(&db, Cycle::parse("2026-12").unwrap(), None, true)
+        billing::close(&db, Cycle::parse("2026-12").unwrap(), None, true, &Quiet)
             .await
             .is_ok()
     );
@@ -130,7 +137,9 @@ async fn a_closed_cycle_is_frozen_until_reopened() {
     let t = support::test_db().await;
     let db = site(&t).await;
     let (a, _) = billed_october(&t, &db).await;
-    billing::close(&db, october(), None, false).await.unwrap();
+    billing::close(&db, october(), None, false, &Quiet)
+        .await
+        .unwrap();
     let before = billing_state(&t).await;
 
     // A late sample is refused by carve, with its row...
@@ -174,7 +183,9 @@ async fn a_closed_cycle_is_frozen_until_reopened() {
     ingest(&db, &usage([(a, 20, 1, 1)])).await.unwrap_err(); // period 20 exists: other counters
     let spike = usage((8928 - 1..8928).map(|i| (a, i, 1000, 50)));
     assert_eq!(ingest(&db, &spike).await.unwrap().unchanged, 1);
-    let closed = billing::close(&db, october(), None, false).await.unwrap();
+    let closed = billing::close(&db, october(), None, false, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((closed.issued, closed.unchanged), (1, 1));
     assert_eq!(
         count(&t, "SELECT count(*) FROM invoices WHERE status = 'void'").await,
@@ -257,7 +268,7 @@ async fn concurrent_closes_and_ingests_issue_each_invoice_once() {
     let late = usage((0..50).map(|i| (a, 8928 + i, 7, 7)));
     let ingests = (0..4).map(|_| {
         let (db, late) = (db.clone(), late.clone());
-        tokio::spawn(async move { billing::ingest(&db, "late.csv", late.as_bytes()).await })
+        tokio::spawn(async move { billing::ingest(&db, "late.csv", late.as_bytes(), &Quiet).await })
     });
     let mut new = 0;
     for done in futures_join(ingests).await {
@@ -267,7 +278,7 @@ async fn concurrent_closes_and_ingests_issue_each_invoice_once() {
     // Eight closes at once: each invoice issued by exactly one of them.
     let closes = (0..8).map(|_| {
         let db = db.clone();
-        tokio::spawn(async move { billing::close(&db, october(), None, false).await })
+        tokio::spawn(async move { billing::close(&db, october(), None, false, &Quiet).await })
     });
     let mut issued = 0;
     for done in futures_join(closes).await {
@@ -306,7 +317,7 @@ async fn writers_of_samples_wait_for_each_other() {
         .unwrap();
     let closing = tokio::spawn({
         let db = db.clone();
-        async move { billing::close(&db, october(), None, false).await }
+        async move { billing::close(&db, october(), None, false, &Quiet).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert!(!closing.is_finished(), "the close waits for the writer");
@@ -330,7 +341,7 @@ async fn writers_of_samples_wait_for_each_other() {
     let ingesting = tokio::spawn({
         let db = db.clone();
         let text = usage([(a, november, 9, 9)]);
-        async move { billing::ingest(&db, "usage.csv", text.as_bytes()).await }
+        async move { billing::ingest(&db, "usage.csv", text.as_bytes(), &Quiet).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert!(!ingesting.is_finished(), "the ingest waits for the writer");
@@ -364,8 +375,14 @@ async fn a_dry_run_close_needs_no_write_access() {
         sqlx::PgPool::connect_with(options).await.unwrap(),
         reader.clone(),
     );
-    let dry = billing::close(&ro, october(), None, true).await.unwrap();
+    let dry = billing::close(&ro, october(), None, true, &Quiet)
+        .await
+        .unwrap();
     assert_eq!((dry.issued, dry.invoices.len()), (2, 2));
-    assert!(billing::close(&ro, october(), None, false).await.is_err());
+    assert!(
+        billing::close(&ro, october(), None, false, &Quiet)
+            .await
+            .is_err()
+    );
     assert_eq!(count(&t, "SELECT count(*) FROM invoices").await, 0);
 }

@@ -224,12 +224,13 @@ async fn host_pools_and_parked_allocations_survive_export_and_import() {
     let parked = "SELECT count(*) FROM subnets WHERE cidr = '10.0.9.128/25'
                   AND allocation_status = 'allocated' AND is_unavailable";
     assert_eq!(count(&source, parked).await, 1);
-    let csv = carve::import::export::csv(&carve::service::export::rows(&db).await.unwrap());
+    let csv = carve::import::export::csv(&carve::service::export::rows(&db, &Quiet).await.unwrap());
     let target = support::test_db().await;
     let copy = fra1(&target).await;
     let report = import_text(&copy, &csv, None).await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    let again = carve::import::export::csv(&carve::service::export::rows(&copy).await.unwrap());
+    let again =
+        carve::import::export::csv(&carve::service::export::rows(&copy, &Quiet).await.unwrap());
     assert_eq!(again, csv);
     assert_eq!(count(&target, parked).await, 1);
 }

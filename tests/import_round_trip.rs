@@ -134,7 +134,7 @@ async fn a_generated_tree_round_trips_through_export_and_import() {
     );
     source.assert_tree_is_sound().await;
 
-    let rows = carve::service::export::rows(&db).await.unwrap();
+    let rows = carve::service::export::rows(&db, &Quiet).await.unwrap();
     let csv = carve::import::export::csv(&rows);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tree.csv");
@@ -161,7 +161,9 @@ async fn a_generated_tree_round_trips_through_export_and_import() {
         count(&target, "SELECT count(*) FROM ip_addresses").await,
         ips
     );
-    let again = carve::service::export::rows(&target.db()).await.unwrap();
+    let again = carve::service::export::rows(&target.db(), &Quiet)
+        .await
+        .unwrap();
     assert_eq!(
         carve::import::export::csv(&again),
         csv,

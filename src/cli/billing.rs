@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use super::billing_text as text;
 use super::output::Output;
+use super::progress::Shown;
 use crate::billing::cycle::Cycle;
 use crate::billing::money;
 use crate::billing::plan::{Model, Plan, Tier};
@@ -226,23 +227,23 @@ pub async fn run(command: BillingCommand, settings: &Settings, out: &Output) -> 
             });
         }
         BillingCommand::Ingest { file } => {
+            let progress = Shown::on(out);
             let report = if file == "-" {
-                billing::ingest(&db, "stdin", std::io::stdin().lock()).await?
+                billing::ingest(&db, "stdin", std::io::stdin().lock(), &progress).await?
             } else {
                 let input = std::fs::File::open(&file)
                     .map_err(|e| Error::validation(format!("cannot read {file}: {e}")))?;
-                billing::ingest(
-                    &db,
-                    &file,
-                    std::io::BufReader::with_capacity(1 << 20, input),
-                )
-                .await?
+                let input = std::io::BufReader::with_capacity(1 << 20, input);
+                billing::ingest(&db, &file, input, &progress).await?
             };
+            drop(progress);
             out.emit(&report, text::ingest);
         }
         BillingCommand::Close { which, dry_run } => {
             let s = which.service.as_deref().map(service).transpose()?;
-            let report = billing::close(&db, cycle(&which.cycle)?, s, dry_run).await?;
+            let progress = Shown::on(out);
+            let report = billing::close(&db, cycle(&which.cycle)?, s, dry_run, &progress).await?;
+            drop(progress);
             out.emit(&report, text::close);
         }
         BillingCommand::Reopen { which } => {

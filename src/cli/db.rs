@@ -6,6 +6,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::output::{Output, rows};
+use super::progress::Shown;
 use crate::config::Settings;
 use crate::error::Result;
 use crate::model::{ClusterPlace, ClusterState, MigrationReport};
@@ -88,7 +89,9 @@ pub async fn run(command: DbCommand, settings: &Settings, out: &Output) -> Resul
         }
         DbCommand::Local { command } => local(command, settings, out).await,
         DbCommand::Backup { file } => {
-            let report = backup::backup(settings, &file, &|_| {}).await?;
+            let progress = Shown::on(out);
+            let report = backup::backup(settings, &file, &progress).await?;
+            drop(progress);
             out.emit(&report, |r| {
                 format!(
                     "backup written\n{}",
@@ -103,7 +106,9 @@ pub async fn run(command: DbCommand, settings: &Settings, out: &Output) -> Resul
             Ok(())
         }
         DbCommand::Restore { file } => {
-            let report = backup::restore(settings, &file, &|_| {}).await?;
+            let progress = Shown::on(out);
+            let report = backup::restore(settings, &file, &progress).await?;
+            drop(progress);
             out.emit(&report, restored_text);
             Ok(())
         }

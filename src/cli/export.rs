@@ -7,11 +7,13 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::output::{Output, write_out};
+use super::progress::Shown;
 use crate::config::Settings;
 use crate::engine::text::clean_lines;
 use crate::error::{Error, Result};
 use crate::import::export::{self, HEADER};
 use crate::service::database;
+use crate::service::progress::Progress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -58,7 +60,9 @@ pub async fn run(args: ExportArgs, settings: &Settings, out: &Output) -> Result<
         ));
     }
     let (db, _) = database::open(settings).await?;
-    let rows = crate::service::export::rows(&db).await?;
+    let progress = Shown::on(out);
+    let rows = crate::service::export::rows(&db, &progress).await?;
+    progress.stage("writing", 0);
     let bytes = match format {
         Format::Csv => export::csv(&rows).into_bytes(),
         Format::Xlsx => export::xlsx(&rows)?,
@@ -70,6 +74,7 @@ pub async fn run(args: ExportArgs, settings: &Settings, out: &Output) -> Result<
             text.into_bytes()
         }
     };
+    drop(progress);
     let (subnets, ips) = rows[1..].iter().fold((0, 0), |(s, i), r| {
         if r[1].is_empty() {
             (s + 1, i)

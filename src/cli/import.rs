@@ -1,16 +1,13 @@
 //! `carve import FILE` and its progress bar.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::{Output, clean};
+use super::progress::Shown;
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::database;
-use crate::service::import::{ImportReport, ImportRequest, Progress, Quiet, import};
+use crate::service::import::{ImportReport, ImportRequest, import};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -37,29 +34,6 @@ impl ImportArgs {
     }
 }
 
-/// A bar on stderr, drawn only when stderr is a terminal.
-struct Bar(ProgressBar);
-
-impl Progress for Bar {
-    fn stage(&self, name: &'static str, total: u64) {
-        let style = if total == 0 {
-            ProgressStyle::with_template("{spinner} {msg} {elapsed}")
-        } else {
-            ProgressStyle::with_template("{msg:>17} [{bar:30}] {pos}/{len} {elapsed}")
-        };
-        if let Ok(style) = style {
-            self.0.set_style(style.progress_chars("=> "));
-        }
-        self.0.set_length(total);
-        self.0.set_position(0);
-        self.0.set_message(name);
-    }
-
-    fn advance(&self, steps: u64) {
-        self.0.inc(steps);
-    }
-}
-
 pub async fn run(args: ImportArgs, settings: &Settings, out: &Output) -> Result<()> {
     let request = ImportRequest {
         path: args.file,
@@ -69,15 +43,10 @@ pub async fn run(args: ImportArgs, settings: &Settings, out: &Output) -> Result<
         dry_run: args.dry_run,
     };
     let (db, _) = database::open(settings).await?;
-    let report = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.enable_steady_tick(Duration::from_millis(120));
-        let report = import(&db, &request, &Bar(bar.clone())).await;
-        bar.finish_and_clear();
-        report?
-    } else {
-        import(&db, &request, &Quiet).await?
-    };
+    let progress = Shown::on(out);
+    let report = import(&db, &request, &progress).await;
+    drop(progress);
+    let report = report?;
     if report.problems.is_empty() {
         out.emit(&report, summary);
         return Ok(());

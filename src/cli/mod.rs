@@ -13,6 +13,7 @@ mod ip;
 mod lookup;
 mod output;
 mod product;
+mod progress;
 mod rdns;
 mod render;
 mod report;
@@ -55,6 +56,11 @@ pub struct Cli {
     /// Print one JSON document on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// No progress bars or spinners on stderr (they are drawn only when stderr is a
+    /// terminal anyway); errors and warnings are still printed.
+    #[arg(long, global = true)]
+    pub quiet: bool,
 
     /// Refuse every command that changes data (also `database.read_only` in the config).
     #[arg(long, global = true)]

@@ -10,6 +10,8 @@ use crate::error::Error;
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
     pub json: bool,
+    /// `--quiet`: no progress on stderr, even on a terminal.
+    pub quiet: bool,
 }
 
 impl Output {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::output::{Output, cell, clean, short, table, write_out};
+use super::progress::Shown;
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::database;
@@ -69,7 +70,9 @@ pub async fn run(command: RdnsCommand, settings: &Settings, out: &Output) -> Res
                 prune,
                 due,
             };
-            let report = rdns::sync(&db, settings, &options).await?;
+            let progress = Shown::on(out);
+            let report = rdns::sync(&db, settings, &options, &progress).await?;
+            drop(progress);
             out.emit(&report, sync_text);
             let errors = report.errors();
             if errors.is_empty() {

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::database;
+use super::progress::Progress;
 use crate::config::{DatabaseTarget, Settings};
 use crate::error::{Error, Result};
 use crate::model::{Contents, MigrationReport};
@@ -36,14 +37,17 @@ pub struct RestoreReport {
 pub async fn backup(
     settings: &Settings,
     file: &Path,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &dyn Progress,
 ) -> Result<BackupReport> {
     let tools = DumpTools::find(settings.bin_dir.as_deref())?;
     // Reaches (and for the embedded default, starts) the database with carve's own
     // connection first, so a wrong target fails as clearly as for any other command.
     let db = database::connect(settings).await?;
     db.pool.close().await;
-    let versions = tools.dump(&client(settings)?, file, progress).await?;
+    progress.stage("backing up", 0);
+    let versions = tools
+        .dump(&client(settings)?, file, &|line| step(progress, line))
+        .await?;
     let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     Ok(BackupReport {
         database: db.description,
@@ -58,7 +62,7 @@ pub async fn backup(
 pub async fn restore(
     settings: &Settings,
     file: &Path,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &dyn Progress,
 ) -> Result<RestoreReport> {
     let tools = DumpTools::find(settings.bin_dir.as_deref())?;
     if !file.is_file() {
@@ -99,7 +103,11 @@ pub async fn restore(
         )));
     }
     drop(conn);
-    tools.restore(&client(settings)?, file, progress).await?;
+    progress.stage("restoring", 0);
+    tools
+        .restore(&client(settings)?, file, &|line| step(progress, line))
+        .await?;
+    progress.stage("migrating", 0);
     let migration = store::migrate(&db.pool).await?;
     let mut conn = db.pool.acquire().await.map_err(store::db_error)?;
     let restored = backup::contents(&mut conn).await?;
@@ -110,6 +118,13 @@ pub async fn restore(
         migration,
         restored,
     })
+}
+
+/// A line of pg_dump's or pg_restore's `--verbose` report is one step: the object it
+/// is at, without the tool's name in front.
+fn step(progress: &dyn Progress, line: &str) {
+    progress.advance(1);
+    progress.detail(line.split_once(": ").map_or(line, |(_, what)| what));
 }
 
 /// How pg_dump and pg_restore reach the configured database.

@@ -170,7 +170,7 @@ async fn billed_transit(db: &Db, service: i64) -> Result<()> {
             mbps * 37_500_000
         ));
     }
-    billing::ingest(db, "demo", usage.as_bytes())
+    billing::ingest(db, "demo", usage.as_bytes(), &super::progress::Quiet)
         .await
         .map(drop)
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::json;
 
+pub use super::progress::{Progress, Quiet};
 use super::tx::{journal_failure, retrying};
 use crate::error::{Error, ErrorKind, Result};
 use crate::import::records::Filled;
@@ -28,21 +29,6 @@ pub struct ImportRequest {
     /// Columns whose blank cells take the value above (a merged cell).
     pub fill_down: Vec<String>,
     pub dry_run: bool,
-}
-
-/// Told how a long import is going (the CLI draws a progress bar).
-pub trait Progress: Sync {
-    /// A new stage of `total` steps (0: unknown).
-    fn stage(&self, name: &'static str, total: u64);
-    fn advance(&self, steps: u64);
-}
-
-/// No progress shown.
-pub struct Quiet;
-
-impl Progress for Quiet {
-    fn stage(&self, _: &'static str, _: u64) {}
-    fn advance(&self, _: u64) {}
 }
 
 #[derive(Debug, Clone, Serialize)]

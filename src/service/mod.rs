@@ -21,6 +21,7 @@ pub mod monitoring;
 mod ownership;
 pub mod plan;
 pub mod products;
+pub mod progress;
 pub mod provision;
 pub mod rdns;
 pub mod report;

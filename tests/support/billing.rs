@@ -4,6 +4,7 @@
 use carve::billing::cycle::Cycle;
 use carve::billing::plan::{Model, Plan};
 use carve::service::billing;
+use carve::service::progress::Quiet;
 use carve::store::Db;
 use rust_decimal::Decimal;
 
@@ -39,7 +40,7 @@ pub fn usage(rows: impl IntoIterator<Item = (i64, i64, i64, i64)>) -> String {
 }
 
 pub async fn ingest(db: &Db, text: &str) -> carve::error::Result<billing::IngestReport> {
-    billing::ingest(db, "usage.csv", text.as_bytes()).await
+    billing::ingest(db, "usage.csv", text.as_bytes(), &Quiet).await
 }
 
 /// What a refused change must leave alone.

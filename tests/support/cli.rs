@@ -47,6 +47,25 @@ impl<'a> Cli<'a> {
         self.ok(&["import", sheet.to_str().unwrap()])
     }
 
+    /// A transit service billed by the p95 plan `edge` (EUR 2 per Mbps); returns its id.
+    pub async fn billed_transit(&self, db: &carve::store::Db) -> String {
+        let transit = super::site::transit_services(db, 1).await[0].to_string();
+        self.ok(&[
+            "billing",
+            "plan",
+            "add",
+            "edge",
+            "--model",
+            "p95",
+            "--currency",
+            "EUR",
+            "--price-per-mbps",
+            "2",
+        ]);
+        self.ok(&["billing", "assign", &transit, "--plan", "edge"]);
+        transit
+    }
+
     pub fn ok(&self, args: &[&str]) -> Value {
         let (code, doc, stderr) = self.json(args, None);
         assert_eq!(code, 0, "{args:?}: {stderr}");

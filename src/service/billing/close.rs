@@ -7,6 +7,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
+use super::super::progress::Progress;
 use super::super::provision::unknown_service;
 use super::super::tx::journal_if_failed;
 use crate::billing::cycle::{Cycle, Series};
@@ -42,9 +43,10 @@ pub async fn close(
     cycle: Cycle,
     service: Option<i64>,
     dry_run: bool,
+    progress: &dyn Progress,
 ) -> Result<CloseReport> {
     let request = json!({"cycle": cycle, "service": service});
-    let result = close_once(db, cycle, service, dry_run).await;
+    let result = close_once(db, cycle, service, dry_run, progress).await;
     journal_if_failed(db, "billing_close", request, dry_run, result).await
 }
 
@@ -53,6 +55,7 @@ async fn close_once(
     cycle: Cycle,
     service: Option<i64>,
     dry_run: bool,
+    progress: &dyn Progress,
 ) -> Result<CloseReport> {
     let (_, to) = bounds(cycle)?;
     if !dry_run && to > OffsetDateTime::now_utc() {
@@ -90,15 +93,19 @@ async fn close_once(
         // No sample may change between reading it and issuing its invoice.
         usage::hold_for_close(&mut tx).await?;
     }
+    progress.stage("reading services", 0);
     let billed = billed(&mut tx, cycle, service).await?;
     let standing = invoices::issued(&mut tx, cycle.first_day, service).await?;
-    let mut drafts = Vec::new();
-    for b in billed
+    let due: Vec<Billed> = billed
         .into_iter()
         .filter(|b| !standing.iter().any(|s| s.service_id == b.service_id))
-    {
+        .collect();
+    progress.stage("computing invoices", due.len() as u64);
+    let mut drafts = Vec::new();
+    for b in due {
         let (_, invoice) = compute(&mut tx, &b, cycle).await?;
         drafts.push(draft_record(b, cycle, invoice));
+        progress.advance(1);
     }
     let issued = drafts.len();
     if dry_run {
@@ -107,12 +114,14 @@ async fn close_once(
         tx.rollback().await.map_err(db_error)?;
         return Ok(report(standing, issued, all));
     }
+    progress.stage("issuing invoices", drafts.len() as u64);
     let mut totals = Vec::new();
     for d in &drafts {
         let id =
             invoices::insert(&mut tx, d.service_id, cycle.first_day, &d.plan, &d.invoice).await?;
         totals.push(json!({"invoice": id, "service": d.service_id,
                            "total": d.invoice.total, "currency": d.invoice.currency}));
+        progress.advance(1);
     }
     match service {
         None => closures::close_all(&mut tx, cycle.first_day).await?,

@@ -6,6 +6,7 @@ use std::io::BufRead;
 use serde::Serialize;
 use serde_json::json;
 
+use super::super::progress::Progress;
 use super::super::tx::journal_if_failed;
 use crate::billing::sample;
 use crate::error::{Error, Result};
@@ -17,6 +18,9 @@ use crate::store::{Db, db_error};
 
 /// Problems listed in the error; the count covers them all.
 const LISTED: usize = 50;
+
+/// Rows read between two progress reports: a report per row would cost more than the row.
+const REPORT_EVERY: u64 = 4096;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct IngestReport {
@@ -31,12 +35,23 @@ pub struct IngestReport {
 
 /// Ingests `input` (called `name` in messages and the journal): every row is checked,
 /// against the others and the database, before any is stored.
-pub async fn ingest(db: &Db, name: &str, input: impl BufRead) -> Result<IngestReport> {
-    let result = ingest_once(db, name, input).await;
+pub async fn ingest(
+    db: &Db,
+    name: &str,
+    input: impl BufRead,
+    progress: &dyn Progress,
+) -> Result<IngestReport> {
+    let result = ingest_once(db, name, input, progress).await;
     journal_if_failed(db, "billing_ingest", json!({"file": name}), false, result).await
 }
 
-async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<IngestReport> {
+async fn ingest_once(
+    db: &Db,
+    name: &str,
+    mut input: impl BufRead,
+    progress: &dyn Progress,
+) -> Result<IngestReport> {
+    progress.stage("reading samples", 0);
     let mut tx = db.pool.begin().await.map_err(db_error)?;
     let mut staging = usage::stage(&mut tx).await?;
     let mut problems: Vec<String> = Vec::new();
@@ -62,6 +77,9 @@ async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<Ing
             continue;
         }
         rows += 1;
+        if rows.is_multiple_of(REPORT_EVERY) {
+            progress.advance(REPORT_EVERY);
+        }
         match parsed.and_then(|fields| sample::parse(&fields, now)) {
             Ok(s) if bad_rows == 0 => staging.push(row, &s).await?,
             Ok(_) => {}
@@ -74,6 +92,7 @@ async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<Ing
         }
     }
     staging.finish().await?;
+    progress.advance(rows % REPORT_EVERY);
     if bad_rows > 0 {
         return Err(refused(
             name,
@@ -87,6 +106,7 @@ async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<Ing
             "{name} holds no samples (expected rows of service,period_start,bytes_in,bytes_out)"
         )));
     }
+    progress.stage("checking samples", 0);
     usage::hold_for_ingest(&mut tx).await?;
     let staged = usage::staged_problems(&mut tx).await?;
     if let Some(first) = staged.first() {
@@ -110,6 +130,7 @@ async fn ingest_once(db: &Db, name: &str, mut input: impl BufRead) -> Result<Ing
             &list,
         ));
     }
+    progress.stage("storing samples", 0);
     let ingested = usage::ingest_staged(&mut tx).await?;
     let report = IngestReport {
         file: name.to_owned(),

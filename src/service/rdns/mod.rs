@@ -14,6 +14,7 @@ use serde_json::json;
 pub use status::{ExportedZone, ProviderStatus, Status, export, status};
 
 use self::remote::Remote;
+use super::progress::Progress;
 use crate::config::{ProviderKind, RdnsProvider, Settings};
 use crate::engine::dns::normalize_hostname;
 use crate::error::{Error, Result};
@@ -92,13 +93,21 @@ impl SyncReport {
     }
 }
 
-pub async fn sync(db: &Db, settings: &Settings, options: &SyncOptions) -> Result<SyncReport> {
+pub async fn sync(
+    db: &Db,
+    settings: &Settings,
+    options: &SyncOptions,
+    progress: &dyn Progress,
+) -> Result<SyncReport> {
     let mut report = SyncReport {
         dry_run: options.dry_run,
         prune: options.prune,
         zones: Vec::new(),
     };
-    for provider in chosen(settings, options.provider.as_deref())? {
+    let providers = chosen(settings, options.provider.as_deref())?;
+    let zones = providers.iter().map(|p| p.zones.len() as u64).sum();
+    progress.stage("syncing zones", zones);
+    for provider in providers {
         // One provider's trouble (busy, no credential, down) never stops the others.
         // A dry run changes nothing, so it needs no turn (and a read-only role has one).
         let lock = match options.dry_run {
@@ -108,6 +117,7 @@ pub async fn sync(db: &Db, settings: &Settings, options: &SyncOptions) -> Result
         if let Some(None) = lock {
             let busy =
                 "another carve is syncing this provider right now; try again when it is done";
+            progress.advance(provider.zones.len() as u64);
             report.zones.extend(provider.zones.iter().map(|z| {
                 let mut zone = ZoneReport::new(provider, z);
                 zone.error = Some(busy.to_owned());
@@ -115,7 +125,7 @@ pub async fn sync(db: &Db, settings: &Settings, options: &SyncOptions) -> Result
             }));
             continue;
         }
-        let zones = sync_provider(db, provider, options).await?;
+        let zones = sync_provider(db, provider, options, progress).await?;
         if !options.dry_run {
             let error = zones.iter().find_map(|z| z.error.as_deref());
             let mut conn = db.pool.acquire().await.map_err(db_error)?;
@@ -154,11 +164,15 @@ async fn sync_provider(
     db: &Db,
     provider: &RdnsProvider,
     options: &SyncOptions,
+    progress: &dyn Progress,
 ) -> Result<Vec<ZoneReport>> {
     let mut reports = Vec::new();
     // Without its credential nothing can be pushed: every zone keeps its queue and says why.
     let mut remote = Remote::connect(provider).map_err(|e| e.message);
     for zone in &provider.zones {
+        progress.detail(&format!("{} {}", provider.name, zone.name));
+        // Counted as it starts: a zone skipped or failed is as done as a synced one.
+        progress.advance(1);
         let mut conn = db.pool.acquire().await.map_err(db_error)?;
         let inner = provider.inner_prefixes(zone);
         let queued = store::pending(&mut conn, Some(&zone.prefix), &inner).await?;
