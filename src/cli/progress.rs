@@ -21,6 +21,8 @@ impl Shown {
             return Shown(None);
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        // A spinner until the first stage says more (indicatif's default is an empty bar).
+        style(&bar, SPINNER);
         bar.enable_steady_tick(Duration::from_millis(120));
         Shown(Some(bar))
     }
