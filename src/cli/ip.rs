@@ -186,9 +186,17 @@ pub async fn run(command: IpCommand, settings: &Settings, out: &Output) -> Resul
             let outcome = addresses::reserve(&db, &request, dry_run.into()).await?;
             return planned(out, outcome, dry_run, ("reserved", "would have reserved"));
         }
-        IpCommand::Unreserve { address: a, dry_run } => {
+        IpCommand::Unreserve {
+            address: a,
+            dry_run,
+        } => {
             let outcome = addresses::unreserve(&db, address(&a)?, dry_run.into()).await?;
-            return planned(out, outcome, dry_run, ("unreserved", "would have unreserved"));
+            return planned(
+                out,
+                outcome,
+                dry_run,
+                ("unreserved", "would have unreserved"),
+            );
         }
         IpCommand::Release { address: a } => {
             ("released", addresses::release(&db, address(&a)?).await?)

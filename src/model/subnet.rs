@@ -161,7 +161,11 @@ impl Owner {
 }
 
 /// `customer acme, service #7, device srv1`, or None when nobody is named.
-fn holder_words(customer: Option<&str>, service: Option<i64>, device: Option<&str>) -> Option<String> {
+fn holder_words(
+    customer: Option<&str>,
+    service: Option<i64>,
+    device: Option<&str>,
+) -> Option<String> {
     let parts: Vec<String> = [
         customer.map(|c| format!("customer {c}")),
         service.map(|s| format!("service #{s}")),

@@ -158,7 +158,10 @@ fn bare(r: &IpRecord) -> bool {
 
 fn already_reserved(record: &IpRecord) -> Error {
     let address = record.address.addr();
-    let reason = record.reserve_reason.as_deref().unwrap_or("no reason given");
+    let reason = record
+        .reserve_reason
+        .as_deref()
+        .unwrap_or("no reason given");
     Error::conflict(format!(
         "{address} is already reserved ({reason}): carve ip unreserve {address} frees it"
     ))
