@@ -409,3 +409,31 @@ async fn a_reservation_and_its_end_are_undone() {
         "{again}"
     );
 }
+
+#[tokio::test]
+async fn the_palette_plan_of_a_reservation_is_the_reservation_made() {
+    let t = support::test_db().await;
+    let home = support::reachable_tempdir();
+    let cli = Cli::of(home.path(), &t.url);
+    cli.ok(&["subnet", "add", "10.0.0.0/29", "--pool"]);
+    let args = ["ip", "reserve", "10.0.0.2", "--reason", "DHCP"];
+    let (code, _, stderr) = cli.json(&[&args[..], &["--dry-run", "--print-plan"]].concat(), None);
+    assert_eq!(code, 0, "{stderr}");
+    let fingerprint = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("carve-plan: "))
+        .unwrap_or_else(|| panic!("no plan printed: {stderr}"))
+        .to_owned();
+    // Held to that plan, a run that would do something else (another address) is
+    // refused and changes nothing; the planned one goes through.
+    let before = state(&t).await;
+    let other = ["ip", "reserve", "10.0.0.3", "--reason", "DHCP"];
+    let (kind, _) = refused(
+        &cli,
+        &[&other[..], &["--expect-plan", &fingerprint]].concat(),
+    );
+    assert_eq!(kind, "changed");
+    assert_eq!(state(&t).await, before);
+    cli.ok(&[&args[..], &["--expect-plan", &fingerprint]].concat());
+    assert_eq!(journaled(&t, "reserve", "10.0.0.2").await, 1);
+}
