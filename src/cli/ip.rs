@@ -1,5 +1,5 @@
 //! `carve ip ...`: allocate the next free address of a pool (or a chosen one), list a
-//! pool's free ranges, set, park, release, show.
+//! pool's free ranges, set, park, reserve, release, show.
 
 use std::net::IpAddr;
 
@@ -12,7 +12,7 @@ use super::subnet::cidr;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::service::Db;
-use crate::service::addresses::{self, Holder, IpOutcome, Source};
+use crate::service::addresses::{self, Holder, IpOutcome, Reservation, Source};
 use crate::service::database;
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +46,29 @@ pub enum IpCommand {
     Unpark {
         /// The address.
         address: String,
+    },
+    /// Keep an address out of allocation as reserved, with its reason (a free address of
+    /// a pool, or a record nobody holds).
+    Reserve {
+        /// The address.
+        address: String,
+        /// Why: kept with it and shown as `reserved for`.
+        #[arg(long)]
+        reason: String,
+        /// The pool the address must lie in (a check; the pool that holds it is used).
+        #[arg(long)]
+        pool: Option<String>,
+        /// Show what would be reserved and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Free a reserved address (a record that carries more keeps it, unreserved).
+    Unreserve {
+        /// The address.
+        address: String,
+        /// Show what would be freed and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Release an address: free again, or parked while a release cooldown runs.
     Release {
@@ -149,6 +172,32 @@ pub async fn run(command: IpCommand, settings: &Settings, out: &Output) -> Resul
             "unparked",
             addresses::park(&db, address(&a)?, false, None).await?,
         ),
+        IpCommand::Reserve {
+            address: a,
+            reason,
+            pool,
+            dry_run,
+        } => {
+            let request = Reservation {
+                address: address(&a)?,
+                reason,
+                pool: pool.as_deref().map(cidr).transpose()?,
+            };
+            let outcome = addresses::reserve(&db, &request, dry_run.into()).await?;
+            return planned(out, outcome, dry_run, ("reserved", "would have reserved"));
+        }
+        IpCommand::Unreserve {
+            address: a,
+            dry_run,
+        } => {
+            let outcome = addresses::unreserve(&db, address(&a)?, dry_run.into()).await?;
+            return planned(
+                out,
+                outcome,
+                dry_run,
+                ("unreserved", "would have unreserved"),
+            );
+        }
         IpCommand::Release { address: a } => {
             ("released", addresses::release(&db, address(&a)?).await?)
         }
@@ -162,12 +211,31 @@ pub async fn run(command: IpCommand, settings: &Settings, out: &Output) -> Resul
     Ok(())
 }
 
-/// An allocation's outcome, saying whether it was only planned.
+/// A change's outcome, saying whether it was only planned.
 #[derive(Serialize)]
-struct Allocated {
+struct Planned {
     #[serde(flatten)]
     outcome: IpOutcome,
     dry_run: bool,
+}
+
+/// Prints `outcome` with the verb of a change done or (on a dry run) only planned.
+fn planned(
+    out: &Output,
+    outcome: IpOutcome,
+    dry_run: bool,
+    (done, would): (&str, &str),
+) -> Result<()> {
+    let planned = Planned { outcome, dry_run };
+    out.emit(&planned, |p| {
+        if p.dry_run {
+            let text = outcome_text(would, &p.outcome);
+            format!("{text}dry run: nothing was changed\n")
+        } else {
+            outcome_text(done, &p.outcome)
+        }
+    });
+    Ok(())
 }
 
 async fn allocate(db: &Db, args: AllocateArgs, out: &Output) -> Result<()> {
@@ -187,19 +255,12 @@ async fn allocate(db: &Db, args: AllocateArgs, out: &Output) -> Result<()> {
     } else {
         addresses::allocate(db, &source, &holder).await?
     };
-    let allocated = Allocated {
+    planned(
+        out,
         outcome,
-        dry_run: args.dry_run,
-    };
-    out.emit(&allocated, |a| {
-        if a.dry_run {
-            let text = outcome_text("would have allocated", &a.outcome);
-            format!("{text}dry run: nothing was changed\n")
-        } else {
-            outcome_text("allocated", &a.outcome)
-        }
-    });
-    Ok(())
+        args.dry_run,
+        ("allocated", "would have allocated"),
+    )
 }
 
 fn outcome_text(verb: &str, o: &IpOutcome) -> String {

@@ -115,21 +115,12 @@ impl Subnet {
     /// `customer Initech`, `service #80 of customer acme`, `device srv1`: whom a held
     /// block is for, in words.
     pub fn holder_text(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(c) = &self.customer {
-            parts.push(format!("customer {c}"));
-        }
-        if let Some(s) = self.service_id {
-            parts.push(format!("service #{s}"));
-        }
-        if let Some(d) = &self.device {
-            parts.push(format!("device {d}"));
-        }
-        if parts.is_empty() {
-            "nobody".to_owned()
-        } else {
-            parts.join(", ")
-        }
+        holder_words(
+            self.customer.as_deref(),
+            self.service_id,
+            self.device.as_deref(),
+        )
+        .unwrap_or_else(|| "nobody".to_owned())
     }
 
     /// Free space the subnet allocator may take (a pool is never carved).
@@ -169,6 +160,23 @@ impl Owner {
     }
 }
 
+/// `customer acme, service #7, device srv1`, or None when nobody is named.
+fn holder_words(
+    customer: Option<&str>,
+    service: Option<i64>,
+    device: Option<&str>,
+) -> Option<String> {
+    let parts: Vec<String> = [
+        customer.map(|c| format!("customer {c}")),
+        service.map(|s| format!("service #{s}")),
+        device.map(|d| format!("device {d}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// A single address record.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct IpRecord {
@@ -193,4 +201,16 @@ pub struct IpRecord {
     pub allocation_id: Option<String>,
     /// Seconds left of a release cooldown (parked until then).
     pub cooldown_secs: Option<i64>,
+}
+
+impl IpRecord {
+    /// Whom the address is held for, in words (as [`Subnet::holder_text`]); None when
+    /// it names nobody.
+    pub fn holder_text(&self) -> Option<String> {
+        holder_words(
+            self.customer.as_deref(),
+            self.service_id,
+            self.device.as_deref(),
+        )
+    }
 }

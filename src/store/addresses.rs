@@ -95,25 +95,41 @@ pub struct IpFields {
     pub description: Option<String>,
 }
 
+/// How a new record keeps its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept<'a> {
+    /// Handed out: the record gets an allocation id.
+    Allocated,
+    /// Parked, with its reason ("" for none).
+    Parked(&'a str),
+    /// Reserved, with its reason.
+    Reserved(&'a str),
+}
+
 pub async fn insert(
     conn: &mut PgConnection,
     subnet: &Subnet,
     addr: IpAddr,
     fields: &IpFields,
-    // Some(reason) records the address as parked ("" for no reason).
-    parked: Option<&str>,
+    kept: Kept<'_>,
 ) -> Result<IpRecord> {
+    let (parked, reserved) = match kept {
+        Kept::Allocated => (None, None),
+        Kept::Parked(reason) => (Some(reason), None),
+        Kept::Reserved(reason) => (None, Some(reason)),
+    };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO ip_addresses (address, subnet_id, subnet_cidr, subnet_hidden, subnet_pool,
                                    subnet_owner_customer, subnet_owner_service,
                                    subnet_owner_device, customer_id,
                                    vlan_id, purpose, rdns, rdns_updated_at, description,
                                    is_unavailable, unavailable_reason, allocation_id,
-                                   device_id, service_id)
+                                   device_id, service_id, is_reserved, reserve_reason)
          SELECT $1, s.id, s.cidr, s.hidden, s.is_pool, s.owner_customer_id, s.owner_service_id,
                 s.owner_device_id, $3, $4, $5, NULLIF($6, ''), CASE WHEN $6 <> '' THEN now() END,
-                $7, $8 IS NOT NULL, NULLIF($8, ''), CASE WHEN $8 IS NULL THEN gen_random_uuid() END,
-                $9, $10
+                $7, $8 IS NOT NULL, NULLIF($8, ''),
+                CASE WHEN $8 IS NULL AND $11 IS NULL THEN gen_random_uuid() END,
+                $9, $10, $11 IS NOT NULL, $11
          FROM subnets s WHERE s.id = $2
          RETURNING id",
     )
@@ -127,6 +143,7 @@ pub async fn insert(
     .bind(parked)
     .bind(fields.device_id)
     .bind(fields.service_id)
+    .bind(reserved)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| match violated_constraint(&e).as_deref() {
@@ -175,6 +192,24 @@ pub async fn set_parked(
 ) -> Result<IpRecord> {
     sqlx::query(
         "UPDATE ip_addresses SET is_unavailable = $2 IS NOT NULL, unavailable_reason = NULLIF($2, ''),
+                updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    by_id(conn, id).await
+}
+
+/// Reserves the record with `reason`, or (None) clears its reservation.
+pub async fn set_reserved(
+    conn: &mut PgConnection,
+    id: i64,
+    reason: Option<&str>,
+) -> Result<IpRecord> {
+    sqlx::query(
+        "UPDATE ip_addresses SET is_reserved = $2 IS NOT NULL, reserve_reason = $2,
                 updated_at = now() WHERE id = $1",
     )
     .bind(id)

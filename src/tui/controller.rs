@@ -3,6 +3,8 @@
 //! (the app drops answers a newer request superseded). It also listens for changes made
 //! elsewhere (PostgreSQL LISTEN/NOTIFY on the journal).
 
+mod reserve;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -342,6 +344,9 @@ impl Controller {
                 let summary = format!("{} {address}", if *park { "parked" } else { "unparked" });
                 outcome(summary, &done.events, Some(Key::Address(*address)))
             }
+            Op::ReserveIp {
+                address, reason, ..
+            } => reserve::reserve_ip(db, *address, reason.as_deref(), run).await?,
             Op::Edit { cidr, changes } => {
                 let done = subnets::set(db, cidr, changes).await?;
                 outcome(

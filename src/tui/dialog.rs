@@ -16,6 +16,7 @@ pub enum FormKind {
     AllocateIp,
     Split,
     Park,
+    Reserve,
     Edit,
     Rdns,
     Location,

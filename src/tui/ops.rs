@@ -53,6 +53,12 @@ pub enum Op {
         park: bool,
         reason: Option<String>,
     },
+    /// Reserves the address with the reason, or (None) frees a reserved one.
+    ReserveIp {
+        address: IpAddr,
+        reason: Option<String>,
+        dry_run: bool,
+    },
     Edit {
         cidr: IpNet,
         changes: Changes,
@@ -76,6 +82,7 @@ impl Op {
             | Op::Merge { dry_run, .. }
             | Op::Release { dry_run, .. }
             | Op::Park { dry_run, .. }
+            | Op::ReserveIp { dry_run, .. }
             | Op::Undo { dry_run, .. } => *dry_run,
             _ => false,
         }
@@ -99,6 +106,7 @@ impl Op {
             | Op::Merge { dry_run, .. }
             | Op::Release { dry_run, .. }
             | Op::Park { dry_run, .. }
+            | Op::ReserveIp { dry_run, .. }
             | Op::Undo { dry_run, .. } => *dry_run = dry,
             _ => {}
         }

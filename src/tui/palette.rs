@@ -141,6 +141,11 @@ mod tests {
             Kind::Plans
         );
         assert_eq!(kind(&args("subnet park 10.0.0.0/29")), Kind::Asks);
+        assert_eq!(
+            kind(&args("ip reserve 10.0.0.5 --reason DHCP")),
+            Kind::Plans
+        );
+        assert_eq!(kind(&args("ip unreserve 10.0.0.5")), Kind::Plans);
         assert!(refused(&args("demo")).is_some());
         assert!(refused(&args("db migrate")).is_some());
         assert!(refused(&args("subnet list")).is_none());

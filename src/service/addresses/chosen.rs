@@ -40,7 +40,7 @@ pub(super) async fn allocate_in(
 
 /// Refuses an address the pool's allocator never hands out: the same rules as
 /// [`usable_range`], named.
-fn check_handed_out(pool: &Subnet, address: IpAddr) -> Result<()> {
+pub(super) fn check_handed_out(pool: &Subnet, address: IpAddr) -> Result<()> {
     let net = pool.cidr;
     let offset = addr_to_u128(address) - addr_to_u128(net.network());
     let (lo, hi) = usable_range(&net, 0).expect("a pool without reservations hands out some");
@@ -69,7 +69,7 @@ fn check_handed_out(pool: &Subnet, address: IpAddr) -> Result<()> {
 }
 
 /// Why an address with a record cannot be taken.
-fn taken(record: &IpRecord) -> Error {
+pub(super) fn taken(record: &IpRecord) -> Error {
     let address = record.address.addr();
     if let Err(cooling) = refuse_cooling(record) {
         return cooling;
@@ -84,10 +84,19 @@ fn taken(record: &IpRecord) -> Error {
             "{address} is parked{reason}: carve ip unpark {address} first"
         ));
     }
+    if record.is_reserved {
+        let reason = record
+            .reserve_reason
+            .as_ref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        return Error::conflict(format!(
+            "{address} is reserved{reason}: carve ip unreserve {address} first"
+        ));
+    }
     let holder = record
-        .customer
-        .as_ref()
-        .map(|c| format!(" (customer {c})"))
+        .holder_text()
+        .map(|h| format!(" ({h})"))
         .unwrap_or_default();
     Error::conflict(format!("{address} is already allocated{holder}"))
 }

@@ -1,5 +1,5 @@
 //! Single addresses: allocate the next free one in a pool (or a chosen one), set, park,
-//! release, show.
+//! reserve, release, show.
 
 use std::net::IpAddr;
 
@@ -10,15 +10,17 @@ use sqlx::{PgConnection, Postgres, Transaction};
 
 mod chosen;
 mod record;
+mod reserve;
 
 pub(crate) use record::release_in;
 pub use record::{park, release, set};
+pub use reserve::{Reservation, reserve, unreserve};
 
 use super::cooldown;
 use super::ownership::refuse_foreign;
-use super::plan::Plan;
+use super::plan::{Plan, Run};
 use super::resolve;
-use super::tx::{journal_if_failed, retrying};
+use super::tx::{finish, journal_if_failed, retrying};
 use super::view::IpView;
 use crate::engine::Family;
 use crate::engine::address::usable_range;
@@ -26,7 +28,7 @@ use crate::engine::dns::normalize_hostname;
 use crate::engine::prefix::addr_at;
 use crate::error::{Error, Result};
 use crate::model::{Device, Event, IpRecord, Owner, Subnet};
-use crate::store::addresses::{self, IpFields};
+use crate::store::addresses::{self, IpFields, Kept};
 use crate::store::carving;
 use crate::store::journal;
 use crate::store::{Db, db_error, tree};
@@ -161,7 +163,7 @@ async fn take(
     holder: &Holder,
 ) -> Result<IpOutcome> {
     let fields = fields(&mut *tx, holder, pool).await?;
-    let record = addresses::insert(&mut *tx, pool, address, &fields, None).await?;
+    let record = addresses::insert(&mut *tx, pool, address, &fields, Kept::Allocated).await?;
     let event = Event::new(
         "ipam_allocate_ip",
         json!({"address": address, "subnet": pool.cidr, "vlan": holder.vlan, "purpose": holder.purpose,
@@ -300,18 +302,31 @@ async fn locate(conn: &mut PgConnection, address: IpAddr) -> Result<(Subnet, Opt
 
 /// Journals `event` for the address and commits.
 async fn end_on(
-    mut tx: Transaction<'static, Postgres>,
+    tx: Transaction<'static, Postgres>,
     pool: &Subnet,
     event: &'static str,
     ip: IpView,
 ) -> Result<IpOutcome> {
-    let entry = address_event(event, pool, &ip);
-    journal::record(&mut tx, &entry).await?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(IpOutcome {
-        ip,
-        events: vec![entry],
-    })
+    let events = vec![address_event(event, pool, &ip)];
+    end_as(tx, IpOutcome { ip, events }, Run::Real, "the address").await
+}
+
+/// Journals the outcome's events and commits; a dry run rolls back, and a run confirming
+/// a plan (`what` names it in the refusal) is held to it before commit.
+async fn end_as(
+    mut tx: Transaction<'static, Postgres>,
+    outcome: IpOutcome,
+    run: Run<'_>,
+    what: &str,
+) -> Result<IpOutcome> {
+    for event in &outcome.events {
+        journal::record(&mut tx, event).await?;
+    }
+    if let Some(plan) = run.expected() {
+        plan.check(&Plan::of(&outcome.events, None), what)?;
+    }
+    finish(tx, run.is_dry()).await?;
+    Ok(outcome)
 }
 
 fn address_event(event: &'static str, pool: &Subnet, ip: &IpView) -> Event {

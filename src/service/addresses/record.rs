@@ -13,7 +13,7 @@ use crate::model::IpRecord;
 use crate::service::cooldown;
 use crate::service::tx::{journal_if_failed, retrying};
 use crate::service::view::IpView;
-use crate::store::addresses::{self, IpFields};
+use crate::store::addresses::{self, IpFields, Kept};
 use crate::store::journal;
 use crate::store::{Db, db_error};
 
@@ -73,15 +73,16 @@ async fn park_once(
             .await?
             .into(),
         (true, None) => {
-            let reason = Some(reason.unwrap_or(""));
-            addresses::insert(&mut tx, &pool, address, &IpFields::default(), reason)
+            let kept = Kept::Parked(reason.unwrap_or(""));
+            addresses::insert(&mut tx, &pool, address, &IpFields::default(), kept)
                 .await?
                 .into()
         }
         (false, Some(r)) if !r.is_unavailable => {
             return Err(Error::conflict(format!("{address} is not parked")));
         }
-        (false, Some(r)) if r.allocation_id.is_none() => {
+        // A reserved record stays reserved (carve ip unreserve frees it).
+        (false, Some(r)) if r.allocation_id.is_none() && !r.is_reserved => {
             addresses::delete(&mut tx, r.id).await?;
             freed(r)
         }
@@ -148,7 +149,7 @@ pub(super) fn refuse_cooling(record: &IpRecord) -> Result<()> {
 
 /// How a record looks once deleted: the address is free, and a park reason or a
 /// cooldown it had is gone with the record.
-fn freed(record: IpRecord) -> IpView {
+pub(super) fn freed(record: IpRecord) -> IpView {
     let mut view = IpView::from(record);
     view.parked = false;
     view.parked_reason = None;

@@ -133,3 +133,124 @@ fn the_palette_refuses_database_commands_recalls_lines_completes_and_plans_chang
     app.update(key(KeyCode::Down));
     assert_eq!(palette_line(&app), "subnet release 203.0.113.0/26");
 }
+
+/// An app whose one root is a pool, unfolded to its one address, which is selected.
+fn on_address(reserved: bool) -> super::App {
+    use super::tests::{level, net, view};
+    use crate::service::view::IpView;
+    let mut app = super::App::new(Default::default(), "test".into(), (80, 24));
+    app.start();
+    let mut pool = view("198.51.100.0/29", "allocated");
+    pool.pool = true;
+    let generation = app.generation();
+    app.update(crate::tui::ops::Msg::Level {
+        parent: None,
+        generation,
+        result: Ok(level(vec![pool])),
+    });
+    app.update(key(KeyCode::Char('l')));
+    let ip = IpView {
+        address: "198.51.100.3".parse().unwrap(),
+        subnet: net("198.51.100.0/29"),
+        status: if reserved { "reserved" } else { "allocated" },
+        parked: false,
+        parked_reason: None,
+        reserved,
+        reserve_reason: reserved.then(|| "DHCP".to_owned()),
+        customer: None,
+        device: None,
+        service: None,
+        vlan: None,
+        purpose: None,
+        rdns: None,
+        rdns_updated_at: None,
+        description: None,
+        allocation_id: None,
+        cooldown_left: None,
+    };
+    let mut addresses = level(Vec::new());
+    addresses.addresses = vec![ip];
+    let generation = app.generation();
+    app.update(crate::tui::ops::Msg::Level {
+        parent: Some(crate::tui::tree::Key::Subnet(net("198.51.100.0/29"))),
+        generation,
+        result: Ok(addresses),
+    });
+    app.update(key(KeyCode::Char('j')));
+    app
+}
+
+#[test]
+fn r_on_an_address_asks_why_then_shows_the_plan_and_enter_reserves_it() {
+    use crate::service::plan::Plan;
+    use crate::tui::ops::{Msg, Outcome};
+    let mut app = on_address(false);
+    app.update(key(KeyCode::Char('R')));
+    assert_eq!(field(&app, "reason"), "");
+    typed(&mut app, "DHCP range");
+    let effects = app.update(key(KeyCode::Enter));
+    let Some(Effect::Run { id, op, .. }) = effects.first().cloned() else {
+        panic!("{effects:?}")
+    };
+    let Op::ReserveIp {
+        address,
+        reason,
+        dry_run: true,
+    } = &op
+    else {
+        panic!("not a planned reservation: {op:?}")
+    };
+    assert_eq!(address.to_string(), "198.51.100.3");
+    assert_eq!(reason.as_deref(), Some("DHCP range"));
+    let plan = Plan {
+        steps: vec![("reserve", Some("198.51.100.3/32".parse().unwrap()))],
+        seen: None,
+    };
+    let mut outcome = Outcome::said("reserve 198.51.100.3 (DHCP range)".into());
+    outcome.plan = Some(plan.clone());
+    app.update(Msg::Done {
+        id,
+        op,
+        result: Ok(outcome),
+    });
+    assert!(
+        matches!(app.dialog, Some(Dialog::Plan { .. })),
+        "{:?}",
+        app.dialog
+    );
+    let effects = app.update(key(KeyCode::Enter));
+    let Some(Effect::Run {
+        op: Op::ReserveIp {
+            dry_run: false,
+            reason,
+            ..
+        },
+        plan: held,
+        ..
+    }) = effects.first()
+    else {
+        panic!("Enter did not reserve: {effects:?}")
+    };
+    assert_eq!(reason.as_deref(), Some("DHCP range"));
+    assert_eq!(held.as_ref(), Some(&plan), "held to the plan shown");
+}
+
+#[test]
+fn r_on_a_reserved_address_plans_freeing_it() {
+    let mut app = on_address(true);
+    let effects = app.update(key(KeyCode::Char('R')));
+    assert!(
+        matches!(
+            effects.first(),
+            Some(Effect::Run {
+                op: Op::ReserveIp {
+                    reason: None,
+                    dry_run: true,
+                    ..
+                },
+                ..
+            })
+        ),
+        "{effects:?}"
+    );
+}

@@ -58,6 +58,7 @@ pub fn open(app: &mut App, action: Action) -> Vec<Effect> {
         (_, None, _) => Err(Error::validation("select a subnet first")),
         (Action::Release, _, Some(ip)) => Ok(plan_release_ip(app, &ip)),
         (Action::Park, _, Some(ip)) => Ok(park_ip(app, &ip)),
+        (Action::Reserve, _, Some(ip)) => Ok(reserve_ip(app, &ip)),
         (Action::EditRdns, _, Some(ip)) => {
             let fields = vec![(
                 "rdns",
@@ -71,15 +72,14 @@ pub fn open(app: &mut App, action: Action) -> Vec<Effect> {
                 fields,
             ))
         }
-        (
-            Action::Allocate | Action::Split | Action::Merge | Action::Reserve | Action::Edit,
-            _,
-            Some(ip),
-        ) => Err(Error::validation(format!(
-            "{} is an address: r releases it, p parks it, d edits its rDNS (select a subnet for {})",
-            ip.address,
-            action.name()
-        ))),
+        (Action::Allocate | Action::Split | Action::Merge | Action::Edit, _, Some(ip)) => {
+            Err(Error::validation(format!(
+                "{} is an address: r releases it, p parks it, R reserves it, d edits its rDNS \
+             (select a subnet for {})",
+                ip.address,
+                action.name()
+            )))
+        }
         (Action::EditRdns, _, None) => Err(Error::validation(
             "select an address (unfold a pool) to edit its rDNS",
         )),
@@ -279,6 +279,22 @@ fn park_ip(app: &mut App, ip: &IpView) -> Vec<Effect> {
     };
     let verb = if ip.parked { "Unpark" } else { "Park" };
     plan(app, format!("{verb} {}?", ip.address), op)
+}
+
+/// A reserved address: the plan of freeing it; any other: the reason to reserve it for,
+/// then the plan.
+fn reserve_ip(app: &mut App, ip: &IpView) -> Vec<Effect> {
+    if ip.reserved {
+        let op = Op::ReserveIp {
+            address: ip.address,
+            reason: None,
+            dry_run: true,
+        };
+        return run(app, op);
+    }
+    let fields = vec![("reason", String::new(), "why, e.g. DHCP range")];
+    let title = format!("Reserve {}", ip.address);
+    form(app, FormKind::Reserve, title, fields)
 }
 
 /// A submitted form: its operation (dry run first where there is a plan), or the form

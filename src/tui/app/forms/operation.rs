@@ -78,6 +78,12 @@ pub(super) fn operation(form: &Form, subnet: Option<IpNet>, address: Option<IpAd
                 dry_run: true,
             },
         },
+        FormKind::Reserve => Op::ReserveIp {
+            address: address.ok_or_else(|| Error::validation("the selection went away"))?,
+            // An empty reason is the service's to refuse, in its words.
+            reason: Some(text("reason").unwrap_or_default()),
+            dry_run: true,
+        },
         FormKind::Edit => {
             let pool = match form
                 .value("pool")
