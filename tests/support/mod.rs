@@ -10,9 +10,11 @@
 pub mod billing;
 mod binary;
 pub mod cli;
+pub mod cli_cases;
 pub mod cloudflare;
 mod cluster;
 mod net;
+pub mod pgbouncer;
 pub mod powerdns;
 pub mod rdns;
 pub mod screen;
