@@ -1,5 +1,6 @@
 //! carve behind a real pgbouncer (Debian's 1.18). Session pooling works: the CLI suite's
-//! allocation and provisioning cases pass through it, concurrent writers serialise, and
+//! allocation and provisioning cases pass through it, concurrent writers serialise, an
+//! open UI hears changes (LISTEN), and
 //! a lock held elsewhere still makes carve give up after `lock_timeout`. Transaction and
 //! statement pooling would mix carve's named prepared statements and session settings
 //! between clients: they are refused at start with one line saying what to change.
@@ -7,6 +8,11 @@
 mod support;
 
 use std::collections::HashSet;
+use std::time::Duration;
+
+use carve::os::Secret;
+use carve::service::changes::Changes;
+use carve::store::{Db, target_from_url};
 
 use support::cli::Cli;
 use support::pgbouncer::Bouncer;
@@ -57,6 +63,23 @@ async fn concurrent_writers_through_session_pooling_get_distinct_blocks() {
     let allocated = allocated.iter().filter(|l| l.ends_with(":allocated"));
     assert_eq!(allocated.count(), 8);
     t.assert_tree_is_sound().await;
+}
+
+#[tokio::test]
+async fn an_open_ui_hears_a_change_made_through_session_pooling() {
+    let t = support::test_db().await;
+    let bouncer = Bouncer::start(&t, "session");
+    let (home, url) = (support::reachable_tempdir(), bouncer.url(&t));
+    let target = target_from_url(&Secret::new(&url), "test", None).unwrap();
+    let db = Db::connect(target, Duration::from_secs(5), Duration::from_secs(5), 2)
+        .await
+        .unwrap();
+    let mut changes = Changes::start(&db).await.unwrap();
+    Cli::of(home.path(), &url).ok(&["location", "add", "FRA1"]);
+    tokio::time::timeout(Duration::from_secs(30), changes.next())
+        .await
+        .expect("the change was heard")
+        .unwrap();
 }
 
 #[tokio::test]
