@@ -1,9 +1,9 @@
 //! carve behind a real pgbouncer (Debian's 1.18). Session pooling works: the CLI suite's
 //! allocation and provisioning cases pass through it, concurrent writers serialise, an
-//! open UI hears changes (LISTEN), and
-//! a lock held elsewhere still makes carve give up after `lock_timeout`. Transaction and
-//! statement pooling would mix carve's named prepared statements and session settings
-//! between clients: they are refused at start with one line saying what to change.
+//! open UI hears changes (LISTEN), and a lock held elsewhere still makes carve give up
+//! after `lock_timeout`. Transaction and statement pooling would mix carve's named
+//! prepared statements and session settings between clients: they are refused at start
+//! with one line saying what to change.
 
 mod support;
 
@@ -15,6 +15,7 @@ use carve::service::changes::Changes;
 use carve::store::{Db, target_from_url};
 
 use support::cli::Cli;
+use support::lock_wait::{hold_locations, home_waiting, release};
 use support::pgbouncer::Bouncer;
 
 #[tokio::test]
@@ -86,19 +87,8 @@ async fn an_open_ui_hears_a_change_made_through_session_pooling() {
 async fn a_lock_held_elsewhere_still_bounds_the_wait_behind_session_pooling() {
     let t = support::test_db().await;
     let bouncer = Bouncer::start(&t, "session");
-    let home = support::reachable_tempdir();
-    let config = home.path().join("config/carve");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("config.toml"),
-        "[database]\nlock_timeout_secs = 1\n",
-    )
-    .unwrap();
-    let mut holder = t.pool.acquire().await.unwrap();
-    sqlx::raw_sql("BEGIN; LOCK TABLE locations IN EXCLUSIVE MODE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let home = home_waiting(1);
+    let holder = hold_locations(&t).await;
     let mut command = support::carve(home.path());
     command.args([
         "--database-url",
@@ -113,10 +103,7 @@ async fn a_lock_held_elsewhere_still_bounds_the_wait_behind_session_pooling() {
         stderr.contains("gave up waiting for a lock that another session holds"),
         "{stderr}"
     );
-    sqlx::raw_sql("ROLLBACK")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    release(holder).await;
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cli_cases;
 pub mod cloudflare;
 mod cluster;
+pub mod lock_wait;
 mod net;
 pub mod pgbouncer;
 pub mod powerdns;
