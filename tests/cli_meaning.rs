@@ -6,29 +6,11 @@ mod support;
 
 use support::cli::Cli;
 
-fn cidrs(list: &serde_json::Value) -> Vec<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["cidr"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn status_filters_list_what_their_word_says() {
     let (t, home) = (support::test_db().await, support::reachable_tempdir());
     let cli = Cli::of(home.path(), &t.url);
-    cli.ok(&["subnet", "add", "203.0.113.0/24"]);
-    cli.ok(&["subnet", "split", "203.0.113.0/24", "--to", "26"]);
-    cli.ok(&["subnet", "allocate", "--cidr", "203.0.113.0/26"]);
-    cli.ok(&["subnet", "park", "203.0.113.64/26", "--reason", "lab"]);
-
-    let free = cli.ok(&["subnet", "list", "--status", "free"]);
-    assert_eq!(cidrs(&free), ["203.0.113.128/26", "203.0.113.192/26"]);
-    let parked = cli.ok(&["subnet", "list", "--status", "parked"]);
-    assert_eq!(cidrs(&parked), ["203.0.113.64/26"]);
-    let allocated = cli.ok(&["subnet", "list", "--status", "allocated"]);
-    assert_eq!(cidrs(&allocated), ["203.0.113.0/26"]);
+    support::cli_cases::allocation(&cli);
 
     let before = t.snapshot().await;
     let (code, stdout, stderr) = support::run(support::carve(home.path()).args([

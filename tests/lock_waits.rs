@@ -8,6 +8,8 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::lock_wait::{hold_locations, home_waiting, release};
+
 /// The key carve takes around migrations: "carve" in ASCII.
 const MIGRATION_KEY: i64 = i64::from_be_bytes([0, 0, 0, b'c', b'a', b'r', b'v', b'e']);
 
@@ -38,16 +40,6 @@ fn run_within(command: &mut Command, limit: Duration) -> Option<(i32, String)> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// A home whose config sets `lock_timeout_secs`.
-fn home_waiting(secs: u64) -> tempfile::TempDir {
-    let home = support::reachable_tempdir();
-    let dir = home.path().join("config/carve");
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = format!("[database]\nlock_timeout_secs = {secs}\n");
-    std::fs::write(dir.join("config.toml"), config).unwrap();
-    home
 }
 
 /// A login role with no rights on carve's tables, connected as `application`.
@@ -128,11 +120,7 @@ async fn a_role_without_write_rights_holding_the_migration_key_cannot_freeze_car
 async fn a_table_lock_left_open_makes_a_change_give_up_saying_so() {
     let t = support::test_db().await;
     let home = home_waiting(2);
-    let mut holder = t.pool.acquire().await.unwrap();
-    sqlx::raw_sql("BEGIN; LOCK TABLE locations IN EXCLUSIVE MODE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let holder = hold_locations(&t).await;
     let mut command = support::carve(home.path());
     command.args(["--database-url", &t.url, "location", "add", "FRA1"]);
     let (code, stderr) =
@@ -143,11 +131,7 @@ async fn a_table_lock_left_open_makes_a_change_give_up_saying_so() {
         "{stderr}"
     );
     assert!(stderr.contains("database.lock_timeout_secs"), "{stderr}");
-    sqlx::raw_sql("ROLLBACK")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
-    drop(holder);
+    release(holder).await;
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM locations")
         .fetch_one(&t.pool)
         .await

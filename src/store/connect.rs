@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
 
+use super::pooler;
 use super::targets::{Session, SessionKind, split_hosts};
 use crate::error::{Error, Result};
 use crate::os::{Secret, run_secret_command};
@@ -60,22 +61,34 @@ impl Db {
         lock_timeout: Duration,
         max_connections: u32,
     ) -> Result<Db> {
-        let lock_timeout = format!("{}ms", lock_timeout.as_millis());
+        // pgbouncer refuses startup parameters it does not know (`options`,
+        // `extra_float_digits`): lock_timeout is set once the session is open, and
+        // extra_float_digits is left at the server's default (exact since PostgreSQL 12).
         let target = Target {
             hosts: (target.hosts.into_iter())
-                .map(|h| h.options([("lock_timeout", lock_timeout.as_str())]))
+                .map(|h| h.extra_float_digits(None))
                 .collect(),
             kind: target.kind,
         };
         let chosen = choose(&target, timeout).await?;
         let description = describe_hosts(&chosen, &target.hosts);
         let kind = target.kind;
+        let set_lock_timeout = format!("SET lock_timeout = {}", lock_timeout.as_millis());
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(timeout)
             // A session is checked as it opens: after a failover the host that was
             // chosen may now be the wrong kind.
-            .after_connect(move |conn, _| Box::pin(async move { keep_only(kind, conn).await }))
+            .after_connect(move |conn, _| {
+                let set_lock_timeout = set_lock_timeout.clone();
+                Box::pin(async move {
+                    keep_only(kind, conn).await?;
+                    sqlx::raw_sql(AssertSqlSafe(set_lock_timeout))
+                        .execute(conn)
+                        .await
+                        .map(drop)
+                })
+            })
             .connect_lazy_with(chosen);
         Ok(Db {
             pool,
@@ -162,17 +175,34 @@ async fn try_host(
         .await
         .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
         .map_err(|e| refusal(&e))?;
-    let checked = if pass == SessionKind::Any {
-        Ok(())
-    } else {
-        match Session::of(&mut conn).await {
-            Ok(session) if pass.accepts(session) => Ok(()),
-            Ok(session) => Err(format!("{}, not {}", session.describe(), asked.as_str())),
-            Err(e) => Err(refusal(&e)),
-        }
-    };
+    let checked = check(host, &mut conn, pass, asked, timeout).await;
     conn.close().await.ok();
     checked
+}
+
+/// Whether the session `conn` opened on `host` is one carve can use: not through a
+/// pooler sharing server sessions (checked first: its answers are wrong there), and of
+/// kind `pass`.
+async fn check(
+    host: &PgConnectOptions,
+    conn: &mut PgConnection,
+    pass: SessionKind,
+    asked: SessionKind,
+    timeout: Duration,
+) -> std::result::Result<(), String> {
+    match pooler::shares_sessions(host, conn, timeout).await {
+        Ok(false) => {}
+        Ok(true) => return Err(pooler::REFUSAL.to_owned()),
+        Err(e) => return Err(refusal(&e)),
+    }
+    if pass == SessionKind::Any {
+        return Ok(());
+    }
+    match Session::of(conn).await {
+        Ok(session) if pass.accepts(session) => Ok(()),
+        Ok(session) => Err(format!("{}, not {}", session.describe(), asked.as_str())),
+        Err(e) => Err(refusal(&e)),
+    }
 }
 
 /// Refuses a new session that is not of the asked kind.

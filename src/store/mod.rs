@@ -20,6 +20,7 @@ pub mod journal;
 pub mod local;
 pub mod locks;
 mod migrate;
+mod pooler;
 pub mod rdns;
 pub mod replication;
 pub mod roles;

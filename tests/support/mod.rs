@@ -10,10 +10,13 @@
 pub mod billing;
 mod binary;
 pub mod cli;
+pub mod cli_cases;
 pub mod cloudflare;
 mod cluster;
+pub mod lock_wait;
 pub mod messages;
 mod net;
+pub mod pgbouncer;
 pub mod powerdns;
 pub mod rdns;
 pub mod screen;
