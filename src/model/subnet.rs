@@ -1,4 +1,4 @@
-//! A subnet, whose its space is, and an address record: what every layer shows and
+//! A subnet, whose space it is, and an address record: what every layer shows and
 //! decides on. The store builds them from rows with the names already joined in.
 
 use ipnet::IpNet;
