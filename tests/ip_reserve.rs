@@ -262,114 +262,131 @@ async fn what_cannot_be_reserved_is_refused_naming_why_and_nothing_changes() {
     cli.ok(&["ip", "park", "10.0.0.3", "--reason", "broken"]);
     cli.ok(&["ip", "reserve", "10.0.0.4", "--reason", "gateway"]);
     let long = "x".repeat(4097);
-    let cases: &[(&[&str], &str, &[&str])] = &[
+    // (address, reason, --pool, kind, what the message says)
+    let reserve: &[(&str, &str, Option<&str>, &str, &str)] = &[
         (
-            &["ip", "reserve", "10.0.0.2", "--reason", "r"],
+            "10.0.0.2",
+            "r",
+            None,
             "conflict",
-            &["10.0.0.2 is already allocated (customer acme)"],
+            "10.0.0.2 is already allocated (customer acme)",
         ),
         (
-            &["ip", "reserve", "10.0.0.3", "--reason", "r"],
+            "10.0.0.3",
+            "r",
+            None,
             "conflict",
-            &["10.0.0.3 is parked (broken)"],
+            "10.0.0.3 is parked (broken)",
         ),
         (
-            &["ip", "reserve", "10.0.0.4", "--reason", "r"],
+            "10.0.0.4",
+            "r",
+            None,
             "conflict",
-            &["10.0.0.4 is already reserved (gateway)"],
+            "10.0.0.4 is already reserved (gateway)",
         ),
         (
-            &["ip", "reserve", "10.0.1.7", "--reason", "r"],
+            "10.0.1.7",
+            "r",
+            None,
             "not_found",
-            &["10.0.1.7 is not inside any pool subnet"],
+            "10.0.1.7 is not inside any pool subnet",
         ),
         (
-            &["ip", "reserve", "198.51.100.3", "--reason", "r"],
+            "198.51.100.3",
+            "r",
+            None,
             "conflict",
-            &["pool 198.51.100.0/29 is held for customer acme"],
+            "pool 198.51.100.0/29 is held for customer acme",
         ),
         (
-            &["ip", "reserve", "10.0.0.0", "--reason", "r"],
+            "10.0.0.0",
+            "r",
+            None,
             "validation",
-            &["network address of pool 10.0.0.0/29"],
+            "network address of pool 10.0.0.0/29",
         ),
         (
-            &["ip", "reserve", "10.0.0.300", "--reason", "r"],
+            "10.0.0.300",
+            "r",
+            None,
             "validation",
-            &["\"10.0.0.300\" is not an IP address"],
+            "\"10.0.0.300\" is not an IP address",
         ),
         (
-            &["ip", "reserve", "10.0.0.5", "--reason", "  "],
+            "10.0.0.5",
+            "  ",
+            None,
             "validation",
-            &["--reason", "empty"],
+            "--reason: a reservation says why",
         ),
         (
-            &["ip", "reserve", "10.0.0.5", "--reason", &long],
+            "10.0.0.5",
+            &long,
+            None,
             "validation",
-            &["4097 characters long", "at most 4096"],
+            "is 4097 characters long: a reserve reason is at most 4096",
         ),
         (
-            &[
-                "ip",
-                "reserve",
-                "10.0.0.5",
-                "--reason",
-                "r",
-                "--pool",
-                "10.9.0.0/29",
-            ],
+            "10.0.0.5",
+            "r",
+            Some("10.9.0.0/29"),
             "not_found",
-            &["10.9.0.0/29 is not a subnet carve knows"],
+            "10.9.0.0/29 is not a subnet carve knows",
         ),
         (
-            &[
-                "ip",
-                "reserve",
-                "10.0.0.5",
-                "--reason",
-                "r",
-                "--pool",
-                "10.0.1.0/24",
-            ],
+            "10.0.0.5",
+            "r",
+            Some("10.0.1.0/24"),
             "validation",
-            &["10.0.1.0/24 is not a pool"],
+            "10.0.1.0/24 is not a pool",
         ),
         (
-            &[
-                "ip",
-                "reserve",
-                "10.0.0.5",
-                "--reason",
-                "r",
-                "--pool",
-                "198.51.100.0/29",
-            ],
+            "10.0.0.5",
+            "r",
+            Some("198.51.100.0/29"),
             "validation",
-            &["10.0.0.5 is not inside pool 198.51.100.0/29"],
-        ),
-        (
-            &["ip", "unreserve", "10.0.0.5"],
-            "conflict",
-            &["10.0.0.5 is not reserved: it is free"],
-        ),
-        (
-            &["ip", "unreserve", "10.0.0.2"],
-            "conflict",
-            &["10.0.0.2 is not reserved: it is allocated"],
-        ),
-        (
-            &["ip", "unreserve", "nonsense"],
-            "validation",
-            &["\"nonsense\" is not an IP address"],
+            "10.0.0.5 is not inside pool 198.51.100.0/29",
         ),
     ];
+    let unreserve: &[(&str, &str, &str)] = &[
+        (
+            "10.0.0.5",
+            "conflict",
+            "10.0.0.5 is not reserved: it is free",
+        ),
+        (
+            "10.0.0.2",
+            "conflict",
+            "10.0.0.2 is not reserved: it is allocated",
+        ),
+        (
+            "nonsense",
+            "validation",
+            "\"nonsense\" is not an IP address",
+        ),
+    ];
+    let mut cases: Vec<(Vec<&str>, &str, &str)> = reserve
+        .iter()
+        .map(|(address, reason, pool, kind, words)| {
+            let mut args = vec!["ip", "reserve", address, "--reason", reason];
+            args.extend(pool.iter().flat_map(|p| ["--pool", p]));
+            (args, *kind, *words)
+        })
+        .collect();
+    cases.extend(
+        unreserve
+            .iter()
+            .map(|(address, kind, words)| (vec!["ip", "unreserve", address], *kind, *words)),
+    );
     let before = state(&t).await;
-    for (args, kind, words) in cases {
+    for (args, kind, words) in &cases {
         let (got, message) = refused(&cli, args);
         assert_eq!(&got, kind, "{args:?}: {message}");
-        for w in *words {
-            assert!(message.contains(w), "{args:?}: {message:?} lacks {w:?}");
-        }
+        assert!(
+            message.contains(words),
+            "{args:?}: {message:?} lacks {words:?}"
+        );
         assert_eq!(state(&t).await, before, "{args:?} changed something");
     }
     // Without --reason, clap names the missing option (a usage error).
