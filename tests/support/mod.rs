@@ -15,6 +15,7 @@ mod cluster;
 mod net;
 pub mod powerdns;
 pub mod rdns;
+pub mod reserve;
 pub mod screen;
 pub mod site;
 pub mod standby;
