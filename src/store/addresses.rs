@@ -190,16 +190,9 @@ pub async fn set_parked(
     id: i64,
     reason: Option<&str>,
 ) -> Result<IpRecord> {
-    sqlx::query(
-        "UPDATE ip_addresses SET is_unavailable = $2 IS NOT NULL, unavailable_reason = NULLIF($2, ''),
-                updated_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(reason)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    by_id(conn, id).await
+    let sql = "UPDATE ip_addresses SET is_unavailable = $2 IS NOT NULL,
+                      unavailable_reason = NULLIF($2, ''), updated_at = now() WHERE id = $1";
+    set_reason(conn, id, sql, reason).await
 }
 
 /// Reserves the record with `reason`, or (None) clears its reservation.
@@ -208,15 +201,24 @@ pub async fn set_reserved(
     id: i64,
     reason: Option<&str>,
 ) -> Result<IpRecord> {
-    sqlx::query(
-        "UPDATE ip_addresses SET is_reserved = $2 IS NOT NULL, reserve_reason = $2,
-                updated_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(reason)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
+    let sql = "UPDATE ip_addresses SET is_reserved = $2 IS NOT NULL, reserve_reason = $2,
+                      updated_at = now() WHERE id = $1";
+    set_reason(conn, id, sql, reason).await
+}
+
+/// Runs `sql`, an update of record `id` ($1) to `reason` ($2), and returns the record.
+async fn set_reason(
+    conn: &mut PgConnection,
+    id: i64,
+    sql: &'static str,
+    reason: Option<&str>,
+) -> Result<IpRecord> {
+    sqlx::query(sql)
+        .bind(id)
+        .bind(reason)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
     by_id(conn, id).await
 }
 

@@ -19,6 +19,7 @@ mod net;
 pub mod pgbouncer;
 pub mod powerdns;
 pub mod rdns;
+pub mod reserve;
 pub mod screen;
 pub mod site;
 pub mod standby;

@@ -74,29 +74,19 @@ pub(super) fn taken(record: &IpRecord) -> Error {
     if let Err(cooling) = refuse_cooling(record) {
         return cooling;
     }
+    let why = |reason: &Option<String>| reason.as_ref().map(|r| format!(" ({r})"));
     if record.is_unavailable {
-        let reason = record
-            .unavailable_reason
-            .as_ref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
+        let reason = why(&record.unavailable_reason).unwrap_or_default();
         return Error::conflict(format!(
             "{address} is parked{reason}: carve ip unpark {address} first"
         ));
     }
     if record.is_reserved {
-        let reason = record
-            .reserve_reason
-            .as_ref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
+        let reason = why(&record.reserve_reason).unwrap_or_default();
         return Error::conflict(format!(
             "{address} is reserved{reason}: carve ip unreserve {address} first"
         ));
     }
-    let holder = record
-        .holder_text()
-        .map(|h| format!(" ({h})"))
-        .unwrap_or_default();
+    let holder = why(&record.holder_text()).unwrap_or_default();
     Error::conflict(format!("{address} is already allocated{holder}"))
 }
