@@ -32,14 +32,19 @@ pub struct Db {
 pub struct Target {
     pub hosts: Vec<PgConnectOptions>,
     pub kind: SessionKind,
+    /// Whether a pooler may stand between carve and the server (any URL; never carve's
+    /// own cluster): only then is it looked for, at the cost of a second session.
+    pub may_pool: bool,
 }
 
 impl Target {
-    /// One server, any session (the embedded cluster, a test's database).
+    /// One server of carve's own, any session (the embedded cluster, a test's
+    /// database): no pooler stands in front of it.
     pub fn single(options: PgConnectOptions) -> Target {
         Target {
             hosts: vec![options],
             kind: SessionKind::Any,
+            may_pool: false,
         }
     }
 
@@ -68,7 +73,7 @@ impl Db {
             hosts: (target.hosts.into_iter())
                 .map(|h| h.extra_float_digits(None))
                 .collect(),
-            kind: target.kind,
+            ..target
         };
         let chosen = choose(&target, timeout).await?;
         let description = describe_hosts(&chosen, &target.hosts);
@@ -143,7 +148,7 @@ async fn choose(target: &Target, timeout: Duration) -> Result<PgConnectOptions> 
     for pass in target.kind.passes() {
         said.clear();
         for host in &target.hosts {
-            match try_host(host, *pass, target.kind, timeout).await {
+            match try_host(target, host, *pass, timeout).await {
                 Ok(()) => return Ok(host.clone()),
                 Err(why) => said.push((describe_options(host), why)),
             }
@@ -166,35 +171,38 @@ async fn choose(target: &Target, timeout: Duration) -> Result<PgConnectOptions> 
 
 /// Connects to one host and checks its session is of kind `pass`; else why not.
 async fn try_host(
+    target: &Target,
     host: &PgConnectOptions,
     pass: SessionKind,
-    asked: SessionKind,
     timeout: Duration,
 ) -> std::result::Result<(), String> {
     let mut conn = tokio::time::timeout(timeout, host.connect())
         .await
         .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
         .map_err(|e| refusal(&e))?;
-    let checked = check(host, &mut conn, pass, asked, timeout).await;
+    let checked = check(target, host, &mut conn, pass, timeout).await;
     conn.close().await.ok();
     checked
 }
 
 /// Whether the session `conn` opened on `host` is one carve can use: not through a
-/// pooler sharing server sessions (checked first: its answers are wrong there), and of
-/// kind `pass`.
+/// pooler sharing server sessions (checked first, where one may stand: its answers are
+/// wrong there), and of kind `pass`.
 async fn check(
+    target: &Target,
     host: &PgConnectOptions,
     conn: &mut PgConnection,
     pass: SessionKind,
-    asked: SessionKind,
     timeout: Duration,
 ) -> std::result::Result<(), String> {
-    match pooler::shares_sessions(host, conn, timeout).await {
-        Ok(false) => {}
-        Ok(true) => return Err(pooler::REFUSAL.to_owned()),
-        Err(e) => return Err(refusal(&e)),
+    if target.may_pool {
+        match pooler::shares_sessions(host, conn, timeout).await {
+            Ok(false) => {}
+            Ok(true) => return Err(pooler::REFUSAL.to_owned()),
+            Err(e) => return Err(refusal(&e)),
+        }
     }
+    let asked = target.kind;
     if pass == SessionKind::Any {
         return Ok(());
     }
@@ -257,7 +265,11 @@ pub fn target_from_url(
         }
         hosts.push(options.application_name("carve"));
     }
-    Ok(Target { hosts, kind })
+    Ok(Target {
+        hosts,
+        kind,
+        may_pool: true,
+    })
 }
 
 fn url_has_password(url: &str) -> bool {
